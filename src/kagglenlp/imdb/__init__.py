@@ -1,0 +1,1 @@
+"""IMDb sentiment with fastai ULMFiT: general LM -> fine-tuned LM -> encoder -> classifier."""

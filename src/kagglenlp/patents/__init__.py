@@ -1,0 +1,1 @@
+"""USPPPM (patent phrase matching): a transformers cross-encoder over anchor-grouped folds."""
