@@ -14,7 +14,8 @@ def check_submission(sub, sample, id_col="id", lo=0.0, hi=1.0):
     require(list(sub.columns) == list(sample.columns),
             f"submission columns {list(sub.columns)} differ from sample_submission's {list(sample.columns)}")
     require(len(sub) == len(sample), f"submission has {len(sub)} rows, sample_submission has {len(sample)}")
-    require(not sub[id_col].duplicated().any(), f"submission has duplicate ids, e.g. {sub[id_col][sub[id_col].duplicated()].iloc[0]!r}")
+    dup = sub[id_col][sub[id_col].duplicated()]
+    if len(dup): raise UserError(f"submission has {len(dup)} duplicate id(s), e.g. {dup.iloc[0]!r}")
     same = sub[id_col].astype(str).values == sample[id_col].astype(str).values
     if not same.all():
         i = int(np.argmin(same))

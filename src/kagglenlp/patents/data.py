@@ -1,0 +1,84 @@
+"""Reads and validates the competition files (`train.csv`, `test.csv`, `sample_submission.csv`).
+
+Every problem a user can fix is raised as one `UserError` before anything is written.
+"""
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import UserError, require
+
+__all__ = ["TRAIN_COLS", "TEST_COLS", "read_csv", "check_train", "check_test", "check_sample", "load_competition"]
+
+TRAIN_COLS = ["id", "anchor", "target", "context", "score"]
+TEST_COLS = ["id", "anchor", "target", "context"]
+
+
+def read_csv(path, cols):
+    "Read `path` as strings (score parsed later), requiring columns `cols`."
+    path = Path(path)
+    require(path.is_file(), f"file not found: {path}")
+    try: df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except pd.errors.EmptyDataError: raise UserError(f"{path} is empty") from None
+    except pd.errors.ParserError as e: raise UserError(f"{path} is not a valid CSV: {e}") from None
+    missing = [c for c in cols if c not in df.columns]
+    require(not missing, f"{path.name} lacks column(s) {missing}; it has {list(df.columns)}")
+    return df
+
+
+def _check_ids(df, name):
+    dup = df["id"][df["id"].duplicated()]
+    if len(dup): raise UserError(f"{name} has {len(dup)} duplicate id(s), e.g. {dup.iloc[0]!r}")
+    empty = [c for c in ["anchor", "target", "context"] if c in df and (df[c].str.strip() == "").any()]
+    require(not empty, f"{name} has empty values in column(s) {empty}")
+
+
+def check_train(df, name="train.csv"):
+    "Validate train rows and return them with a float `score`."
+    require(len(df) > 0, f"{name} has no rows")
+    _check_ids(df, name)
+    score = pd.to_numeric(df["score"].replace("", np.nan), errors="coerce")
+    bad = df["score"][score.isna()]
+    if len(bad): raise UserError(f"{name} has {len(bad)} missing or non-numeric score(s), e.g. {bad.iloc[0]!r}")
+    out = score[(score < 0) | (score > 1)]
+    if len(out): raise UserError(f"{name} has {len(out)} score(s) outside [0, 1], e.g. {out.iloc[0]}")
+    return df.assign(score=score.astype(float))
+
+
+def check_test(df, name="test.csv"):
+    "Validate test rows."
+    require(len(df) > 0, f"{name} has no rows: nothing to predict")
+    _check_ids(df, name)
+    return df
+
+
+def check_sample(sample, test, name="sample_submission.csv"):
+    "Validate that `sample` has columns `id,score` and exactly `test`'s ids."
+    require(list(sample.columns) == ["id", "score"], f"{name} must have columns ['id', 'score'], has {list(sample.columns)}")
+    require(not sample["id"].duplicated().any(), f"{name} has duplicate ids")
+    s, t = set(sample["id"]), set(test["id"])
+    if s != t:
+        extra, miss = sorted(s - t), sorted(t - s)
+        raise UserError(f"{name} ids differ from test.csv: {len(miss)} test id(s) missing from it (e.g. {miss[:3]}), "
+                        f"{len(extra)} id(s) not in test.csv (e.g. {extra[:3]})")
+    return sample
+
+
+def load_competition(data_dir, max_rows=None, seed=42, need_train=True):
+    "Validated `(train, test, sample)` frames from `data_dir`; `max_rows` samples whole anchors down to about that many rows."
+    d = Path(data_dir)
+    require(d.is_dir(), f"--data folder not found: {d}")
+    tst = check_test(read_csv(d/"test.csv", TEST_COLS))
+    sample = check_sample(read_csv(d/"sample_submission.csv", ["id", "score"]), tst)
+    trn = check_train(read_csv(d/"train.csv", TRAIN_COLS)) if need_train else None
+    if trn is not None and max_rows and len(trn) > max_rows: trn = subsample_anchors(trn, max_rows, seed)
+    return trn, tst, sample
+
+
+def subsample_anchors(df, n, seed=42):
+    "About `n` rows of `df`, taking whole anchors in a `seed`-shuffled order (keeps groups intact)."
+    anchors = df["anchor"].drop_duplicates().sample(frac=1, random_state=seed)
+    sizes = df.groupby("anchor").size()[anchors.values].cumsum()
+    keep = set(sizes.index[: int(np.searchsorted(sizes.values, n)) + 1])
+    return df[df["anchor"].isin(keep)].reset_index(drop=True)

@@ -1,0 +1,81 @@
+"""Cross-validation folds written once as a `fold` column, with scikit-learn's splitters.
+
+- `group`: `GroupKFold` by anchor (no anchor in two folds, like the private test's unseen anchors).
+- `stratified-group`: `StratifiedGroupKFold` by anchor, stratified on the score.
+- `time`: forward-chaining folds on a date column (`TimeSeriesSplit` over the sorted unique dates, with
+  an optional `gap` of dates left out between train and validation); rows never validated get fold -1.
+  Fold k trains only on dates before its validation dates minus the gap (`train_mask`).
+"""
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import GroupKFold, StratifiedGroupKFold, TimeSeriesSplit
+
+from ..errors import require
+
+__all__ = ["SPLITS", "group_folds", "stratified_group_folds", "time_folds", "add_folds", "train_mask"]
+
+SPLITS = ("group", "stratified-group", "time")
+
+
+def _check_groups(df, n_folds, group_col):
+    require(n_folds >= 2, f"--folds must be at least 2, got {n_folds}")
+    n = df[group_col].nunique()
+    require(n_folds <= n, f"--folds {n_folds} is more than the {n} distinct {group_col}s: each fold needs its own {group_col}s")
+
+
+def _assign(df, splits):
+    fold = np.full(len(df), -1, dtype=int)
+    for k, (_, val) in enumerate(splits): fold[val] = k
+    return df.assign(fold=fold)
+
+
+def group_folds(df, n_folds=5, group_col="anchor", seed=42):
+    "`df` with a `fold` column from `GroupKFold` on `group_col` (groups shuffled by `seed`)."
+    _check_groups(df, n_folds, group_col)
+    kf = GroupKFold(n_splits=n_folds, shuffle=True, random_state=seed)
+    return _assign(df, kf.split(df, groups=df[group_col]))
+
+
+def score_classes(y):
+    "Integer classes of scores in [0, 1] for stratification (quarter steps)."
+    return np.rint(np.asarray(y, dtype=float) * 4).astype(int)
+
+
+def stratified_group_folds(df, n_folds=5, group_col="anchor", y_col="score", seed=42):
+    "`df` with a `fold` column from `StratifiedGroupKFold` on `group_col`, stratified on `y_col`."
+    _check_groups(df, n_folds, group_col)
+    kf = StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=seed)
+    return _assign(df, kf.split(df, score_classes(df[y_col]), groups=df[group_col]))
+
+
+def time_folds(df, n_folds=5, date_col="date", gap=0):
+    "`df` with forward-chaining `fold`s over the unique dates of `date_col`, `gap` dates between train and valid."
+    require(date_col in df.columns, f"--split time needs a {date_col!r} column")
+    dates = pd.to_datetime(df[date_col], errors="coerce")
+    require(dates.notna().all(), f"column {date_col!r} has {int(dates.isna().sum())} missing or unparseable dates")
+    uniq = np.sort(dates.unique())
+    require(n_folds >= 2, f"--folds must be at least 2, got {n_folds}")
+    require(len(uniq) > n_folds + gap, f"{len(uniq)} distinct dates are too few for {n_folds} time folds with gap {gap}")
+    rank = np.searchsorted(uniq, dates.values)
+    fold = np.full(len(df), -1, dtype=int)
+    for k, (_, val) in enumerate(TimeSeriesSplit(n_splits=n_folds, gap=gap).split(uniq)):
+        fold[np.isin(rank, val)] = k
+    return df.assign(fold=fold)
+
+
+def add_folds(df, split="group", n_folds=5, seed=42, date_col="date", gap=0):
+    "`df` with a `fold` column made by splitter `split` (one of `SPLITS`)."
+    require(split in SPLITS, f"unknown --split {split!r}; choose one of {', '.join(SPLITS)}")
+    if split == "group": return group_folds(df, n_folds, seed=seed)
+    if split == "stratified-group": return stratified_group_folds(df, n_folds, seed=seed)
+    return time_folds(df, n_folds, date_col=date_col, gap=gap)
+
+
+def train_mask(df, k, split="group", date_col="date", gap=0):
+    "Boolean mask of the rows fold `k` trains on: every other fold, or for `time` only the dates before its gap."
+    if split != "time": return (df["fold"] != k).values
+    dates = pd.to_datetime(df[date_col])
+    uniq = np.sort(dates.unique())
+    first_val = np.searchsorted(uniq, dates[df["fold"] == k].min())
+    cutoff = uniq[max(first_val - gap, 0)]
+    return (dates < cutoff).values

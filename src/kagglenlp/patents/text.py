@@ -1,0 +1,86 @@
+"""Model inputs for a (anchor, target, context) row: the seed's string, CPC titles, and sibling targets.
+
+Formats (`--text`):
+- `seed`: `TEXT1: {context}; TEXT2: {target}; ANC1: {anchor}` exactly as in the fast.ai lesson.
+- `cpc`: `{anchor}{sep}{target}{sep}{cpc title}`: the context code replaced by its title text.
+- `cpc-siblings`: `cpc` plus the other targets of the same anchor+context, never the row's own target.
+`sep` is the tokenizer's own separator token (`[SEP]`) where it has one, else `"; "`.
+"""
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import UserError, require
+
+__all__ = ["FORMATS", "SECTION_TITLES", "seed_input", "load_titles", "context_titles", "sibling_targets",
+           "model_sep", "make_inputs"]
+
+FORMATS = ("seed", "cpc", "cpc-siblings")
+
+# The nine CPC section titles: the fallback when no `--titles` file is given.
+SECTION_TITLES = {
+    "A": "HUMAN NECESSITIES",
+    "B": "PERFORMING OPERATIONS; TRANSPORTING",
+    "C": "CHEMISTRY; METALLURGY",
+    "D": "TEXTILES; PAPER",
+    "E": "FIXED CONSTRUCTIONS",
+    "F": "MECHANICAL ENGINEERING; LIGHTING; HEATING; WEAPONS; BLASTING",
+    "G": "PHYSICS",
+    "H": "ELECTRICITY",
+    "Y": "GENERAL TAGGING OF NEW TECHNOLOGICAL DEVELOPMENTS",
+}
+
+
+def seed_input(anchor, target, context):
+    "The lesson's input string for one row."
+    return f"TEXT1: {context}; TEXT2: {target}; ANC1: {anchor}"
+
+
+def load_titles(path):
+    "Read a JSON object of CPC code -> title from `path` (e.g. `cpc_texts.json`)."
+    path = Path(path)
+    require(path.is_file(), f"--titles file not found: {path}")
+    try: titles = json.loads(path.read_text())
+    except json.JSONDecodeError as e: raise UserError(f"--titles file {path} is not valid JSON: {e}") from None
+    require(isinstance(titles, dict) and all(isinstance(v, str) for v in titles.values()),
+            f"--titles file {path} must hold one JSON object mapping CPC codes to title strings")
+    return titles
+
+
+def context_titles(contexts, titles=None, source="--titles file"):
+    "Map each code in `contexts` to its title from `titles`, or to its section title when `titles` is None."
+    contexts = pd.Series(contexts, dtype=str)
+    if titles is None:
+        out = contexts.str[0].map(SECTION_TITLES)
+        bad = sorted(set(contexts[out.isna()]))
+        require(not bad, f"contexts {bad[:5]} start with no CPC section letter (A-H, Y); pass --titles FILE")
+        return out
+    bad = sorted(set(contexts) - set(titles))
+    require(not bad, f"{len(bad)} context(s) missing from the {source}: {bad[:10]}")
+    return contexts.map(titles)
+
+
+def sibling_targets(df, cap=None):
+    "For each row of `df`, the other targets of its anchor+context (sorted, own target excluded, at most `cap`)."
+    groups = df.groupby(["anchor", "context"], sort=False)["target"].agg(lambda s: sorted(set(s)))
+    allt = pd.Series(list(zip(df["anchor"], df["context"]))).map(groups)
+    return [[t for t in ts if t != own][:cap] for ts, own in zip(allt, df["target"])]
+
+
+def model_sep(tok=None):
+    "The tokenizer's separator token (`[SEP]`-like) or `'; '` when it has none."
+    sep = getattr(tok, "sep_token", None) if tok is not None else None
+    return sep or "; "
+
+
+def make_inputs(df, fmt="seed", titles=None, sep="; ", sib_cap=None):
+    "Input strings for every row of `df` in format `fmt` (see module docstring)."
+    require(fmt in FORMATS, f"unknown --text {fmt!r}; choose one of {', '.join(FORMATS)}")
+    if fmt == "seed":
+        return [seed_input(a, t, c) for a, t, c in zip(df["anchor"], df["target"], df["context"])]
+    ttl = context_titles(df["context"], titles)
+    base = [f"{a}{sep}{t}{sep}{c}" for a, t, c in zip(df["anchor"], df["target"], ttl)]
+    if fmt == "cpc": return base
+    sibs = sibling_targets(df, sib_cap)
+    return [f"{b}{sep}{'; '.join(s)}" for b, s in zip(base, sibs)]
