@@ -7,6 +7,7 @@ settings resumes at the first unfinished fold; other settings need `--overwrite`
 import json
 import shutil
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -117,6 +118,7 @@ def plot_oof(oof, path, r=None):
 
 def run_experiment(cfg):
     "Run experiment `cfg` (a `TrainConfig`); returns its CV dict, or None while folds are still missing."
+    cfg = replace(cfg, data=str(Path(cfg.data).resolve()), titles=cfg.titles and str(Path(cfg.titles).resolve()))
     name = exp_name(cfg)
     out, sub_path = paths.exp_dir(name), paths.submissions_dir()/f"{name}.csv"
     # Everything that can fail on bad input is checked before anything is written.
@@ -125,7 +127,7 @@ def run_experiment(cfg):
     if cfg.text != "seed":
         for df, f in ((trn, "train.csv"), (tst, "test.csv")): context_titles(df["context"], titles, f"--titles file (for {f})" if titles else "")
     trn = add_folds(trn, cfg.split, cfg.folds, cfg.seed, cfg.date_col, cfg.gap)
-    folds = sorted(k for k in trn["fold"].unique() if k >= 0)
+    folds = sorted(int(k) for k in trn["fold"].unique() if k >= 0)
     require(cfg.fold is None or cfg.fold in folds, f"--fold {cfg.fold} is not one of the folds {folds}")
     check_resume(out, sub_path, cfg)
     from .model import load_tokenizer

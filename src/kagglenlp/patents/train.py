@@ -7,9 +7,9 @@ __all__ = ["precision_kwargs", "tokenize", "training_args", "make_trainer", "tra
 
 
 def precision_kwargs():
-    "Mixed precision from the device: bf16 (or fp16) on a GPU, fp32 on the CPU."
+    "Mixed precision from the device: bf16 (or fp16) on a GPU, fp32 on the CPU (no pinned memory there)."
     import torch
-    if not torch.cuda.is_available(): return {}
+    if not torch.cuda.is_available(): return {"dataloader_pin_memory": False}
     return {"bf16": True} if torch.cuda.is_bf16_supported() else {"fp16": True}
 
 
