@@ -28,8 +28,8 @@ def root():
 
 
 def kaggle_input(slug, base=KAGGLE_INPUT):
-    "Kaggle mount of dataset or competition `slug`: `base/slug`, else `base/competitions/slug`, else `base/datasets/*/slug`."
-    for p in [base/slug, base/"competitions"/slug, *sorted(base.glob(f"datasets/*/{slug}"))]:
+    "Kaggle mount of `slug`: `base/slug`, else `base/competitions/slug`, else `base/{datasets,notebooks,models}/*/slug`."
+    for p in [base/slug, base/"competitions"/slug, *sorted(base.glob(f"*/*/{slug}"))]:
         if p.exists(): return p
     return base/slug
 

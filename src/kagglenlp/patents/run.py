@@ -104,16 +104,16 @@ def finalize(out, folds, sample, sub_path):
     return cv
 
 
-def plot_oof(oof, path, r=None):
-    "Save a scatter of OOF prediction against score, one colour per fold, to `path`."
-    import matplotlib
-    matplotlib.use("Agg")
+def plot_oof(oof, path=None, r=None):
+    "Scatter of OOF prediction against score, one colour per fold; saved to `path` (and closed) when given."
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(5, 5))
     for k, g in oof.groupby("fold"):
         ax.scatter(g["score"] + np.random.default_rng(k).uniform(-.04, .04, len(g)), g["pred"], s=6, alpha=.4, label=f"fold {k}")
     ax.set(xlabel="score (jittered)", ylabel="OOF prediction", title=f"OOF Pearson {r:.4f}" if r is not None else "OOF")
-    ax.legend(fontsize=7); fig.tight_layout(); fig.savefig(path, dpi=100); plt.close(fig)
+    ax.legend(fontsize=7); fig.tight_layout()
+    if path is not None: fig.savefig(path, dpi=100); plt.close(fig)
+    return fig
 
 
 def run_experiment(cfg):

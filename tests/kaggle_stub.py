@@ -1,0 +1,151 @@
+"""A loopback stand-in for Kaggle's API, for tests that run the real `kaggle` CLI.
+
+The CLI is pointed at it with `KAGGLE_API_ENVIRONMENT=LOCALHOST` (requests go to
+`POST http://localhost/api/v1/<Service>/<Method>`) and `http_proxy=http://127.0.0.1:PORT`, so every
+request, upload PUTs and output downloads included, arrives here in absolute form. The server binds
+127.0.0.1 only. Each request is recorded in `stub.calls`; replies come from `stub.replies[Method]`
+(a dict, a `(status, dict)` pair, or a callable taking the `Call` and returning one of those).
+"""
+import itertools
+import json
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+__all__ = ["Call", "KaggleStub", "stub_env"]
+
+
+@dataclass
+class Call:
+    "One request the stub received."
+    verb: str
+    url: str
+    path: str
+    headers: dict
+    body: bytes = b""
+    method: str = ""  # the API method (`SaveKernel`) for `/api/v1/...` posts, else ""
+    service: str = ""
+
+    @property
+    def json(self): return json.loads(self.body or b"{}")
+
+
+@dataclass
+class KaggleStub:
+    "Threaded HTTP server on 127.0.0.1 answering Kaggle API calls with canned replies."
+    replies: dict = field(default_factory=dict)
+    statuses: list = field(default_factory=lambda: ["COMPLETE"])  # successive GetKernelSessionStatus answers
+    files: dict = field(default_factory=dict)  # name -> bytes served as kernel output
+    calls: list = field(default_factory=list)
+    uploads: dict = field(default_factory=dict)  # upload token -> bytes PUT to its createUrl
+
+    def __post_init__(self):
+        self._n = itertools.count(1)
+        self._versions = {}
+        self._lock = threading.Lock()
+
+    # ---- default replies -------------------------------------------------------------------
+    def _default(self, c):
+        m, b = c.method, c.json
+        if m == "SaveKernel":
+            slug = b.get("slug", "")
+            with self._lock: v = self._versions[slug] = self._versions.get(slug, 0) + 1
+            return {"ref": f"/code/{slug}", "url": f"http://localhost/code/{slug}", "versionNumber": v, "error": ""}
+        if m == "GetKernelSessionStatus":
+            st = self.statuses.pop(0) if len(self.statuses) > 1 else self.statuses[0]
+            return {"status": st, "failureMessage": "boom" if st == "ERROR" else None}
+        if m == "ListKernelSessionOutput":
+            return {"files": [{"fileName": n, "url": f"http://localhost/files/{n}"} for n in self.files],
+                    "log": '[{"data": "ok"}]'}
+        if m == "IntrospectToken":  # access tokens (KAGGLE_API_TOKEN) are checked before use
+            return {"active": b.get("token", "").startswith("KGAT_"), "username": "stubuser"}
+        if m == "GetDatasetStatus": return 404, {"code": 404, "message": "Dataset not found"}
+        if m in ("StartBlobUpload", "StartSubmissionUpload"):
+            tok = f"tok{next(self._n)}"
+            return {"token": tok, "createUrl": f"http://localhost/upload/{tok}"}
+        if m in ("CreateDataset", "CreateDatasetVersion"):
+            ref = b.get("ownerSlug", "") + "/" + b.get("slug", b.get("datasetSlug", ""))
+            return {"ref": ref, "url": f"http://localhost/datasets/{ref}", "status": "ok", "error": ""}
+        if m in ("CreateSubmission", "CreateCodeSubmission"):
+            return {"message": "Successfully submitted to stub competition", "ref": 1000 + next(self._n)}
+        return 404, {"code": 404, "message": f"stub has no reply for {m}"}
+
+    def reply(self, c):
+        "The `(status, body)` for API call `c`."
+        r = self.replies.get(c.method)
+        if callable(r): r = r(c)
+        if r is None: r = self._default(c)
+        return r if isinstance(r, tuple) else (200, r)
+
+    def api(self, method):
+        "Calls of API method `method` (e.g. `SaveKernel`) received so far."
+        return [c for c in self.calls if c.method == method]
+
+    # ---- server ----------------------------------------------------------------------------
+    def __enter__(self):
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            def log_message(self, *a): pass
+
+            def _body(self):
+                if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+                    out = b""
+                    while True:
+                        n = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                        if n == 0:
+                            while self.rfile.readline() not in (b"\r\n", b"\n", b""): pass
+                            return out
+                        out += self.rfile.read(n)
+                        self.rfile.readline()
+                return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
+            def _send(self, status, body, ctype="application/json"):
+                data = body if isinstance(body, bytes) else json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _handle(self):
+                path = urlsplit(self.path).path
+                c = Call(self.command, self.path, path, dict(self.headers), self._body())
+                parts = path.strip("/").split("/")
+                if self.command == "POST" and parts[:2] == ["api", "v1"] and len(parts) == 4:
+                    c.service, c.method = parts[2], parts[3]
+                with stub._lock: stub.calls.append(c)
+                if c.method: return self._send(*stub.reply(c))
+                if self.command == "PUT" and parts[0] == "upload":
+                    stub.uploads[parts[1]] = c.body
+                    return self._send(200, {})
+                if self.command == "GET" and parts[0] == "files" and parts[1] in stub.files:
+                    return self._send(200, stub.files[parts[1]], "application/octet-stream")
+                self._send(404, {"code": 404, "message": "not found"})
+
+            do_GET = do_POST = do_PUT = _handle
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.proxy = f"http://127.0.0.1:{self.port}"
+        self._thread = threading.Thread(target=self.server.serve_forever, kwargs=dict(poll_interval=0.05), daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def stub_env(tmp_path, proxy, username="stubuser", key="0123456789abcdef0123456789abcdef"):
+    "Environment for a CLI run against the stub at `proxy`: fake credentials, isolated HOME/config/TMPDIR."
+    home, cfg, tmp = tmp_path/"home", tmp_path/"kcfg", tmp_path/"tmp"
+    for d in (home, cfg, tmp): d.mkdir(exist_ok=True)
+    env = dict(HOME=str(home), KAGGLE_CONFIG_DIR=str(cfg), TMPDIR=str(tmp), KAGGLE_API_ENVIRONMENT="LOCALHOST",
+               http_proxy=proxy, HTTP_PROXY=proxy, no_proxy="", NO_PROXY="", XDG_CONFIG_HOME=str(home/".config"))
+    if username: env["KAGGLE_USERNAME"] = username
+    if key: env["KAGGLE_KEY"] = key
+    return env
