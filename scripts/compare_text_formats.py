@@ -1,6 +1,6 @@
 """Compare the input formats (`seed`, `cpc`, `cpc-siblings`) on the real USPPPM data at one CPU budget.
 
-MiniLM (offline, from PyPI), ~3,000 rows (whole anchors), 2 anchor-grouped folds, 1 epoch, the seed's recipe
+MiniLM (offline, from PyPI), ~3,000 rows (whole anchors), 2 anchor-grouped folds, 1 epoch, batch size 16, the seed's recipe
 otherwise; CPC titles from `cpc_texts.json`. Each run is a normal experiment (`outputs/cmp-<format>/`, a row in
 `outputs/results.csv`); the table printed at the end is what the README reports.
 
@@ -23,6 +23,7 @@ def main(argv=None):
     p.add_argument("--rows", type=int, default=3000)
     p.add_argument("--epochs", type=float, default=1)
     p.add_argument("--folds", type=int, default=2)
+    p.add_argument("--bs", type=int, default=16, help="small batches: one CPU epoch of bs 128 is ~12 steps, too few to learn")
     p.add_argument("--model", default="minilm")
     p.add_argument("--overwrite", action="store_true")
     a = p.parse_args(argv)
@@ -31,7 +32,7 @@ def main(argv=None):
     rows = []
     for fmt in FORMATS:
         cfg = TrainConfig(data=f"{data}/uspppm", model=a.model, folds=a.folds, split="group", text=fmt,
-                          titles=f"{data}/cpc/cpc_texts.json", epochs=a.epochs, max_rows=a.rows,
+                          titles=f"{data}/cpc/cpc_texts.json", epochs=a.epochs, bs=a.bs, max_rows=a.rows,
                           name=f"cmp-{fmt}", overwrite=a.overwrite)
         t0 = time.time()
         cv = run_experiment(cfg) or json.loads((paths.exp_dir(cfg.name)/"cv.json").read_text())
