@@ -55,9 +55,9 @@ def submissions_dir():
 
 
 def shared_data():
-    "The shared real-data folder (`KAGGLENLP_DATA` or `../shared/data` next to the project), or None when absent."
+    "The shared real-data folder: `KAGGLENLP_DATA` if set, else `../shared/data` beside the project; None when absent."
     env = os.environ.get("KAGGLENLP_DATA")
-    cands = [Path(env)] if env else []
+    if env: return Path(env) if Path(env).is_dir() else None  # an explicit setting wins, even a wrong one
     here = Path(__file__).resolve()
-    cands += [Path.cwd().parent/"shared"/"data"] + [p.parent/"shared"/"data" for p in here.parents]
+    cands = [Path.cwd().parent/"shared"/"data"] + [p.parent/"shared"/"data" for p in here.parents]
     return next((p for p in cands if p.is_dir()), None)

@@ -94,7 +94,7 @@ def finalize(out, folds, sample, sub_path):
     oof[["id", "fold", "pred", "score"]].to_csv(out/"oof.csv", index=False)
     per = {str(k): pearson(g["pred"], g["score"]) for k, g in oof.groupby("fold")}
     cv = {"pearson": pearson(oof["pred"], oof["score"]), "folds": per, "n_oof": len(oof),
-          "seconds": sum(json.loads((out/f"fold{k}"/"done.json").read_text())["seconds"] for k in folds)}
+          "seconds": round(sum(json.loads((out/f"fold{k}"/"done.json").read_text())["seconds"] for k in folds), 1)}
     _jdump(cv, out/"cv.json")
     tp = pd.read_csv(out/f"fold{folds[0]}"/"test_preds.csv", dtype={"id": str})[["id"]]
     for k in folds: tp[f"fold{k}"] = pd.read_csv(out/f"fold{k}"/"test_preds.csv", dtype={"id": str})["pred"].values
