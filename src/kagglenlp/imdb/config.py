@@ -1,7 +1,7 @@
 """Every IMDb hyperparameter, stated once: typed dataclasses whose help text becomes the CLI help.
 
 Defaults are fastbook chapter 10's (fastai's AWD-LSTM size, `drop_mult` 0.3/0.5, the LM's 1+10 epochs, the
-classifier's four gradual-unfreezing stages). An experiment is a small diff from these (see `docs/imdb.md`).
+classifier's four gradual-unfreezing stages). An experiment is a small diff from these (see the README, "IMDb sentiment with ULMFiT").
 """
 from dataclasses import asdict, dataclass, field
 
