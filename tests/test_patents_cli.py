@@ -172,3 +172,21 @@ def test_learns_on_demo(proj):
                  "--bs", "16", "--name", "learn"]) == 0
     cv = json.loads((proj/"outputs"/"learn"/"cv.json").read_text())
     assert cv["pearson"] > 0.3, cv
+
+
+def test_time_split_end_to_end(proj):
+    "A dated competition: forward-chaining folds, each fold trained only on earlier dates, OOF only for validated rows."
+    d = write_demo(proj/"input"/"dated")
+    trn = pd.read_csv(d/"train.csv")
+    trn["date"] = pd.Timestamp("2022-01-01") + pd.to_timedelta(np.arange(len(trn)) // 10, "D")
+    trn.to_csv(d/"train.csv", index=False)
+    assert main(["patents", "train", "--data", str(d), *TINY[:2], "--folds", "2", "--max-steps", "1", "--bs", "8",
+                 "--split", "time", "--gap", "1", "--name", "dated"]) == 0
+    out = proj/"outputs"/"dated"
+    folds = pd.read_csv(out/"folds.csv").merge(trn[["id", "date"]], on="id")
+    oof = pd.read_csv(out/"oof.csv")
+    assert set(oof.id) == set(folds.id[folds.fold >= 0]) and (folds.fold == -1).any()
+    for k in (0, 1):
+        val_start = pd.to_datetime(folds.date[folds.fold == k]).min()
+        n_before_gap = (pd.to_datetime(trn.date) < val_start - pd.Timedelta(days=1)).sum()
+        assert json.loads((out/f"fold{k}"/"done.json").read_text())["n_train"] == n_before_gap
