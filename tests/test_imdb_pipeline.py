@@ -53,7 +53,7 @@ def test_train_writes_everything(run):
     s = m["summary"]
     assert {"accuracy_fwd", "accuracy_bwd", "accuracy_ensemble", "lm_perplexity_fwd"} <= set(s) and s["n_valid"] == 20
     rows = pd.read_csv(run/"outputs"/"results.csv")
-    assert rows.iloc[-1]["exp"] == "t" and rows.iloc[-1]["score"] == pytest.approx(s["accuracy_ensemble"], abs=1e-4)
+    assert rows.iloc[-1]["experiment"] == "t" and rows.iloc[-1]["score"] == pytest.approx(s["accuracy_ensemble"], abs=1e-4)
 
 
 def test_resume_runs_only_missing_stages(run, monkeypatch, capsys):

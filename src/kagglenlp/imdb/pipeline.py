@@ -110,7 +110,8 @@ def train(c, log=print):
                              n_valid=int(targs.shape[0]), vocab=len(vocab), pretrained=bool(c.pretrained),
                              minutes=round((time.time() - t0)/60, 2), **arch)
     write_metrics(exp, m)
-    append_result(dict(pipeline="imdb", exp=c.name, model="awd_lstm_ulmfit", metric="accuracy",
+    append_result(dict(experiment=c.name, time=time.strftime("%Y-%m-%d %H:%M:%S"), pipeline="imdb",
+                       model="awd_lstm_ulmfit", metric="accuracy",
                        score=round(m["summary"].get("accuracy_ensemble", accs[0]), 4), **m["summary"]))
     log(f"summary: {m['summary']}")
     return m
