@@ -63,6 +63,10 @@ def test_predict_matches_training_submission(tiny, monkeypatch, capsys):
     assert "exists" in capsys.readouterr().err and out.read_bytes() == before
     assert main(["patents", "predict", "--data", "input/demo", "--models", str(tiny/"nowhere"), "--out", "x.csv"]) == 2
     assert "--models folder not found" in capsys.readouterr().err
+    import shutil  # a fold from an interrupted run (no done.json) is never used
+    shutil.copytree(tiny/"outputs"/"tiny"/"fold0", tiny/"half"/"fold0"); (tiny/"half"/"fold0"/"done.json").unlink()
+    assert main(["patents", "predict", "--data", "input/demo", "--models", str(tiny/"half"), "--out", "y.csv"]) == 2
+    assert "no finished fold models" in capsys.readouterr().err and not (tiny/"y.csv").exists()
 
 
 def test_resume_after_deleted_fold_and_settings_guard(tiny, monkeypatch, capsys):

@@ -15,15 +15,16 @@ FORMAT_FILE = "input_format.json"  # saved in every fold folder: how that model'
 
 
 def find_fold_dirs(model_dirs):
-    "Every finished fold folder (`fold<k>/` holding a model and `input_format.json`) under `model_dirs`, searched recursively."
+    "Every finished fold folder (`fold<k>/` with a model, `input_format.json` and `done.json`) under `model_dirs`, searched recursively."
     from ..paths import is_kaggle, kaggle_input
+    model_dirs = [model_dirs] if isinstance(model_dirs, (str, Path)) else list(model_dirs)
     dirs = []
-    for d in map(Path, [model_dirs] if isinstance(model_dirs, (str, Path)) else model_dirs):
+    for d in map(Path, model_dirs):
         if not d.exists() and is_kaggle(): d = kaggle_input(d.name)  # a kernel's outputs may be mounted deeper
         require(d.exists(), f"--models folder not found: {d}")
-        cands = [d] if (d/FORMAT_FILE).exists() else sorted(p.parent for p in d.rglob(FORMAT_FILE))
-        dirs += [p for p in cands if (p/"config.json").exists() and p.name.startswith("fold")]
-    require(dirs, f"no fold models (fold<k>/ with config.json and {FORMAT_FILE}) under {', '.join(map(str, model_dirs if not isinstance(model_dirs, (str, Path)) else [model_dirs]))}")
+        cands = [d] if (d/FORMAT_FILE).exists() else [p.parent for p in d.rglob(FORMAT_FILE)]
+        dirs += [p for p in cands if p.name.startswith("fold") and (p/"config.json").exists() and (p/"done.json").exists()]
+    require(dirs, f"no finished fold models (fold<k>/ with config.json, {FORMAT_FILE}, done.json) under {', '.join(map(str, model_dirs))}")
     return sorted(set(dirs))
 
 

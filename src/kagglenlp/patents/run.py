@@ -96,8 +96,8 @@ def finalize(out, folds, sample, sub_path):
     cv = {"pearson": pearson(oof["pred"], oof["score"]), "folds": per, "n_oof": len(oof),
           "seconds": round(sum(json.loads((out/f"fold{k}"/"done.json").read_text())["seconds"] for k in folds), 1)}
     _jdump(cv, out/"cv.json")
-    tp = pd.read_csv(out/f"fold{folds[0]}"/"test_preds.csv", dtype={"id": str})[["id"]]
-    for k in folds: tp[f"fold{k}"] = pd.read_csv(out/f"fold{k}"/"test_preds.csv", dtype={"id": str})["pred"].values
+    tps = {k: pd.read_csv(out/f"fold{k}"/"test_preds.csv", dtype={"id": str}) for k in folds}
+    tp = tps[folds[0]][["id"]].assign(**{f"fold{k}": t["pred"].values for k, t in tps.items()})
     tp.to_csv(out/"test_preds.csv", index=False)
     write_submission(make_submission(tp, sample), sub_path, sample, overwrite=True)
     plot_oof(oof, out/"oof.png", cv["pearson"])
