@@ -12,7 +12,7 @@ import sys
 import time
 
 from kagglenlp import paths
-from kagglenlp.patents.config import TrainConfig
+from kagglenlp.patents.config import PatentsConfig
 from kagglenlp.patents.run import run_experiment
 from kagglenlp.patents.text import FORMATS
 
@@ -31,7 +31,7 @@ def main(argv=None):
     if data is None: sys.exit("error: shared data not found; pass --data")
     rows = []
     for fmt in FORMATS:
-        cfg = TrainConfig(data=f"{data}/uspppm", model=a.model, folds=a.folds, split="group", text=fmt,
+        cfg = PatentsConfig(data=f"{data}/uspppm", model=a.model, folds=a.folds, split="group", text=fmt,
                           titles=f"{data}/cpc/cpc_texts.json", epochs=a.epochs, bs=a.bs, max_rows=a.rows,
                           name=f"cmp-{fmt}", overwrite=a.overwrite)
         t0 = time.time()

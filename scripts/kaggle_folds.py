@@ -1,7 +1,9 @@
 #!/usr/bin/env python
 """`kagglenlp kaggle folds` (see `--help` and the README, "Run on Kaggle")."""
+
 import sys
 
-from kagglenlp.kaggle.cli import main
+from kagglenlp.cli import main
 
-if __name__ == "__main__": sys.exit(main(["folds", *sys.argv[1:]]))
+if __name__ == "__main__":
+    sys.exit(main(["kaggle", "folds", *sys.argv[1:]]))

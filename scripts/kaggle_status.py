@@ -1,7 +1,9 @@
 #!/usr/bin/env python
 """`kagglenlp kaggle status` (see `--help` and the README, "Run on Kaggle")."""
+
 import sys
 
-from kagglenlp.kaggle.cli import main
+from kagglenlp.cli import main
 
-if __name__ == "__main__": sys.exit(main(["status", *sys.argv[1:]]))
+if __name__ == "__main__":
+    sys.exit(main(["kaggle", "status", *sys.argv[1:]]))

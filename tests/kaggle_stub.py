@@ -4,21 +4,27 @@ The CLI is pointed at it with `KAGGLE_API_ENVIRONMENT=LOCALHOST` (requests go to
 `POST http://localhost/api/v1/<Service>/<Method>`) and `http_proxy=http://127.0.0.1:PORT`, so every
 request, upload PUTs and output downloads included, arrives here in absolute form. The server binds
 127.0.0.1 only. Each request is recorded in `stub.calls`; replies come from `stub.replies[Method]`
-(a dict, a `(status, dict)` pair, or a callable taking the `Call` and returning one of those).
+(a dict, a `(status, dict)` pair, or a callable taking the `Call` and returning one of those; `stub.hang` is
+one that never answers while the stub runs). Kernel status follows the version asked for: a request naming a
+version (`kernels status owner/slug/N` sends `versionLabel: "vN"`) is answered from `version_statuses["vN"]`
+when that is set, otherwise from `statuses`.
 """
+
 import itertools
 import json
+import os
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
-__all__ = ["Call", "KaggleStub", "stub_env"]
+__all__ = ["Call", "KaggleStub", "stub_env", "set_env"]
 
 
 @dataclass
 class Call:
     "One request the stub received."
+
     verb: str
     url: str
     path: str
@@ -28,39 +34,53 @@ class Call:
     service: str = ""
 
     @property
-    def json(self): return json.loads(self.body or b"{}")
+    def json(self):
+        return json.loads(self.body or b"{}")
 
 
 @dataclass
 class KaggleStub:
     "Threaded HTTP server on 127.0.0.1 answering Kaggle API calls with canned replies."
+
     replies: dict = field(default_factory=dict)
     statuses: list = field(default_factory=lambda: ["COMPLETE"])  # successive GetKernelSessionStatus answers
     files: dict = field(default_factory=dict)  # name -> bytes served as kernel output
     calls: list = field(default_factory=list)
     uploads: dict = field(default_factory=dict)  # upload token -> bytes PUT to its createUrl
+    version_statuses: dict = field(default_factory=dict)  # "vN" -> successive statuses of that kernel version
 
     def __post_init__(self):
         self._n = itertools.count(1)
         self._versions = {}
         self._lock = threading.Lock()
+        self._closing = threading.Event()
+
+    def hang(self, c):
+        "A reply that never comes while the stub runs (a server that accepted the request and went silent)."
+        self._closing.wait(600)
+        return 503, {"code": 503, "message": "stub closing"}
 
     # ---- default replies -------------------------------------------------------------------
     def _default(self, c):
         m, b = c.method, c.json
         if m == "SaveKernel":
             slug = b.get("slug", "")
-            with self._lock: v = self._versions[slug] = self._versions.get(slug, 0) + 1
+            with self._lock:
+                v = self._versions[slug] = self._versions.get(slug, 0) + 1
             return {"ref": f"/code/{slug}", "url": f"http://localhost/code/{slug}", "versionNumber": v, "error": ""}
         if m == "GetKernelSessionStatus":
-            st = self.statuses.pop(0) if len(self.statuses) > 1 else self.statuses[0]
+            seq = self.version_statuses.get(b.get("versionLabel"), self.statuses)
+            st = seq.pop(0) if len(seq) > 1 else seq[0]
             return {"status": st, "failureMessage": "boom" if st == "ERROR" else None}
         if m == "ListKernelSessionOutput":
-            return {"files": [{"fileName": n, "url": f"http://localhost/files/{n}"} for n in self.files],
-                    "log": '[{"data": "ok"}]'}
+            return {
+                "files": [{"fileName": n, "url": f"http://localhost/files/{n}"} for n in self.files],
+                "log": '[{"data": "ok"}]',
+            }
         if m == "IntrospectToken":  # access tokens (KAGGLE_API_TOKEN) are checked before use
             return {"active": b.get("token", "").startswith("KGAT_"), "username": "stubuser"}
-        if m == "GetDatasetStatus": return 404, {"code": 404, "message": "Dataset not found"}
+        if m == "GetDatasetStatus":
+            return 404, {"code": 404, "message": "Dataset not found"}
         if m in ("StartBlobUpload", "StartSubmissionUpload"):
             tok = f"tok{next(self._n)}"
             return {"token": tok, "createUrl": f"http://localhost/upload/{tok}"}
@@ -74,8 +94,10 @@ class KaggleStub:
     def reply(self, c):
         "The `(status, body)` for API call `c`."
         r = self.replies.get(c.method)
-        if callable(r): r = r(c)
-        if r is None: r = self._default(c)
+        if callable(r):
+            r = r(c)
+        if r is None:
+            r = self._default(c)
         return r if isinstance(r, tuple) else (200, r)
 
     def api(self, method):
@@ -88,7 +110,9 @@ class KaggleStub:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
-            def log_message(self, *a): pass
+
+            def log_message(self, *a):
+                pass
 
             def _body(self):
                 if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
@@ -96,7 +120,8 @@ class KaggleStub:
                     while True:
                         n = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
                         if n == 0:
-                            while self.rfile.readline() not in (b"\r\n", b"\n", b""): pass
+                            while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                                pass
                             return out
                         out += self.rfile.read(n)
                         self.rfile.readline()
@@ -116,8 +141,10 @@ class KaggleStub:
                 parts = path.strip("/").split("/")
                 if self.command == "POST" and parts[:2] == ["api", "v1"] and len(parts) == 4:
                     c.service, c.method = parts[2], parts[3]
-                with stub._lock: stub.calls.append(c)
-                if c.method: return self._send(*stub.reply(c))
+                with stub._lock:
+                    stub.calls.append(c)
+                if c.method:
+                    return self._send(*stub.reply(c))
                 if self.command == "PUT" and parts[0] == "upload":
                     stub.uploads[parts[1]] = c.body
                     return self._send(200, {})
@@ -136,16 +163,38 @@ class KaggleStub:
         return self
 
     def __exit__(self, *exc):
+        self._closing.set()
         self.server.shutdown()
         self.server.server_close()
 
 
 def stub_env(tmp_path, proxy, username="stubuser", key="0123456789abcdef0123456789abcdef"):
     "Environment for a CLI run against the stub at `proxy`: fake credentials, isolated HOME/config/TMPDIR."
-    home, cfg, tmp = tmp_path/"home", tmp_path/"kcfg", tmp_path/"tmp"
-    for d in (home, cfg, tmp): d.mkdir(exist_ok=True)
-    env = dict(HOME=str(home), KAGGLE_CONFIG_DIR=str(cfg), TMPDIR=str(tmp), KAGGLE_API_ENVIRONMENT="LOCALHOST",
-               http_proxy=proxy, HTTP_PROXY=proxy, no_proxy="", NO_PROXY="", XDG_CONFIG_HOME=str(home/".config"))
-    if username: env["KAGGLE_USERNAME"] = username
-    if key: env["KAGGLE_KEY"] = key
+    home, cfg, tmp = tmp_path / "home", tmp_path / "kcfg", tmp_path / "tmp"
+    for d in (home, cfg, tmp):
+        d.mkdir(exist_ok=True)
+    env = dict(
+        HOME=str(home),
+        KAGGLE_CONFIG_DIR=str(cfg),
+        TMPDIR=str(tmp),
+        KAGGLE_API_ENVIRONMENT="LOCALHOST",
+        http_proxy=proxy,
+        HTTP_PROXY=proxy,
+        no_proxy="",
+        NO_PROXY="",
+        XDG_CONFIG_HOME=str(home / ".config"),
+    )
+    if username:
+        env["KAGGLE_USERNAME"] = username
+    if key:
+        env["KAGGLE_KEY"] = key
     return env
+
+
+def set_env(monkeypatch, tmp_path, proxy, **kw):
+    "Point this process (and the CLI runs it starts) at the stub at `proxy`: no other Kaggle setting or proxy."
+    for k in list(os.environ):
+        if k.startswith("KAGGLE") or k.lower() in ("http_proxy", "https_proxy", "no_proxy", "all_proxy"):
+            monkeypatch.delenv(k)
+    for k, v in stub_env(tmp_path, proxy, **kw).items():
+        monkeypatch.setenv(k, v)

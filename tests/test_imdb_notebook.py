@@ -1,4 +1,5 @@
 """The IMDb notebook executes end to end (papermill) on tiny generated data with a tiny AWD-LSTM."""
+
 import json
 from pathlib import Path
 
@@ -6,20 +7,29 @@ import pytest
 
 from kagglenlp.imdb.toy import write_toy_csv
 
-NB = Path(__file__).resolve().parents[1]/"notebooks"/"20-imdb-ulmfit.ipynb"
-TINY = dict(emb_sz=16, n_hid=32, n_layers=1, bs=8, seq_len=16, threads=1, min_freq=1,
-            lm_epochs=[1, 1], clas_epochs=[1, 1, 1, 1])
+NB = Path(__file__).resolve().parents[1] / "notebooks" / "20-imdb-ulmfit.ipynb"
+TINY = dict(
+    emb_sz=16, n_hid=32, n_layers=1, bs=8, seq_len=16, threads=1, min_freq=1, lm_epochs=[1, 1], clas_epochs=[1, 1, 1, 1]
+)
 
 
 def test_notebook_runs(tmp_path, monkeypatch):
     pm = pytest.importorskip("papermill")
     monkeypatch.setenv("KAGGLENLP_ROOT", str(tmp_path))
     monkeypatch.delenv("KAGGLE_KERNEL_RUN_TYPE", raising=False)
-    csv = write_toy_csv(tmp_path/"t.csv", n=24)
-    out = tmp_path/"out.ipynb"
-    pm.execute_notebook(str(NB), str(out), parameters=dict(DATA=str(csv), NAME="nb", SETTINGS=TINY),
-                        kernel_name="python3", cwd=str(tmp_path), progress_bar=False)
-    m = json.loads((tmp_path/"outputs"/"nb"/"metrics.json").read_text())
+    csv = write_toy_csv(tmp_path / "t.csv", n=24)
+    out = tmp_path / "out.ipynb"
+    pm.execute_notebook(
+        str(NB),
+        str(out),
+        parameters=dict(data=str(csv), name="nb", settings=TINY),
+        kernel_name="python3",
+        cwd=str(tmp_path),
+        progress_bar=False,
+    )
+    m = json.loads((tmp_path / "outputs" / "nb" / "metrics.json").read_text())
     assert {"lm_fwd_1_unfrozen", "clas_fwd_3_all"} <= set(m["stages"]) and m["summary"]["n_valid"] == 6
     text = out.read_text()
     assert "xxbos" in text and "I liked this movie because" in text and "prob_pos" in text
+    rec = json.loads((tmp_path / "outputs" / "nb" / "experiment.json").read_text())
+    assert rec["settings"]["emb_sz"] == 16 and rec["settings"]["lm_epochs"] == [1, 1]  # the overrides reached the run

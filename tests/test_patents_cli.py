@@ -9,7 +9,7 @@ import pytest
 
 from kagglenlp.cli import main
 from kagglenlp.patents.demo import demo_frames, write_demo
-from kagglenlp.results import read_results
+from kagglenlp.experiment import read_results
 
 TINY = ["--model", "minilm", "--folds", "3", "--max-steps", "2", "--bs", "8", "--seed", "0"]
 
@@ -27,8 +27,10 @@ def tiny(tmp_path_factory):
 
 def test_outputs_and_formats(tiny):
     out, (trn, tst, sample) = tiny/"outputs"/"tiny", demo_frames()
-    cfg = json.loads((out/"config.json").read_text())
-    assert cfg["name"] == "tiny" and cfg["text"] == "cpc-siblings" and cfg["folds"] == 3
+    rec = json.loads((out/"experiment.json").read_text())
+    assert rec["name"] == "tiny" and rec["pipeline"] == "patents"
+    assert rec["settings"]["text"] == "cpc-siblings" and rec["settings"]["folds"] == 3
+    assert set(rec["data"]) == {"train", "test", "sample", "all"}
     folds = pd.read_csv(out/"folds.csv")
     assert (folds.groupby("anchor").fold.nunique() == 1).all()
     oof = pd.read_csv(out/"oof.csv")
@@ -48,8 +50,10 @@ def test_outputs_and_formats(tiny):
     assert sub.id.tolist() == sample.id.tolist() and sub.score.between(0, 1).all() and sub.score.notna().all()
     assert np.allclose(sub.score, np.clip(tp.set_index("id").mean(axis=1)[sample.id].values, 0, 1))
     row = read_results(tiny/"outputs"/"results.csv")[-1]
+    assert list(row)[:5] == ["experiment", "time", "pipeline", "metric", "score"]
     assert row["experiment"] == "tiny" and row["model"] == "minilm" and row["folds"] == "3"
-    assert float(row["cv"]) == pytest.approx(cv["pearson"], abs=1e-4) and len(row["cv_folds"].split()) == 3
+    assert row["metric"] == "pearson" and row["pipeline"] == "patents"
+    assert float(row["score"]) == pytest.approx(cv["pearson"], abs=1e-4) and len(row["cv_folds"].split()) == 3
 
 
 def test_predict_matches_training_submission(tiny, monkeypatch, capsys):
@@ -142,16 +146,19 @@ def test_bad_input_clear_error_nothing_written(proj, capsys, case, msg):
     err = capsys.readouterr().err
     assert rc == 2 and re.search(msg, err), err
     assert err.startswith("error: ") and "Traceback" not in err
-    assert not (proj/"outputs").exists() and not any((proj/"submissions").glob("*")) if (proj/"submissions").exists() else True
+    assert not (proj/"outputs").exists() and not (proj/"submissions").exists()
 
 
 def test_model_not_loadable_says_how_to_fix(proj, capsys):
     d = write_demo(proj/"input"/"demo")
     assert main(["patents", "train", "--data", str(d), "--model", str(proj/"no-such-model"), "--name", "m"]) == 2
     err = capsys.readouterr().err
-    assert "could not load model" in err and "local folder" in err and not (proj/"outputs"/"m").exists()
+    assert f"--model folder not found: {proj/'no-such-model'}" in err and "local folder" in err
+    assert not (proj/"outputs").exists()
     assert main(["patents", "train", "--data", str(d), "--model", "microsoft/deberta-v3-small", "--name", "m"]) == 2
-    assert "could not load model 'microsoft/deberta-v3-small'" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "'microsoft/deberta-v3-small' is no local folder" in err and "HF_HUB_OFFLINE=1" in err
+    assert not (proj/"outputs").exists()
 
 
 def test_existing_submission_is_not_overwritten(proj, capsys):

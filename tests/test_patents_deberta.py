@@ -4,7 +4,8 @@ import pandas as pd
 import pytest
 
 from kagglenlp.patents.text import make_inputs, model_sep
-from kagglenlp.patents.train import tokenize, train_fold, training_args
+from kagglenlp.patents.config import PatentsConfig
+from kagglenlp.patents.train import fit, tokenize, training_arguments
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +38,8 @@ def test_one_training_step_on_random_deberta(deb, tmp_path):
     ds = tokenize(tok, make_inputs(df, "cpc", None, model_sep(tok)), df.score, df.index.astype(str))
     assert ds[0]["input_ids"][0] == tok.cls_token_id and tok.sep_token_id in ds[0]["input_ids"][1:-1]
     before = {n: p.detach().clone() for n, p in model.named_parameters()}
-    args = training_args(tmp_path, bs=4, max_steps=1, lr=1e-4, warmup=0)  # no warmup: step 1 must move weights
-    trainer, oof, tpred, log = train_fold(model, tok, ds, ds.select([0, 1]), ds.select([2, 3]), args)
+    cfg = PatentsConfig(data=".", bs=4, max_steps=1, lr=1e-4, warmup=0)  # no warmup: step 1 must move weights
+    trainer, oof, tpred, log = fit(model, tok, ds, ds.select([0, 1]), ds.select([2, 3]), training_arguments(cfg, tmp_path))
     assert trainer.state.global_step == 1 and np.isfinite(log[-1]["train_loss"])
     assert oof.shape == (2,) and tpred.shape == (2,) and np.isfinite(oof).all()
     changed = [n for n, p in model.named_parameters() if not torch.equal(before[n], p.detach().cpu())]

@@ -23,7 +23,7 @@ def test_folds_then_inference_notebooks(proj):
     import papermill as pm
     d = write_demo(proj/"input"/"demo")
     pm.execute_notebook(str(NB/"10-patents-folds.ipynb"), str(proj/"10.ipynb"), kernel_name="python3", cwd=str(proj),
-                        parameters=dict(data_dir=str(d), model="minilm", name="nb", folds=2, max_steps=2, bs=8),
+                        parameters=dict(data=str(d), model="minilm", name="nb", folds=2, settings={"max_steps": 2, "bs": 8}),
                         progress_bar=False)
     nb = nbformat.read(proj/"10.ipynb", as_version=4)
     outs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
@@ -32,10 +32,10 @@ def test_folds_then_inference_notebooks(proj):
     assert (proj/"outputs"/"nb"/"cv.json").exists() and (proj/"submissions"/"nb.csv").exists()
 
     pm.execute_notebook(str(NB/"11-patents-inference.ipynb"), str(proj/"11.ipynb"), kernel_name="python3", cwd=str(proj),
-                        parameters=dict(data_dir=str(d), name="nb"), progress_bar=False)
+                        parameters=dict(data=str(d), name="nb"), progress_bar=False)
     sub, ref = pd.read_csv(proj/"submission.csv"), pd.read_csv(proj/"submissions"/"nb.csv")
     assert sub.id.tolist() == ref.id.tolist() and (sub.score - ref.score).abs().max() < 1e-5
     # a second local run must not silently replace the file
     with pytest.raises(pm.PapermillExecutionError, match="exists"):
         pm.execute_notebook(str(NB/"11-patents-inference.ipynb"), str(proj/"11b.ipynb"), kernel_name="python3",
-                            cwd=str(proj), parameters=dict(data_dir=str(d), name="nb"), progress_bar=False)
+                            cwd=str(proj), parameters=dict(data=str(d), name="nb"), progress_bar=False)

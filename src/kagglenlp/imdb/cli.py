@@ -1,26 +1,32 @@
 """`kagglenlp imdb {pretrain,train,predict,generate}`: thin wrappers; fastai is imported inside the commands."""
+
 import argparse
 from dataclasses import dataclass
 
-from ..cli import add_dataclass_args, args_to_dataclass
-from .config import PretrainConfig, TrainConfig, opt
+from ..args import add_dataclass_args, args_to_dataclass, opt
+from .config import PretrainConfig, UlmfitConfig
 
-__all__ = ["add_parser", "PredictArgs", "GenerateArgs"]
+__all__ = ["add_parser", "ImdbPredictArgs", "ImdbGenerateArgs"]
 
 
 @dataclass(kw_only=True)
-class PredictArgs:
+class ImdbPredictArgs:
     "Classify new texts with exported classifier(s); several models are averaged (forward + backward)."
-    model: list[str] = opt(None, "exported classifier(s), e.g. outputs/<name>/classifier_fwd.pkl classifier_bwd.pkl")
-    texts: str = opt(None, "CSV with a text column, or a folder of .txt files")
+
+    model: list[str] = opt(
+        help="exported classifier(s), e.g. outputs/<name>/classifier_fwd.pkl classifier_bwd.pkl (pickles: only files "
+        "you trust)"
+    )
+    texts: str = opt(help="CSV with a text column, or a folder of .txt files")
     out: str = opt("predictions.csv", "output CSV: input columns (no text) + label, prob, prob_<class>")
     bs: int = opt(64, "batch size")
     overwrite: bool = opt(False, "replace an existing --out")
 
 
 @dataclass(kw_only=True)
-class GenerateArgs:
+class ImdbGenerateArgs:
     "Sample continuations of a prompt from an exported language model."
+
     model: str = opt("outputs/imdb-ulmfit/lm_fwd.pkl", "exported LM (outputs/<name>/lm_fwd.pkl)")
     prompt: str = opt("I liked this movie because", "text to continue")
     words: int = opt(40, "words to add")
@@ -30,39 +36,49 @@ class GenerateArgs:
 
 def _pretrain(ns):
     from .pipeline import pretrain
+
     print(f"wrote {pretrain(args_to_dataclass(ns, PretrainConfig))}")
 
 
 def _train(ns):
     from .pipeline import train
-    train(args_to_dataclass(ns, TrainConfig))
+
+    train(args_to_dataclass(ns, UlmfitConfig))
 
 
 def _predict(ns):
-    from ..errors import require
     from .predict import write_predictions
-    a = args_to_dataclass(ns, PredictArgs)
-    require(a.model and a.texts, "--model FILE... and --texts CSV_OR_DIR are required")
+
+    a = args_to_dataclass(ns, ImdbPredictArgs)
     res = write_predictions(a.model, a.texts, a.out, a.bs, a.overwrite)
     print(f"wrote {len(res)} predictions to {a.out}: {res['label'].value_counts().to_dict()}")
 
 
 def _generate(ns):
     from .lm import generate
-    from .predict import load_model
-    a = args_to_dataclass(ns, GenerateArgs)
-    for s in generate(load_model(a.model), a.prompt, a.words, a.temperature, a.n): print(s)
+    from .predict import load_learner_file
+
+    a = args_to_dataclass(ns, ImdbGenerateArgs)
+    for s in generate(load_learner_file(a.model, kind="lm"), a.prompt, a.words, a.temperature, a.n):
+        print(s)
+
+
+COMMANDS = (
+    ("pretrain", PretrainConfig, _pretrain),
+    ("train", UlmfitConfig, _train),
+    ("predict", ImdbPredictArgs, _predict),
+    ("generate", ImdbGenerateArgs, _generate),
+)
 
 
 def add_parser(sub):
     "Register `kagglenlp imdb` and its commands on argparse `sub`."
     p = sub.add_parser("imdb", help="IMDb sentiment with fastai ULMFiT (AWD-LSTM)")
     cmds = p.add_subparsers(dest="cmd", required=True)
-    for name, cls, fn in (("pretrain", PretrainConfig, _pretrain), ("train", TrainConfig, _train),
-                          ("predict", PredictArgs, _predict), ("generate", GenerateArgs, _generate)):
+    for name, cls, fn in COMMANDS:
         c = cmds.add_parser(name, help=cls.__doc__.splitlines()[0], description=cls.__doc__)
         add_dataclass_args(c, cls)
-        if name == "generate": c.add_argument("-n", dest="n", type=int, default=argparse.SUPPRESS, help="same as --n")
+        if name == "generate":
+            c.add_argument("-n", dest="n", type=int, default=argparse.SUPPRESS, help="same as --n")
         c.set_defaults(func=fn)
     return p
-

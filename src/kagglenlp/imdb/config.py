@@ -1,34 +1,41 @@
 """Every IMDb hyperparameter, stated once: typed dataclasses whose help text becomes the CLI help.
 
 Defaults are fastbook chapter 10's (fastai's AWD-LSTM size, `drop_mult` 0.3/0.5, the LM's 1+10 epochs, the
-classifier's four gradual-unfreezing stages). An experiment is a small diff from these (see the README, "IMDb sentiment with ULMFiT").
+classifier's four gradual-unfreezing stages). An experiment is a small diff from these (see the README, "IMDb
+sentiment with ULMFiT"). Every field is saved in `outputs/<name>/experiment.json` and compared on a rerun, except
+those in `RESUME_IGNORED` (they do not change results), so a field added here is safe by default.
 """
-from dataclasses import asdict, dataclass, field
 
-__all__ = ["Arch", "PretrainConfig", "TrainConfig", "Stage", "lm_stages", "clas_stages", "LR_DIV"]
+from dataclasses import dataclass
+
+from ..args import opt
+
+__all__ = ["Arch", "PretrainConfig", "UlmfitConfig", "Stage", "lm_stages", "clas_stages", "LR_DIV", "RESUME_IGNORED"]
 
 LR_DIV = 2.6**4  # discriminative rates: lowest layer group gets lr/2.6**4 (ULMFiT)
 
-
-def opt(default, help, **kw):
-    "A dataclass field with `default` and CLI `help`."
-    if isinstance(default, list): return field(default_factory=lambda: list(default), metadata=dict(help=help, **kw))
-    return field(default=default, metadata=dict(help=help, **kw))
+# Settings a rerun may change and still resume: the name, speed knobs, and the input paths (their *content* is in
+# the experiment's data fingerprint, so a moved file resumes and an edited one is refused).
+RESUME_IGNORED = ("name", "threads", "n_workers", "overwrite", "data", "pretrained", "corpus")
 
 
 @dataclass(kw_only=True)
 class Arch:
     "AWD-LSTM size (fastai's default; a CPU wants e.g. 200/400/2)."
+
     emb_sz: int = opt(400, "AWD-LSTM embedding size")
     n_hid: int = opt(1152, "AWD-LSTM hidden size")
     n_layers: int = opt(3, "AWD-LSTM layers")
 
-    def arch(self): return dict(emb_sz=self.emb_sz, n_hid=self.n_hid, n_layers=self.n_layers)
+    def arch(self):
+        "The size as the dict fastai's AWD-LSTM config takes."
+        return dict(emb_sz=self.emb_sz, n_hid=self.n_hid, n_layers=self.n_layers)
 
 
 @dataclass(kw_only=True)
 class Loader:
     "Batching, tokenizing and vocab settings shared by pretraining and training."
+
     bs: int = opt(64, "batch size")
     seq_len: int = opt(72, "tokens per LM sequence / classifier BPTT chunk")
     min_freq: int = opt(3, "drop tokens seen fewer times from the vocab")
@@ -42,19 +49,24 @@ class Loader:
 @dataclass(kw_only=True)
 class PretrainConfig(Arch, Loader):
     "Step 1 without fastai's WikiText-103 weights: pretrain an AWD-LSTM LM on a plain-text corpus."
-    corpus: list[str] = opt(None, "plain-text corpus file(s), e.g. wikitext2/valid.txt test.txt")
+
+    corpus: list[str] = opt(help="plain-text corpus file(s), e.g. wikitext2/valid.txt test.txt")
     name: str = opt("imdb-pretrain", "output folder outputs/<name>/ (lstm_fwd.pth, itos.pkl, config.json)")
     epochs: int = opt(2, "epochs of one-cycle training")
     lr: float = opt(1e-2, "one-cycle max learning rate")
     drop_mult: float = opt(0.1, "AWD-LSTM dropout multiplier")
     backwards: bool = opt(False, "also pretrain the backward LM (lstm_bwd.pth)")
+    overwrite: bool = opt(False, "delete outputs/<name>/ first and start over (else a rerun resumes)")
 
 
 @dataclass(kw_only=True)
-class TrainConfig(Arch, Loader):
+class UlmfitConfig(Arch, Loader):
     "Steps 2-3: fine-tune the LM on IMDb texts, then the classifier with gradual unfreezing; optionally backwards too."
-    data: str = opt(None, "aclImdb folder or CSV label,text[,is_valid]")
-    pretrained: list[str] = opt(None, "folder(s) with the general LM (*.pth + vocab *.pkl [+ config.json]); none: no step 1")
+
+    data: str = opt(help="aclImdb folder or CSV label,text[,is_valid]")
+    pretrained: list[str] = opt(
+        None, "folder(s) with the general LM (*.pth + vocab *.pkl [+ config.json]); none: no step 1"
+    )
     name: str = opt("imdb-ulmfit", "experiment name: outputs/<name>/")
     backwards: bool = opt(False, "also train the backward LM + classifier and report the ensemble")
     valid_pct: float = opt(0.2, "classifier hold-out when a CSV marks no row is_valid")
@@ -64,28 +76,28 @@ class TrainConfig(Arch, Loader):
     lm_lrs: list[float] = opt([2e-2, 2e-3], "LM learning rate per stage")
     clas_epochs: list[int] = opt([1, 1, 1, 2], "classifier epochs per stage: last layer, -2, -3, all")
     clas_lrs: list[float] = opt([2e-2, 1e-2, 5e-3, 1e-3], "classifier top learning rate per stage")
-
-    def key(self):
-        "The settings a resumed run must share with the first one (all but name, threads, tokenizer workers)."
-        d = asdict(self)
-        for k in ("name", "threads", "n_workers"): d.pop(k)
-        return d
+    overwrite: bool = opt(False, "delete outputs/<name>/ first and start over (else a rerun resumes)")
 
 
 @dataclass
 class Stage:
     "One `fit_one_cycle` after `freeze_to(freeze_to)` (0 = all unfrozen); `lr_div` > 1 makes it `slice(lr/lr_div, lr)`."
+
     name: str
     freeze_to: int
     epochs: int
     lr: float
     lr_div: float = 1.0
 
-    def lr_arg(self): return slice(self.lr/self.lr_div, self.lr) if self.lr_div != 1 else self.lr
+    def lr_arg(self):
+        "The learning rate as `fit_one_cycle` takes it: a float, or a discriminative slice."
+        return slice(self.lr / self.lr_div, self.lr) if self.lr_div != 1 else self.lr
 
 
 def _check(epochs, lrs, n, what):
+    "Refuse a schedule without `n` epochs and `n` learning rates."
     from ..errors import require
+
     require(len(epochs) == n and len(lrs) == n, f"--{what}-epochs and --{what}-lrs need {n} values each")
 
 
@@ -99,5 +111,9 @@ def clas_stages(c):
     "The seed's gradual unfreezing from config `c`: last group, last 2, last 3 (discriminative), all."
     _check(c.clas_epochs, c.clas_lrs, 4, "clas")
     e, lr = c.clas_epochs, c.clas_lrs
-    return [Stage("last", -1, e[0], lr[0]), Stage("last2", -2, e[1], lr[1], LR_DIV),
-            Stage("last3", -3, e[2], lr[2], LR_DIV), Stage("all", 0, e[3], lr[3], LR_DIV)]
+    return [
+        Stage("last", -1, e[0], lr[0]),
+        Stage("last2", -2, e[1], lr[1], LR_DIV),
+        Stage("last3", -3, e[2], lr[2], LR_DIV),
+        Stage("all", 0, e[3], lr[3], LR_DIV),
+    ]

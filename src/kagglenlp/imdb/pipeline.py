@@ -1,128 +1,200 @@
 """The whole ULMFiT run behind `kagglenlp imdb pretrain` and `kagglenlp imdb train`, writing `outputs/<name>/`.
 
-`train`: read + tokenize (cached) -> vocab -> LM fine-tune (fwd[, bwd]) -> encoder -> classifier stages -> export,
-`metrics.json` after every stage, plots, a row in `outputs/results.csv`. Rerunning the same command resumes;
-changed settings or data under an existing name are refused instead of overwriting.
+`train` first checks everything that can fail on bad input, writing nothing but the shared token cache: the
+schedules, the pretrained LM files against the AWD-LSTM size, the data (UTF-8, non-empty texts, 2+ classes), and,
+once tokenized (cached by content), that every loader gets a full batch. It fingerprints what the run learns from
+(texts, labels, split, pretrained files), then opens the experiment record (`kagglenlp.experiment`: it refuses a
+rerun whose data or any setting but `config.RESUME_IGNORED` changed, `--overwrite` starts over, and its lock keeps a
+second run under the same name out) and holds it while writing: vocab -> LM fine-tune (fwd[, bwd]) -> encoder ->
+classifier stages -> export, `metrics.json` after every stage, plots, a row in `outputs/results.csv`. Rerunning the
+same command resumes after the last finished stage. `pretrain` works the same way for step 1.
 """
-import json
+
 import pickle
 import time
+from dataclasses import asdict
 
 from ..errors import require
-from ..paths import exp_dir
-from ..results import append_result
-from .config import clas_stages, lm_stages
-from .data import clas_dls, lm_dls, make_lm_vocab, read_corpus, read_texts, tokenize_cached
-from .fit import read_metrics, write_metrics
+from ..experiment import check_writable, fingerprint, open_experiment, write_pickle
+from .config import RESUME_IGNORED, clas_stages, lm_stages
+from .data import (
+    check_batches,
+    clas_dls,
+    labelled,
+    lm_dls,
+    make_lm_vocab,
+    read_corpus,
+    read_texts,
+    tok_cache_dir,
+    tokenize_cached,
+)
+from .fit import export_learner, read_metrics, write_metrics
 
-__all__ = ["pretrain", "train", "prepare_exp", "resolve_arch", "summarize"]
+__all__ = ["pretrain", "train", "pretrained_inputs", "data_fingerprint", "keep_vocab", "summarize", "PIPELINE"]
+
+PIPELINE = "imdb"  # the experiment record's pipeline for `train`; `pretrain` records "imdb-pretrain"
 
 
 def _setup(c):
     "Seed everything from `c.seed`; set torch's CPU threads when `c.threads`."
     import torch
     from fastai.torch_core import set_seed
-    if c.threads: torch.set_num_threads(c.threads)
+
+    if c.threads:
+        torch.set_num_threads(c.threads)
     set_seed(c.seed, reproducible=True)
+
+
+def _directions(c):
+    "`[False]`, or `[False, True]` with `c.backwards`."
+    return [False, True] if c.backwards else [False]
+
+
+def keep_vocab(f, vocab, what):
+    "Save `vocab` to `f`, or, resuming, refuse when `f` holds another one (the tokenizer changed since)."
+    if f.exists():
+        with open(f, "rb") as fh:
+            saved = list(pickle.load(fh))
+        require(
+            saved == list(vocab),
+            f"{f} holds another vocab than {what} gives now ({len(saved)} vs {len(vocab)} tokens: a changed "
+            "tokenizer?); the saved models would not fit it; pass --overwrite to start over, or another --name",
+        )
+        return f
+    return write_pickle(list(vocab), f)
 
 
 def pretrain(c, log=print):
     "Step 1 on corpus files `c.corpus`: train an AWD-LSTM LM (and backward one) and save it as a pretrained folder."
     from .fit import fp16_if_gpu, stage_metrics
     from .lm import direction, lm_learner, save_pretrained
-    require(c.corpus, "--corpus FILE... is required")
-    out = exp_dir(c.name)
-    dirs = [False, True] if c.backwards else [False]
-    done = [f"lstm_{direction(b)}.pth" for b in dirs if (out/f"lstm_{direction(b)}.pth").exists()]
-    require(not done, f"{out} already holds {', '.join(done)}; choose another --name (nothing was overwritten)")
-    t0 = time.time(); _setup(c)
-    df = tokenize_cached(read_corpus(c.corpus), c.n_workers or None)
+
+    t0 = time.time()
+    corpus = read_corpus(c.corpus)
+    check_writable(tok_cache_dir())
+    df = tokenize_cached(corpus, c.n_workers or None)
+    check_batches(df, c.bs, c.lm_valid_pct, c.seed, ", ".join(c.corpus))
     vocab = make_lm_vocab(df, c.min_freq, c.max_vocab)
-    res = dict(tokens=int(df["toks_length"].sum()), vocab=len(vocab), arch=c.arch(), epochs=c.epochs)
-    log(f"corpus: {len(df)} lines, {res['tokens']} tokens, vocab {len(vocab)}")
-    for bwd in dirs:
-        dls = lm_dls(df, vocab, c.bs, c.seq_len, c.lm_valid_pct, backwards=bwd, seed=c.seed)
-        learn = fp16_if_gpu(lm_learner(dls, c.arch(), c.drop_mult, out))
-        learn.fit_one_cycle(c.epochs, c.lr)
-        save_pretrained(learn.to_fp32(), out, c.arch(), bwd)
-        res[direction(bwd)] = stage_metrics(learn)
-        log(f"pretrained {direction(bwd)} LM: {res[direction(bwd)]}")
-    res["minutes"] = round((time.time() - t0)/60, 2)
-    (out/"metrics.json").write_text(json.dumps(res, indent=1))
+    data = fingerprint(corpus=corpus["text"])
+    with open_experiment(c.name, "imdb-pretrain", asdict(c), data, ignore=RESUME_IGNORED, overwrite=c.overwrite) as exp:
+        out = exp.dir
+        todo = [b for b in _directions(c) if not (out / f"lstm_{direction(b)}.pth").exists()]
+        if not todo:
+            log(f"{out} already holds this pretrained LM (nothing to do; --overwrite retrains it)")
+            return out
+        keep_vocab(out / "itos.pkl", vocab, f"corpus {', '.join(c.corpus)}")
+        _setup(c)
+        res = read_metrics(out)
+        res.update(tokens=int(df["toks_length"].sum()), vocab=len(vocab), arch=c.arch(), epochs=c.epochs)
+        log(f"corpus: {len(df)} lines, {res['tokens']} tokens, vocab {len(vocab)}")
+        for bwd in todo:
+            dls = lm_dls(df, vocab, c.bs, c.seq_len, c.lm_valid_pct, backwards=bwd, seed=c.seed)
+            learn = fp16_if_gpu(lm_learner(dls, c.arch(), c.drop_mult, out))
+            learn.fit_one_cycle(c.epochs, c.lr)
+            res[direction(bwd)] = stage_metrics(learn)
+            write_metrics(out, res)
+            save_pretrained(learn.to_fp32(), out, c.arch(), bwd)
+            log(f"pretrained {direction(bwd)} LM: {res[direction(bwd)]}")
+        res["minutes"] = round((time.time() - t0) / 60, 2)
+        write_metrics(out, res)
     return out
 
 
-def resolve_arch(c):
-    "AWD-LSTM size: the pretrained folder's `config.json` when it has one, else the options in `c`."
-    from .lm import find_pretrained
-    if not c.pretrained: return c.arch()
-    found = [find_pretrained(c.pretrained, b) for b in ([False, True] if c.backwards else [False])]  # fail early
-    return {**c.arch(), **found[0][2]}
+def pretrained_inputs(c):
+    """`({direction: (weights, vocab)}, arch)`: the general LM files of `c.pretrained` for each direction, checked
+    to load and fit the AWD-LSTM size (the pretrained folder's `config.json` wins over the options); `{}` without."""
+    from .lm import check_pretrained, direction, find_pretrained
+
+    if not c.pretrained:
+        return {}, c.arch()
+    found = {direction(b): find_pretrained(c.pretrained, b) for b in _directions(c)}
+    arch = {**c.arch(), **found["fwd"][2]}
+    for wgts, vocab, _ in found.values():
+        check_pretrained(wgts, vocab, arch)
+    return {d: (wgts, vocab) for d, (wgts, vocab, _) in found.items()}, arch
 
 
-def prepare_exp(c, vocab, data_desc):
-    "Create `outputs/<name>/` or check a previous run there used the same settings and vocab (so resuming is safe)."
-    exp = exp_dir(c.name)
-    cfg_f, voc_f = exp/"config.json", exp/"vocab.pkl"
-    if cfg_f.exists():
-        old = json.loads(cfg_f.read_text())
-        diff = sorted(k for k in set(old) | set(c.key()) if old.get(k) != c.key().get(k))
-        require(not diff, f"{exp} was made with different settings ({', '.join(diff)}); use another --name "
-                          "(nothing was overwritten)")
-    if voc_f.exists():
-        from .classifier import check_vocab
-        check_vocab(vocab, voc_f, f"the vocab of {data_desc} (the data changed?); use another --name")
-    exp.mkdir(parents=True, exist_ok=True)
-    cfg_f.write_text(json.dumps(c.key(), indent=1))
-    with open(voc_f, "wb") as f: pickle.dump(list(vocab), f)
-    return exp
+def data_fingerprint(df, pretrained):
+    "Fingerprint of what a run learns from: the texts, labels and split of `df`, and the pretrained LM files."
+    parts = dict(texts=df[["text", "label", "is_valid", "split"]])
+    for d, (wgts, vocab) in pretrained.items():
+        parts[f"pretrained_{d}"], parts[f"pretrained_{d}_vocab"] = wgts, vocab
+    return fingerprint(**parts)
 
 
 def train(c, log=print):
     "Steps 2-3 for config `c`; returns the metrics dict also written to `outputs/<name>/metrics.json`."
+    t0 = time.time()
+    schedules = lm_stages(c), clas_stages(c)
+    pretrained, arch = pretrained_inputs(c)
+    df = read_texts(c.data, c.valid_pct, c.seed, log)
+    n_labelled = len(labelled(df, c.data))
+    check_writable(tok_cache_dir())
+    df = tokenize_cached(df, c.n_workers or None)  # the cache is shared and keyed by content: not an output
+    log(f"tokenized {len(df)} texts in {time.time() - t0:.0f}s")
+    check_batches(df, c.bs, c.lm_valid_pct, c.seed, c.data)
+    vocab = make_lm_vocab(df, c.min_freq, c.max_vocab)  # every text, as the seed's LM DataBlock
+    data = data_fingerprint(df, pretrained)
+    with open_experiment(c.name, PIPELINE, asdict(c), data, ignore=RESUME_IGNORED, overwrite=c.overwrite) as exp:
+        if exp.resumed:
+            log(f"resuming experiment {c.name!r} in {exp.dir} (same data and settings)")
+        keep_vocab(exp.path("vocab.pkl"), vocab, c.data)
+        _setup(c)
+        return _train(c, exp, df, vocab, n_labelled, arch, schedules, t0, log)
+
+
+def _train(c, exp, df, vocab, n_labelled, arch, schedules, t0, log):
+    "The writing part of `train` on tokenized `df`, inside open experiment `exp`."
     from .classifier import ensemble, train_classifier, valid_probs
     from .lm import direction, finetune_lm, save_encoder
-    require(c.data, "--data DIR_OR_CSV is required")
-    t0 = time.time(); _setup(c)
-    arch = resolve_arch(c)  # fails early on a missing pretrained folder
-    lm_st, cl_st = lm_stages(c), clas_stages(c)
-    df = read_texts(c.data, c.valid_pct, c.seed)
-    lab = df[df["label"] != ""]
-    require(lab["label"].nunique() >= 2, f"{c.data}: the classifier needs at least 2 classes, found {sorted(lab['label'].unique())}")
-    df = tokenize_cached(df, c.n_workers or None)
-    log(f"tokenized {len(df)} texts in {time.time() - t0:.0f}s")
-    vocab = make_lm_vocab(df, c.min_freq, c.max_vocab)  # every text, as the seed's LM DataBlock
-    exp = prepare_exp(c, vocab, c.data)
+
+    lm_st, cl_st = schedules
     probs, targs = [], None
-    for bwd in ([False, True] if c.backwards else [False]):
+    for bwd in _directions(c):
         d = direction(bwd)
-        enc = exp/"models"/f"encoder_{d}.pth", exp/"models"/f"encoder_{d}_vocab.pkl"
-        if not all(p.exists() for p in enc):
-            lm = finetune_lm(lm_dls(df, vocab, c.bs, c.seq_len, c.lm_valid_pct, bwd, c.seed), c, arch, exp, lm_st, bwd, log)
+        enc = exp.path("models", f"encoder_{d}.pth"), exp.path("models", f"encoder_{d}_vocab.pkl")
+        lm_file = exp.path(f"lm_{d}.pkl")
+        if not all(p.exists() for p in (*enc, lm_file)):
+            dls = lm_dls(df, vocab, c.bs, c.seq_len, c.lm_valid_pct, bwd, c.seed)
+            lm = finetune_lm(dls, c, arch, exp.dir, lm_st, bwd, log)
             enc = save_encoder(lm, bwd)
-            lm.to_fp32().export(exp.resolve()/f"lm_{d}.pkl")
-        learn = train_classifier(clas_dls(df, vocab, c.bs, c.seq_len, bwd), c, arch, exp, cl_st, enc, bwd, log)
+            export_learner(lm.to_fp32(), lm_file)
+        learn = train_classifier(clas_dls(df, vocab, c.bs, c.seq_len, bwd), c, arch, exp.dir, cl_st, enc, bwd, log)
         p, targs = valid_probs(learn)
         probs.append(p)
     accs, ens = ensemble(probs, targs)
-    m = read_metrics(exp)
-    m["summary"] = summarize(m.get("stages", {}), accs, ens, n_texts=len(df), n_labelled=len(lab),
-                             n_valid=int(targs.shape[0]), vocab=len(vocab), pretrained=bool(c.pretrained),
-                             minutes=round((time.time() - t0)/60, 2), **arch)
-    write_metrics(exp, m)
-    append_result(dict(experiment=c.name, time=time.strftime("%Y-%m-%d %H:%M:%S"), pipeline="imdb",
-                       model="awd_lstm_ulmfit", metric="accuracy",
-                       score=round(m["summary"].get("accuracy_ensemble", accs[0]), 4), **m["summary"]))
+    m = read_metrics(exp.dir)
+    m["summary"] = summarize(
+        m.get("stages", {}),
+        accs,
+        ens,
+        n_texts=len(df),
+        n_labelled=n_labelled,
+        n_valid=int(targs.shape[0]),
+        vocab=len(vocab),
+        pretrained=bool(c.pretrained),
+        minutes=round((time.time() - t0) / 60, 2),
+        **arch,
+    )
+    write_metrics(exp.dir, m)
+    score = round(m["summary"].get("accuracy_ensemble", accs[0]), 4)
+    exp.result("accuracy", score, model="awd_lstm_ulmfit", **m["summary"])
     log(f"summary: {m['summary']}")
     return m
 
 
 def summarize(stages, accs, ens, **extra):
-    "Summary dict: final LM accuracy/perplexity per direction from `stages`, classifier `accs` (fwd[, bwd]), ensemble `ens`."
+    "Summary: final LM accuracy/perplexity per direction from `stages`, classifier `accs` (fwd[, bwd]), ensemble `ens`."
     res = {}
     for d, acc in zip(("fwd", "bwd"), accs):
         lm = [v for k, v in stages.items() if k.startswith(f"lm_{d}_") and "accuracy" in v]
-        res.update({f"accuracy_{d}": acc, f"lm_accuracy_{d}": lm[-1]["accuracy"] if lm else None,
-                    f"lm_perplexity_{d}": lm[-1]["perplexity"] if lm else None})
-    if len(accs) > 1: res["accuracy_ensemble"] = ens
+        res.update(
+            {
+                f"accuracy_{d}": acc,
+                f"lm_accuracy_{d}": lm[-1]["accuracy"] if lm else None,
+                f"lm_perplexity_{d}": lm[-1]["perplexity"] if lm else None,
+            }
+        )
+    if len(accs) > 1:
+        res["accuracy_ensemble"] = ens
     return {**res, **extra}

@@ -1,4 +1,5 @@
 """Tiny generated IMDb-like data in both layouts, for tests and for running the notebook without the real corpus."""
+
 import random
 from pathlib import Path
 
@@ -18,7 +19,8 @@ def toy_reviews(n=40, seed=0, words=30):
     for i in range(n):
         lbl = "pos" if i % 2 == 0 else "neg"
         ws = [rng.choice(FILLER) for _ in range(words)]
-        for j in rng.sample(range(words), 4): ws[j] = rng.choice(POS if lbl == "pos" else NEG)
+        for j in rng.sample(range(words), 4):
+            ws[j] = rng.choice(POS if lbl == "pos" else NEG)
         res.append((lbl, "The " + " ".join(ws) + "."))
     return res
 
@@ -28,9 +30,9 @@ def write_toy_folder(path, n_train=40, n_test=20, n_unsup=10, seed=0):
     path = Path(path)
     for split, n, s in (("train", n_train, seed), ("test", n_test, seed + 1), ("unsup", n_unsup, seed + 2)):
         for i, (lbl, txt) in enumerate(toy_reviews(n, s)):
-            d = path/split/("" if split == "unsup" else lbl)
+            d = path / split / ("" if split == "unsup" else lbl)
             d.mkdir(parents=True, exist_ok=True)
-            (d/f"{i}_{split}.txt").write_text(txt)
+            (d / f"{i}_{split}.txt").write_text(txt)
     return path
 
 
@@ -38,7 +40,9 @@ def write_toy_csv(fname, n=60, seed=0, valid_pct=0.25):
     "IMDB_SAMPLE-style CSV `label,text,is_valid` at `fname`; returns `fname`."
     rows = toy_reviews(n, seed)
     n_val = int(n * valid_pct)
-    df = pd.DataFrame(dict(label=[l for l, _ in rows], text=[t for _, t in rows], is_valid=[i >= n - n_val for i in range(n)]))
+    df = pd.DataFrame(
+        dict(label=[lbl for lbl, _ in rows], text=[t for _, t in rows], is_valid=[i >= n - n_val for i in range(n)])
+    )
     Path(fname).parent.mkdir(parents=True, exist_ok=True)
     df.to_csv(fname, index=False)
     return Path(fname)

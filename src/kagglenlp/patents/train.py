@@ -1,57 +1,96 @@
-"""One fold of a cross-encoder: tokenize once, then HF `Trainer` + `TrainingArguments` per fold."""
+"""HF `Trainer` pieces for one cross-encoder fold: tokenize once, `TrainingArguments` from the config, train, predict."""
+
 import numpy as np
 
 from .metrics import compute_metrics
 
-__all__ = ["precision_kwargs", "tokenize", "training_args", "make_trainer", "train_fold", "predict_ds"]
+__all__ = ["bf16_ok", "precision_kwargs", "tokenize", "training_arguments", "make_trainer", "predict_ds", "fit"]
+
+MODEL_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+
+
+def bf16_ok():
+    "True on GPUs with native bf16 (Ampere and newer); a T4 (sm_75) only emulates it, so it gets fp16."
+    import torch
+
+    return torch.cuda.is_available() and torch.cuda.get_device_capability()[0] >= 8
 
 
 def precision_kwargs():
     "Mixed precision from the device: bf16 (or fp16) on a GPU, fp32 on the CPU (no pinned memory there)."
     import torch
-    if not torch.cuda.is_available(): return {"dataloader_pin_memory": False}
-    return {"bf16": True} if torch.cuda.is_bf16_supported() else {"fp16": True}
+
+    if not torch.cuda.is_available():
+        return {"use_cpu": True, "dataloader_pin_memory": False}  # use_cpu: torchrun on CPUs gets DDP (gloo)
+    return {"bf16": True} if bf16_ok() else {"fp16": True}
 
 
 def tokenize(tok, inputs, labels=None, ids=None, max_len=256):
-    "A `datasets.Dataset` of `inputs` tokenized by `tok` once (no padding: the collator pads per batch)."
+    "A `datasets.Dataset` of `inputs` tokenized by `tok` once, with a `length` column (the collator pads per batch)."
     from datasets import Dataset
+
     cols = {"input": list(inputs)}
-    if labels is not None: cols["labels"] = np.asarray(labels, dtype=np.float32)
-    if ids is not None: cols["id"] = list(ids)
+    if labels is not None:
+        cols["labels"] = np.asarray(labels, dtype=np.float32)
+    if ids is not None:
+        cols["id"] = list(ids)
     ds = Dataset.from_dict(cols)
-    return ds.map(lambda b: tok(b["input"], truncation=True, max_length=max_len), batched=True,
-                  remove_columns=["input"], desc="tokenizing")
+
+    def enc(b):
+        out = tok(b["input"], truncation=True, max_length=max_len)
+        return {**out, "length": [len(x) for x in out["input_ids"]]}  # for length-grouped batches
+
+    return ds.map(enc, batched=True, remove_columns=["input"], desc="tokenizing")
 
 
-def training_args(out_dir, lr=8e-5, bs=128, epochs=4, wd=0.01, warmup=0.1, seed=42, max_steps=-1, **kw):
-    "`TrainingArguments` with the seed's recipe: cosine schedule, `warmup` ratio, eval every epoch, no checkpoints."
+def training_arguments(cfg, out_dir, **overrides):
+    """`TrainingArguments` for config `cfg` (the seed's recipe: cosine schedule, warmup ratio, eval every epoch, no
+    checkpoints), every field by keyword; `overrides` win (e.g. `max_steps=0` for inference only)."""
     from transformers import TrainingArguments
-    per_epoch = max_steps < 0  # smoke runs (`max_steps`) log every step and skip the per-epoch eval
-    return TrainingArguments(
-        str(out_dir), learning_rate=lr, per_device_train_batch_size=bs, per_device_eval_batch_size=bs*2,
-        num_train_epochs=epochs, weight_decay=wd, lr_scheduler_type="cosine",
-        warmup_steps=warmup,  # transformers 5: a float below 1 is a ratio of all steps
-        eval_strategy="epoch" if per_epoch else "no", logging_strategy="epoch" if per_epoch else "steps",
-        logging_steps=1, save_strategy="no", report_to="none", seed=seed, max_steps=max_steps,
-        disable_tqdm=False, **precision_kwargs(), **kw)
+
+    per_epoch = cfg.max_steps < 0  # smoke runs (`max_steps`) log every step and skip the per-epoch eval
+    kw = dict(
+        output_dir=str(out_dir),
+        learning_rate=cfg.lr,
+        per_device_train_batch_size=cfg.bs,
+        per_device_eval_batch_size=cfg.bs * 2,
+        num_train_epochs=cfg.epochs,
+        max_steps=cfg.max_steps,
+        weight_decay=cfg.wd,
+        lr_scheduler_type="cosine",
+        warmup_steps=cfg.warmup,  # transformers 5: a float below 1 is a ratio of all steps
+        seed=cfg.seed,
+        train_sampling_strategy="group_by_length",  # batches of similar length: less padding, same epochs
+        dataloader_num_workers=0,  # tokenized once up front; collating a batch is cheaper than a worker process
+        eval_strategy="epoch" if per_epoch else "no",
+        logging_strategy="epoch" if per_epoch else "steps",
+        logging_steps=1,
+        save_strategy="no",
+        report_to="none",
+        disable_tqdm=False,
+        **precision_kwargs(),
+    )
+    return TrainingArguments(**{**kw, **overrides})
 
 
-def make_trainer(model, tok, args, trn=None, val=None):
-    "A `Trainer` regressing one score per pair, padding each batch dynamically, reporting Pearson."
+def make_trainer(model, tok, args, trn=None, val=None, trainer_cls=None, data_collator=None):
+    """A `Trainer` (or `trainer_cls`, e.g. `heads.trainer_class(...)`) regressing one score per pair, padding each
+    batch dynamically (or with `data_collator`), reporting Pearson."""
     from transformers import DataCollatorWithPadding, Trainer
-    return Trainer(model=model, args=args, train_dataset=trn, eval_dataset=val, processing_class=tok,
-                   data_collator=DataCollatorWithPadding(tok), compute_metrics=compute_metrics)
+
+    cls = trainer_cls or Trainer
+    return cls(model=model, args=args, train_dataset=trn, eval_dataset=val, processing_class=tok,
+               data_collator=data_collator or DataCollatorWithPadding(tok), compute_metrics=compute_metrics)
 
 
 def predict_ds(trainer, ds):
     "Raw predictions of `trainer`'s model on `ds` as a flat float array."
-    cols = [c for c in ds.column_names if c in ("input_ids", "attention_mask", "token_type_ids")]
+    cols = [c for c in ds.column_names if c in MODEL_INPUTS]
     return np.asarray(trainer.predict(ds.select_columns(cols)).predictions, dtype=float).reshape(-1)
 
 
-def train_fold(model, tok, trn, val, tst, args):
+def fit(model, tok, trn, val, tst, args, **trainer_kw):
     "Train `model` on `trn`; return `(trainer, oof_preds, test_preds, log_history)` from `val` and `tst`."
-    trainer = make_trainer(model, tok, args, trn, val)
+    trainer = make_trainer(model, tok, args, trn, val, **trainer_kw)
     trainer.train()
     return trainer, predict_ds(trainer, val), predict_ds(trainer, tst), trainer.state.log_history

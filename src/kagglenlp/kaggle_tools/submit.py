@@ -1,21 +1,21 @@
 """Competition submissions: a checked file (`-f`), or a kernel version for a code competition (`-k` with `-v`)."""
+
 from pathlib import Path
 
 from ..errors import UserError, require
 from ..submission import check_submission_file
 from . import creds
 from .meta import split_id
-from .run import KaggleError, kaggle
+from .proc import KaggleError, kaggle
 
 __all__ = ["submit_args", "submit_file", "submit_code", "default_sample"]
-
-OK_RE = r"Successfully submitted|Submission ref: \d+"
 
 
 def default_sample(competition):
     "`sample_submission.csv` of `competition` in its input folder (see `kagglenlp.paths.input_dir`)."
     from ..paths import input_dir
-    return input_dir(competition)/"sample_submission.csv"
+
+    return input_dir(competition) / "sample_submission.csv"
 
 
 def submit_args(competition, message, file=None, kernel=None, version=None):
@@ -26,8 +26,20 @@ def submit_args(competition, message, file=None, kernel=None, version=None):
     if kernel is not None:
         split_id(kernel)
         require(str(version).isdigit() and int(version) > 0, f"--version must be a positive integer, got {version!r}")
-        return ["competitions", "submit", "-c", competition, "-k", kernel, "-v", str(int(version)),
-                "-f", file or "submission.csv", "-m", message]
+        return [
+            "competitions",
+            "submit",
+            "-c",
+            competition,
+            "-k",
+            kernel,
+            "-v",
+            str(int(version)),
+            "-f",
+            file or "submission.csv",
+            "-m",
+            message,
+        ]
     require(file, "give the submission file (-f)")
     return ["competitions", "submit", "-c", competition, "-f", str(file), "-m", message]
 
@@ -36,8 +48,10 @@ def _send(args, timeout):
     creds.require_credentials()
     res = kaggle(*args, timeout=timeout, what="kaggle competitions submit")
     if "Successfully submitted" not in res.out and "Submission ref:" not in res.out:
-        raise KaggleError("kaggle competitions submit did not confirm the submission; check "
-                          f"`kaggle competitions submissions -c {args[3]}` before retrying:\n{res.tail()}")
+        raise KaggleError(
+            "kaggle competitions submit did not confirm the submission; check "
+            f"`kaggle competitions submissions -c {args[3]}` before retrying:\n{res.tail()}"
+        )
     return res.tail(3)
 
 

@@ -1,0 +1,213 @@
+"""Benchmark: kagglenlp's fold trainer and inference against what a user would otherwise run, in one run, as ratios.
+
+Baselines are the seed's own recipe (`../shared/reference/seed-fastai-nlp-notes.md`, renamed arguments adapted for
+transformers 5, nothing else): its `Trainer` on the lesson's input strings for training, and `Trainer.predict` for
+inference. Each variant runs in its own subprocess on the same real USPPPM rows and the same model, so its peak
+memory (RSS; CUDA max allocated on a GPU) is its own:
+
+- train: samples/s of `trainer.train()` for the same rows and the same number of optimizer steps;
+- infer: rows/s of `Trainer.predict` vs `kagglenlp.patents.predict.predict_texts` on the same fold model and rows,
+  and of the whole `kagglenlp patents predict` command (process start and model loading included).
+
+    python benchmarks/bench_patents_speed.py [--model minilm|deberta] [--rows 2000] [--steps 40] [--json out.json]
+
+`deberta` is the real deberta-v3-small architecture and tokenizer from ../shared/data, randomly initialised (no
+weights are available here). Prints a table; nothing is asserted.
+"""
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+HERE = Path(__file__).resolve()
+
+
+def peak_mb():
+    "Peak RSS of this process in MB (and CUDA max allocated when on a GPU)."
+    import torch
+
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    gpu = torch.cuda.max_memory_allocated() / 2**20 if torch.cuda.is_available() else None
+    return rss, gpu
+
+
+def real_rows(n, seed=0):
+    "`n` real USPPPM train rows (a seeded sample) from the shared data."
+    from kagglenlp.paths import shared_data
+
+    d = shared_data()
+    if d is None:
+        sys.exit("needs ../shared/data (or KAGGLENLP_DATA): the real USPPPM rows")
+    df = pd.read_csv(d / "uspppm" / "train.csv")
+    return df.sample(n=min(n, len(df)), random_state=seed).reset_index(drop=True)
+
+
+def make_model_dir(kind, dest):
+    "A model folder (weights + tokenizer) for `kind`: MiniLM, or deberta-v3-small randomly initialised."
+    from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
+
+    from kagglenlp.paths import shared_data
+    from kagglenlp.patents.model import resolve_model
+
+    if kind == "minilm":
+        src = resolve_model("minilm")
+        model = AutoModelForSequenceClassification.from_pretrained(src, num_labels=1)
+    else:
+        src = shared_data() / "deberta-v3-small-tokenizer"
+        import torch
+
+        torch.manual_seed(0)
+        model = AutoModelForSequenceClassification.from_config(AutoConfig.from_pretrained(src, num_labels=1))
+    model.save_pretrained(dest)
+    AutoTokenizer.from_pretrained(src).save_pretrained(dest)
+    return dest
+
+
+def seed_inputs(df):
+    "The lesson's input column."
+    return "TEXT1: " + df.context + "; TEXT2: " + df.target + "; ANC1: " + df.anchor
+
+
+def seed_trainer(model_dir, df, bs, steps, out):
+    "The seed's `Trainer`, as written in the lesson (transformers 5 names; fp16 only where it can run)."
+    import torch
+    from datasets import Dataset
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer, Trainer, TrainingArguments
+
+    tokz = AutoTokenizer.from_pretrained(model_dir)
+    df = df.assign(input=seed_inputs(df))
+    ds = Dataset.from_pandas(df).map(lambda x: tokz(x["input"]), batched=True).rename_columns({"score": "labels"})
+    args = TrainingArguments(out, learning_rate=8e-5, warmup_steps=0.1, lr_scheduler_type="cosine",
+                             fp16=torch.cuda.is_available(), eval_strategy="no", per_device_train_batch_size=bs,
+                             per_device_eval_batch_size=bs * 2, num_train_epochs=4, max_steps=steps, weight_decay=0.01,
+                             report_to="none", save_strategy="no", disable_tqdm=True)
+    model = AutoModelForSequenceClassification.from_pretrained(model_dir, num_labels=1)
+    return Trainer(model, args, train_dataset=ds, processing_class=tokz), ds
+
+
+def ours_trainer(model_dir, df, bs, steps, out):
+    "kagglenlp's fold trainer on the same rows and inputs: `training_arguments` + `make_trainer` + `tokenize`."
+    from kagglenlp.patents.config import PatentsConfig
+    from kagglenlp.patents.model import load_model, load_tokenizer
+    from kagglenlp.patents.text import make_inputs
+    from kagglenlp.patents.train import make_trainer, tokenize, training_arguments
+
+    cfg = PatentsConfig(data=".", model=model_dir, bs=bs, max_steps=steps)
+    tok = load_tokenizer(model_dir)
+    ds = tokenize(tok, make_inputs(df, "seed"), df["score"], df["id"], cfg.max_len)
+    args = training_arguments(cfg, out, disable_tqdm=True, logging_strategy="no")
+    return make_trainer(load_model(model_dir), tok, args, ds), ds
+
+
+def one(variant, model_dir, rows, bs, steps, data_dir=None):
+    "Run one variant in this process; returns its measurements."
+    df = real_rows(rows)
+    with tempfile.TemporaryDirectory() as tmp:
+        if variant in ("train-seed", "train-ours"):
+            make = seed_trainer if variant == "train-seed" else ours_trainer
+            trainer, _ = make(model_dir, df, bs, steps, tmp)
+            t0 = time.perf_counter()
+            trainer.train()
+            secs = time.perf_counter() - t0
+            return dict(seconds=secs, per_s=steps * bs / secs, unit="samples/s")
+        if variant == "infer-trainer":
+            trainer, ds = seed_trainer(model_dir, df, bs, 1, tmp)
+            ds = ds.remove_columns([c for c in ds.column_names if c not in ("input_ids", "attention_mask", "token_type_ids")])
+            t0 = time.perf_counter()
+            preds = trainer.predict(ds).predictions.astype(float).reshape(-1)
+            secs = time.perf_counter() - t0
+        elif variant == "infer-ours":
+            from kagglenlp.patents.model import load_model, load_tokenizer
+            from kagglenlp.patents.predict import predict_texts
+
+            tok, model = load_tokenizer(model_dir), load_model(model_dir)
+            t0 = time.perf_counter()
+            preds = predict_texts(model, tok, seed_inputs(df), bs=bs * 2)
+            secs = time.perf_counter() - t0
+        np.save(Path(data_dir) / f"{variant}.npy", preds)
+        return dict(seconds=secs, per_s=len(df) / secs, unit="rows/s")
+
+
+def predict_command(model_dir, rows, bs, work):
+    "Time the whole `kagglenlp patents predict` command on a fold folder holding `model_dir`'s model."
+    import shutil
+
+    df = real_rows(rows)
+    data = work / "data"
+    data.mkdir()
+    df.drop(columns="score").to_csv(data / "test.csv", index=False)
+    df[["id"]].assign(score=0.0).to_csv(data / "sample_submission.csv", index=False)
+    fd = work / "exp" / "fold0"
+    shutil.copytree(model_dir, fd)
+    (fd / "input_format.json").write_text(json.dumps({"text": "seed", "titles": None, "sib_cap": None, "max_len": 256}))
+    (fd / "done.json").write_text(json.dumps({"experiment": "bench", "fold": 0, "n_folds": 1, "split_id": "x"}))
+    cmd = [sys.executable, "-m", "kagglenlp", "patents", "predict", "--data", str(data), "--models", str(work / "exp"),
+           "--out", str(work / "sub.csv"), "--bs", str(bs * 2)]
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True, capture_output=True, cwd=work)
+    secs = time.perf_counter() - t0
+    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return dict(seconds=secs, per_s=len(df) / secs, unit="rows/s", rss_mb=rss)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--model", default="minilm", choices=["minilm", "deberta"])
+    p.add_argument("--rows", type=int, default=2000, help="real rows (training and inference)")
+    p.add_argument("--steps", type=int, default=40, help="optimizer steps for both trainers")
+    p.add_argument("--bs", type=int, default=32, help="train batch size (inference uses twice this)")
+    p.add_argument("--json", help="write the results here")
+    p.add_argument("--one", help=argparse.SUPPRESS)
+    p.add_argument("--model-dir", help=argparse.SUPPRESS)
+    p.add_argument("--data-dir", help=argparse.SUPPRESS)
+    a = p.parse_args()
+    if a.one:  # a child: one variant, JSON on the last line
+        res = one(a.one, a.model_dir, a.rows, a.bs, a.steps, a.data_dir)
+        res["rss_mb"], res["gpu_mb"] = peak_mb()
+        print(json.dumps(res))
+        return
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    import torch
+
+    device = torch.cuda.get_device_name() if torch.cuda.is_available() else f"CPU ({os.cpu_count()} cores)"
+    res = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        model_dir = str(make_model_dir(a.model, work / "model"))
+        for v in ("train-seed", "train-ours", "infer-trainer", "infer-ours"):
+            cmd = [sys.executable, str(HERE), "--one", v, "--model-dir", model_dir, "--data-dir", tmp,
+                   "--rows", str(a.rows), "--steps", str(a.steps), "--bs", str(a.bs)]
+            out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+            res[v] = json.loads(out.strip().splitlines()[-1])
+            print(f"{v:14s} {res[v]['per_s']:8.1f} {res[v]['unit']}  peak RSS {res[v]['rss_mb']:.0f} MB", flush=True)
+        a_, b_ = np.load(work / "infer-trainer.npy"), np.load(work / "infer-ours.npy")
+        res["max_abs_diff_predictions"] = float(np.abs(a_ - b_).max())
+        res["predict-command"] = predict_command(model_dir, a.rows, a.bs, work)
+    r = lambda x, y: res[x]["per_s"] / res[y]["per_s"]  # noqa: E731
+    res["ratios"] = {"train ours/seed": r("train-ours", "train-seed"), "infer ours/Trainer.predict":
+                     r("infer-ours", "infer-trainer"), "patents predict command/Trainer.predict":
+                     r("predict-command", "infer-trainer")}
+    res["setup"] = dict(model=a.model, rows=a.rows, steps=a.steps, bs=a.bs, device=device, torch=torch.__version__)
+    print(f"\n{a.model}, {a.rows} real rows, bs {a.bs}, {a.steps} steps, {device}")
+    print("| what | baseline | kagglenlp | ratio | peak RSS MB (baseline / kagglenlp) |\n|---|---|---|---|---|")
+    rows = [("training samples/s", "train-seed", "train-ours"), ("inference rows/s", "infer-trainer", "infer-ours"),
+            ("inference rows/s, whole `patents predict` command", "infer-trainer", "predict-command")]
+    for what, base, ours in rows:
+        print(f"| {what} | {res[base]['per_s']:.1f} | {res[ours]['per_s']:.1f} | **{r(ours, base):.2f}x** | "
+              f"{res[base]['rss_mb']:.0f} / {res[ours]['rss_mb']:.0f} |")
+    print(f"max |prediction difference| kagglenlp vs Trainer.predict: {res['max_abs_diff_predictions']:.2e}")
+    if a.json:
+        Path(a.json).write_text(json.dumps(res, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,9 @@
+#!/usr/bin/env python
+"""`kagglenlp kaggle rehearse` (see `--help` and the README, "Run on Kaggle")."""
+
+import sys
+
+from kagglenlp.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main(["kaggle", "rehearse", *sys.argv[1:]]))

@@ -1,0 +1,325 @@
+"""The experiment record both pipelines share: one folder per name, its settings and data fingerprint, a lock.
+
+`open_experiment(...)` is how a run starts writing `outputs/<name>/`:
+- a new name: the folder is made and `experiment.json` records the pipeline, every setting and a fingerprint of
+  the input data's *content*;
+- the same name again: the run resumes only when the fingerprint and every setting match, except the settings a
+  pipeline lists as not changing results (`ignore`: e.g. the name, thread counts); a setting added later is
+  compared by default, so a new hyperparameter can never mix folds trained two ways;
+- `overwrite=True`: the folder and the run's other outputs (`also`, e.g. its submission file) are deleted first;
+- while a run writes, it holds `outputs/.locks/<name>.lock` (`filelock`, released by the OS when the process
+  dies, so a killed run never blocks its resume); a second run under the same name is refused, naming the first.
+
+Also here: atomic writes (`write_json`, `write_csv`, `write_pickle`, `write_text`: temp file then rename),
+`fingerprint` (sha256 of files, frames and values), `check_writable`, and the one results-row shape
+(`experiment, time, pipeline, metric, score`, then extras) in `outputs/results.csv`.
+"""
+
+import csv
+import hashlib
+import json
+import os
+import pickle
+import shutil
+import socket
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from . import paths
+from .errors import UserError, require
+
+__all__ = [
+    "Experiment",
+    "open_experiment",
+    "check_experiment",
+    "settings_diff",
+    "fingerprint",
+    "check_writable",
+    "atomic_path",
+    "write_json",
+    "read_json",
+    "write_csv",
+    "write_pickle",
+    "write_text",
+    "append_result",
+    "read_results",
+    "RESULT_KEYS",
+    "RECORD",
+]
+
+RECORD = "experiment.json"  # in every experiment folder: pipeline, settings, data fingerprint
+RESULT_KEYS = ["experiment", "time", "pipeline", "metric", "score"]  # the first columns of outputs/results.csv
+
+
+# ---------------------------------------------------------------- atomic writes
+
+
+@contextmanager
+def atomic_path(path):
+    "Yield a temporary path beside `path`; on success it replaces `path` in one rename (never half a file)."
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        yield tmp
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_text(text, path):
+    "Write string `text` to `path` atomically; returns `path`."
+    with atomic_path(path) as tmp:
+        Path(tmp).write_text(text)
+    return Path(path)
+
+
+def write_json(obj, path):
+    "Write `obj` as indented JSON to `path` atomically."
+    return write_text(json.dumps(obj, indent=2, default=_json_default) + "\n", path)
+
+
+def read_json(path):
+    "The JSON in `path`, or a `UserError` naming the file when it is not valid JSON."
+    try:
+        return json.loads(Path(path).read_text())
+    except json.JSONDecodeError as e:
+        raise UserError(f"{path} is not valid JSON ({e}); delete it or pass --overwrite") from None
+
+
+def write_csv(df, path, **kw):
+    "Write DataFrame `df` to CSV `path` atomically (no index unless `index=True`)."
+    kw.setdefault("index", False)
+    with atomic_path(path) as tmp:
+        df.to_csv(tmp, **kw)
+    return Path(path)
+
+
+def write_pickle(obj, path):
+    "Pickle `obj` to `path` atomically."
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        pickle.dump(obj, f, protocol=pickle.HIGHEST_PROTOCOL)
+    return Path(path)
+
+
+def _json_default(o):
+    "JSON for numpy scalars and paths."
+    if hasattr(o, "item"):
+        return o.item()
+    return str(o)
+
+
+# ---------------------------------------------------------------- fingerprints and checks
+
+
+def _feed(h, obj):
+    "Update hash `h` with the content of `obj` (file path, DataFrame, Series, bytes, str or JSON-able value)."
+    if isinstance(obj, Path):
+        if obj.is_dir():
+            for p in sorted(q for q in obj.rglob("*") if q.is_file()):
+                h.update(str(p.relative_to(obj)).encode())
+                _feed(h, p)
+        else:
+            with open(obj, "rb") as f:
+                for chunk in iter(lambda: f.read(1 << 20), b""):
+                    h.update(chunk)
+    elif hasattr(obj, "to_csv") and hasattr(obj, "shape"):  # pandas DataFrame / Series: content, order and names
+        h.update(obj.to_csv(index=False).encode("utf-8", "surrogatepass"))
+    elif isinstance(obj, bytes):
+        h.update(obj)
+    elif isinstance(obj, str):
+        h.update(obj.encode("utf-8", "surrogatepass"))
+    else:
+        h.update(json.dumps(obj, sort_keys=True, default=str).encode())
+    h.update(b"\0")
+
+
+def fingerprint(**parts):
+    """`{name: sha256}` of each part's content (a `Path` to a file or folder, a DataFrame/Series, text, a value)
+    plus `all`, the hash of them together. Compare fingerprints to know whether input data changed."""
+    out = {}
+    for k, v in sorted(parts.items()):
+        h = hashlib.sha256()
+        _feed(h, v)
+        out[k] = h.hexdigest()
+    out["all"] = hashlib.sha256(json.dumps(out, sort_keys=True).encode()).hexdigest()
+    return out
+
+
+def check_writable(*dirs):
+    "Raise `UserError` unless a file can be created in each of `dirs` (or its nearest existing parent)."
+    for d in map(Path, dirs):
+        p = d
+        while not p.exists() and p != p.parent:
+            p = p.parent
+        require(p.is_dir(), f"cannot write under {d}: {p} is not a folder")
+        probe = p / f".kagglenlp-write-test-{os.getpid()}"
+        try:
+            probe.write_text("")
+            probe.unlink()
+        except OSError as e:
+            raise UserError(f"cannot write under {d} ({e.strerror}: {p}); fix its permissions or run elsewhere "
+                            "(KAGGLENLP_ROOT sets the output root)") from None
+
+
+def settings_diff(old, new, ignore=()):
+    "Keys whose values differ between settings dicts `old` and `new`, except those in `ignore` (sorted)."
+    keys = (set(old) | set(new)) - set(ignore)
+    return sorted(k for k in keys if _norm(old.get(k)) != _norm(new.get(k)))
+
+
+def _norm(v):
+    "Settings as saved in JSON (tuples become lists)."
+    return json.loads(json.dumps(v, default=str))
+
+
+# ---------------------------------------------------------------- the experiment
+
+
+class Experiment:
+    "An open experiment: its `dir`, `name`, `pipeline`, `settings` and `data` fingerprint; `resumed` when it existed."
+
+    def __init__(self, name, pipeline, settings, data, resumed, lock):
+        self.name, self.pipeline, self.settings, self.data = name, pipeline, settings, data
+        self.dir, self.resumed, self._lock = paths.exp_dir(name), resumed, lock
+
+    def path(self, *parts):
+        "A path inside the experiment folder."
+        return self.dir.joinpath(*parts)
+
+    def result(self, metric, score, **extras):
+        "Append this experiment's row to `outputs/results.csv` (see `append_result`)."
+        return append_result(self.name, self.pipeline, metric, score, **extras)
+
+    def close(self):
+        "Release the write lock."
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def _lock_file(name):
+    return paths.outputs_dir() / ".locks" / f"{name}.lock"
+
+
+def _acquire(name, own=True):
+    "The write lock of experiment `name` (noted as this process's when `own`), or `UserError` naming the holder."
+    from filelock import FileLock, Timeout
+
+    lf = _lock_file(name)
+    lf.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(lf), timeout=0)
+    info = lf.with_suffix(".owner")
+    try:
+        lock.acquire()
+    except Timeout:
+        who = info.read_text().strip() if info.exists() else "another process"
+        raise UserError(f"experiment {name!r} is being written by another run ({who}); wait for it to finish, "
+                        "or choose another --name") from None
+    if not own:
+        return lock
+    cmd = " ".join(sys.argv[:6])
+    started = time.strftime("%Y-%m-%d %H:%M:%S")
+    info.write_text(f"pid {os.getpid()} on {socket.gethostname()}, started {started}: {cmd}\n")
+    return lock
+
+
+def check_experiment(name, pipeline, settings, data, ignore=(), overwrite=False, also=()):
+    """Raise `UserError` if `open_experiment` with these arguments would refuse (other settings or data, leftovers,
+    unwritable folders); writes nothing. Call it before slow checks (model loading) so the answer comes first."""
+    require(name and "/" not in name and name not in (".", ".."), f"--name {name!r} must be a plain folder name")
+    out = paths.exp_dir(name)
+    check_writable(out, *[Path(p).parent for p in also])
+    if _lock_file(name).exists():  # a run under way is named first: its settings may be the difference
+        _acquire(name, own=False).release()
+    return _check_resume(out, name, pipeline, settings, data, ignore, overwrite, also)
+
+
+def open_experiment(name, pipeline, settings, data, ignore=(), overwrite=False, also=()):
+    """Open experiment `name` of `pipeline` for writing (see the module docstring) and return the `Experiment`,
+    holding its lock. `data` is a `fingerprint(...)`; `also` are other outputs a fresh start must not find (or
+    that `overwrite` deletes). Everything else that can fail on bad input should be checked before this call."""
+    require(name and "/" not in name and name not in (".", ".."), f"--name {name!r} must be a plain folder name")
+    out = paths.exp_dir(name)
+    check_writable(out, *[Path(p).parent for p in also])
+    lock = _acquire(name)
+    try:
+        resumed = _check_resume(out, name, pipeline, settings, data, ignore, overwrite, also)
+        if overwrite:
+            shutil.rmtree(out, ignore_errors=True)
+            for p in also:
+                Path(p).unlink(missing_ok=True)
+        out.mkdir(parents=True, exist_ok=True)
+        write_json({"name": name, "pipeline": pipeline, "settings": settings, "data": data,
+                    "ignored_on_resume": sorted(ignore)}, out / RECORD)
+    except BaseException:
+        lock.release()
+        raise
+    return Experiment(name, pipeline, settings, data, resumed, lock)
+
+
+def _check_resume(out, name, pipeline, settings, data, ignore, overwrite, also):
+    "True when `out` holds the same experiment (a resume); raise when it holds another; False when new."
+    if overwrite:
+        return False
+    fix = "pass --overwrite to start over, or --name for a new experiment"
+    rec = out / RECORD
+    if rec.exists():
+        old = read_json(rec)
+        require(old.get("pipeline") == pipeline, f"{out} holds a {old.get('pipeline')} experiment; {fix}")
+        diff = settings_diff(old.get("settings", {}), settings, ignore)
+        if diff:
+            was, now = old.get("settings", {}), settings
+            shown = ", ".join(f"{k}: {was.get(k)!r} -> {now.get(k)!r}" for k in diff)
+            raise UserError(f"{out} holds experiment {name!r} with other settings ({shown}); {fix}")
+        was = old.get("data", {})
+        if was.get("all") != data.get("all"):
+            changed = sorted(k for k in set(was) | set(data) if k != "all" and was.get(k) != data.get(k))
+            raise UserError(f"the input data of experiment {name!r} changed since it was started "
+                            f"({', '.join(changed)}); its models and predictions would be stale; {fix}")
+        return True
+    if out.exists() and any(p.name != RECORD for p in out.iterdir()):
+        raise UserError(f"{out} exists but holds no {RECORD} (made by an older version or by hand); {fix}")
+    for p in also:
+        require(not Path(p).exists(), f"{p} exists from an earlier run; {fix}")
+    return False
+
+
+# ---------------------------------------------------------------- results table
+
+
+def append_result(experiment, pipeline, metric, score, path=None, **extras):
+    """Append a row `experiment, time, pipeline, metric, score, **extras` to `path` (default
+    `outputs/results.csv`), widening the header when new extra keys appear. Returns the path."""
+    path = Path(path or paths.outputs_dir() / "results.csv")
+    row = dict(experiment=experiment, time=time.strftime("%Y-%m-%d %H:%M:%S"), pipeline=pipeline, metric=metric,
+               score=score, **{k: v for k, v in extras.items() if k not in RESULT_KEYS})
+    rows = read_results(path)
+    keys = list(rows[0].keys()) if rows else list(RESULT_KEYS)
+    keys += [k for k in row if k not in keys]
+    if rows and list(rows[0].keys()) == keys:
+        with open(path, "a", newline="") as f:
+            csv.DictWriter(f, keys).writerow(row)
+        return path
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
+        w = csv.DictWriter(f, keys, restval="")
+        w.writeheader()
+        w.writerows(rows + [row])
+    return path
+
+
+def read_results(path=None):
+    "Rows of `path` (default `outputs/results.csv`) as dicts; [] when absent."
+    path = Path(path or paths.outputs_dir() / "results.csv")
+    if not path.exists():
+        return []
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))

@@ -1,0 +1,192 @@
+"""The code dataset: the `kagglenlp` wheel (plus, optionally, offline wheels for Kaggle's Python) on Kaggle.
+
+A kernel with the internet off then installs with
+`pip install --no-index --find-links /kaggle/input/<slug> kagglenlp`.
+Steps: `project_root` (the checkout in the current folder) -> `check_project` (no credential among the files the
+wheel is built from, named by their own paths) -> `build_wheel` -> `download_wheels` (optional) -> `stage` (files +
+`dataset-metadata.json`, checked for credentials) -> `upload` (`kaggle datasets create`, or `version` when the slug
+exists).
+"""
+
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from ..errors import UserError, require
+from . import creds
+from .meta import dumps, validate_dataset_meta
+from .proc import KaggleError, kaggle, run
+
+__all__ = [
+    "project_root",
+    "project_files",
+    "check_project",
+    "build_wheel",
+    "pip_download_args",
+    "download_wheels",
+    "staging_plan",
+    "stage",
+    "upload",
+    "KAGGLE_PYTHON",
+    "KAGGLE_PLATFORM",
+]
+
+KAGGLE_PYTHON = "3.11"  # Kaggle's image Python (major.minor) the dependency wheels are fetched for
+KAGGLE_PLATFORM = "manylinux_2_17_x86_64"  # ... and its platform tag (pip also accepts older manylinux wheels)
+PROJECT_FILES = ["pyproject.toml", "setup.cfg", "setup.py", "README.md", "LICENSE", "MANIFEST.in"]
+
+
+def project_root(start=None):
+    """The kagglenlp checkout holding `start` (default: the current folder): the first folder upwards with
+    `pyproject.toml` and `src/kagglenlp`. Not the checkout kagglenlp happens to be installed from: the dataset must
+    hold the code the user is working on."""
+    here = Path(start or Path.cwd()).resolve()
+    for d in [here, *here.parents]:
+        if (d / "pyproject.toml").is_file() and (d / "src" / "kagglenlp").is_dir():
+            return d
+    installed = Path(__file__).resolve().parents[3]
+    hint = f" (kagglenlp is installed from {installed})" if (installed / "pyproject.toml").is_file() else ""
+    raise UserError(
+        f"{here} is not inside a kagglenlp checkout (pyproject.toml with src/kagglenlp); run the command from your "
+        f"checkout or pass --project{hint}"
+    )
+
+
+def project_files(root):
+    "`[(source path, path in the build copy)]` of the files the wheel of project `root` is built from."
+    root = Path(root)
+    out = [(root / n, Path(n)) for n in PROJECT_FILES if (root / n).is_file()]
+    for p in sorted((root / "src").rglob("*")):
+        rel = p.relative_to(root)
+        skip = any(part.endswith(".egg-info") or part in ("__pycache__", ".ipynb_checkpoints") for part in rel.parts)
+        if p.is_file() and not skip and p.suffix != ".pyc":
+            out.append((p, rel))
+    return out
+
+
+def check_project(root, secrets=None):
+    """Refuse (`UserError` naming each file where it is in the checkout) credentials among the files the wheel is
+    built from: a `kaggle.json` in the package folder is refused, not silently left out of the wheel."""
+    creds.check_no_credentials([p for p, _ in project_files(root)], secrets=secrets, shape_wheels=())
+
+
+def build_wheel(root, dest, timeout=300, secrets=None):
+    """Build the wheel of project `root` into `dest` from a clean copy (no caches, no stray files), after
+    `check_project`; returns its path."""
+    root, dest = Path(root), Path(dest)
+    check_project(root, secrets)
+    dest.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="kagglenlp-wheel-") as tmp:
+        src = Path(tmp) / "project"
+        for p, rel in project_files(root):
+            (src / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(p, src / rel)
+        out = Path(tmp) / "dist"
+        args = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-q"]
+        run([*args, "-w", out, src], timeout=timeout, what="building the kagglenlp wheel")
+        wheels = sorted(out.glob("*.whl"))
+        require(len(wheels) == 1, f"expected one wheel from pip wheel, got {[w.name for w in wheels]}")
+        target = dest / wheels[0].name
+        require(not target.exists(), f"{target} exists; remove it or choose another folder")
+        shutil.move(str(wheels[0]), target)
+    return target
+
+
+def pip_download_args(specs, dest, python_version=KAGGLE_PYTHON, platform=KAGGLE_PLATFORM, extra=()):
+    "`pip download` arguments fetching binary wheels of `specs` (and their dependencies) for Kaggle's Python."
+    return [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "-q",
+        "--only-binary=:all:",
+        "--python-version",
+        python_version,
+        "--platform",
+        platform,
+        "--platform",
+        "manylinux2014_x86_64",
+        "--implementation",
+        "cp",
+        "-d",
+        str(dest),
+        *extra,
+        *map(str, specs),
+    ]
+
+
+def download_wheels(specs, dest, timeout=900, **kw):
+    "Download wheels of `specs` for Kaggle into `dest` (see `pip_download_args`); returns the new wheel paths."
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    before = set(dest.glob("*.whl"))
+    run(pip_download_args(specs, dest, **kw), timeout=timeout, what="pip download of dependency wheels")
+    return sorted(set(dest.glob("*.whl")) - before)
+
+
+def staging_plan(wheels, extra_files=()):
+    "`[(source, name)]` of files to stage: each wheel and extra file once, by base name; `UserError` on a clash."
+    plan, seen = [], {}
+    for p in [*map(Path, wheels), *map(Path, extra_files)]:
+        require(p.is_file(), f"file not found: {p}")
+        require(p.name != "dataset-metadata.json", f"{p}: dataset-metadata.json is written by kagglenlp")
+        if p.name in seen:
+            if seen[p.name].resolve() == p.resolve():
+                continue
+            raise UserError(f"two files named {p.name}: {seen[p.name]} and {p}")
+        seen[p.name] = p
+        plan.append((p, p.name))
+    require(plan, "nothing to stage")
+    return plan
+
+
+def stage(stage_dir, meta, wheels, extra_files=(), secrets=None):
+    """Write `meta` as `dataset-metadata.json` and copy the files into empty folder `stage_dir`, after checking that
+    none is or holds a credential (our own wheel is searched for key-shaped strings too). Returns the staged paths."""
+    validate_dataset_meta(meta)
+    plan = staging_plan(wheels, extra_files)
+    creds.check_no_credentials([p for p, _ in plan], secrets=secrets, shape_wheels=("kagglenlp-",))
+    stage_dir = Path(stage_dir)
+    require(
+        not stage_dir.exists() or not any(stage_dir.iterdir()),
+        f"staging folder {stage_dir} is not empty; give an empty or new --stage-dir",
+    )
+    stage_dir.mkdir(parents=True, exist_ok=True)
+    out = []
+    for p, name in plan:
+        shutil.copy2(p, stage_dir / name)
+        out.append(stage_dir / name)
+    (stage_dir / "dataset-metadata.json").write_text(dumps(meta))
+    creds.check_no_credentials([stage_dir / "dataset-metadata.json"], secrets=secrets)
+    return out
+
+
+def upload(stage_dir, notes="kagglenlp code", public=False, timeout=900):
+    "Create the dataset staged in `stage_dir`, or add a version when its slug is taken; returns created/versioned."
+    creds.require_credentials()
+    creds.check_no_credentials(
+        sorted(p for p in Path(stage_dir).iterdir() if p.is_file()), shape_wheels=("kagglenlp-",)
+    )
+    args = ["datasets", "create", "-p", stage_dir, "--dir-mode", "zip", *(["--public"] if public else [])]
+    print(f"uploading {stage_dir} (this can take minutes) ...", file=sys.stderr, flush=True)
+    res = kaggle(*args, timeout=timeout, what="kaggle datasets create")
+    if "is already in use by a dataset" in res.out:
+        kaggle(
+            "datasets",
+            "version",
+            "-p",
+            stage_dir,
+            "-m",
+            notes,
+            "--dir-mode",
+            "zip",
+            timeout=timeout,
+            ok=r"Dataset version is being created",
+            what="kaggle datasets version",
+        )
+        return "versioned"
+    if "Dataset is being created" not in res.out:
+        raise KaggleError(f"kaggle datasets create did not report success:\n{res.tail()}")
+    return "created"

@@ -1,0 +1,211 @@
+"""Kernels on Kaggle: write a kernel folder, push it (and read the version), poll its status, fetch its outputs,
+and push the fold set (one training kernel per fold, then the inference kernel fed by them).
+
+Every call to the kaggle CLI is bounded by the command's overall time limit (`proc.Deadline`), and a wait after a
+push follows the version just pushed (`owner/slug/N`), never an older version's status.
+"""
+
+import json
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from ..errors import UserError, require
+from . import creds
+from .meta import dumps, inject_parameters, install_cell, prepare_notebook, validate_kernel_meta
+from .proc import Deadline, DeadlineError, KaggleError, kaggle
+
+__all__ = [
+    "read_notebook",
+    "write_kernel",
+    "push",
+    "push_kernel",
+    "status",
+    "wait",
+    "output",
+    "push_folds",
+    "DONE",
+    "FAILED",
+    "PUSH_TIMEOUT",
+    "STATUS_TIMEOUT",
+]
+
+DONE, FAILED = {"COMPLETE"}, {"ERROR", "CANCEL_REQUESTED", "CANCEL_ACKNOWLEDGED"}
+PUSHED_RE = re.compile(r"Kernel version (\d+) successfully (?:pushed|saved)")
+STATUS_RE = re.compile(r'has status "(?:KernelWorkerStatus\.)?(\w+)"')
+PUSH_TIMEOUT = 300  # seconds for one `kernels push` (capped by the command's time left)
+STATUS_TIMEOUT = 120  # seconds for one `kernels status` (capped likewise)
+
+
+def read_notebook(path):
+    "The notebook at `path` as a dict (`UserError` when missing or not a notebook)."
+    import nbformat
+
+    path = Path(path)
+    require(path.is_file(), f"notebook not found: {path}")
+    require(path.suffix == ".ipynb", f"{path} is not a notebook (.ipynb)")
+    try:
+        return nbformat.read(path, as_version=4)
+    except Exception as e:
+        raise UserError(f"{path} is not a readable notebook: {e}") from None
+
+
+def write_kernel(folder, meta, nb, params=None, code_dataset=None):
+    """Write `kernel-metadata.json` and the prepared notebook (outputs stripped, kernelspec set, `params` injected,
+    install cell when `code_dataset` is given) into empty folder `folder`; returns the folder."""
+    import nbformat
+
+    validate_kernel_meta(meta)
+    folder = Path(folder)
+    require(not folder.exists() or not any(folder.iterdir()), f"kernel folder {folder} is not empty")
+    nb = prepare_notebook(nb)
+    if params:
+        nb = inject_parameters(nb, **params)
+    if code_dataset:
+        nb = install_cell(nb, code_dataset.split("/")[-1])
+    folder.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nbformat.from_dict(nb), folder / meta["code_file"])
+    (folder / "kernel-metadata.json").write_text(dumps(meta))
+    creds.check_no_credentials([folder / meta["code_file"], folder / "kernel-metadata.json"])
+    return folder
+
+
+def push(folder, timeout=PUSH_TIMEOUT):
+    """`kaggle kernels push -p folder` (the machine comes from the metadata's `machine_shape`); returns the pushed
+    version number. A printed "Kernel push error" or dropped sources are failures although the CLI exits 0."""
+    creds.require_credentials()
+    meta = json.loads((Path(folder) / "kernel-metadata.json").read_text())
+    print(f"pushing {meta['id']} ...", file=sys.stderr, flush=True)
+    res = kaggle("kernels", "push", "-p", folder, timeout=timeout, what=f"kaggle kernels push {meta['id']}")
+    if "Kernel push error" in res.out:
+        raise KaggleError(f"push of {meta['id']} refused:\n{res.tail()}")
+    m = PUSHED_RE.search(res.out)
+    if not m:
+        raise KaggleError(f"push of {meta['id']} did not report a version:\n{res.tail()}")
+    dropped = [s for s in res.out.splitlines() if "are not valid" in s and "sources" in s]
+    if dropped:
+        msg = f"{meta['id']} version {m[1]} was pushed without some sources:\n" + "\n".join(dropped)
+        raise KaggleError(msg)
+    return int(m[1])
+
+
+def push_kernel(notebook, meta, params=None, code_dataset=None, folder=None, dry_run=False, **kw):
+    """Write notebook `notebook` as kernel `meta` into `folder` (a temporary one by default) and push it unless
+    `dry_run`; returns the version (None for a dry run)."""
+    nb = read_notebook(notebook) if not isinstance(notebook, dict) else notebook
+    if folder is None:
+        require(not dry_run, "--dry-run needs --dir to write the kernel folder into")
+        with tempfile.TemporaryDirectory(prefix="kagglenlp-kernel-") as tmp:
+            return push(write_kernel(Path(tmp) / "k", meta, nb, params, code_dataset), **kw)
+    write_kernel(folder, meta, nb, params, code_dataset)
+    return None if dry_run else push(folder, **kw)
+
+
+def status(kernel, timeout=STATUS_TIMEOUT):
+    "`(status, failure message)` of `kernel` (`owner/slug`, or `owner/slug/VERSION`), e.g. `('RUNNING', '')`."
+    creds.require_credentials()
+    res = kaggle("kernels", "status", kernel, timeout=timeout, what=f"kaggle kernels status {kernel}")
+    m = STATUS_RE.search(res.out)
+    if not m:
+        raise KaggleError(f"cannot read the status of {kernel}:\n{res.tail()}")
+    fm = re.search(r'Failure message: "(.*)"', res.out)
+    return m[1].upper(), fm[1] if fm else ""
+
+
+def _timed_out(timeout, kernels):
+    "The error for a wait on `kernels` that ran past `timeout` s."
+    return UserError(
+        f"timed out after {timeout:g} s waiting for "
+        + ", ".join(kernels)
+        + "; they keep running on Kaggle: check again with `kagglenlp kaggle status ... --wait`"
+    )
+
+
+def wait(kernels, timeout=3600, interval=30, out=None, clock=time.monotonic, sleep=time.sleep, heartbeat=600):
+    """Poll `kernels` (`owner/slug[/version]`) until each is complete or failed, printing a status line whenever one
+    changes (and every `heartbeat` s); `UserError` when one fails or `timeout` s pass, however slowly the server
+    answers. Returns `{kernel: status}`."""
+    kernels, deadline, last, why, out = list(kernels), Deadline(timeout, clock), {}, {}, out or sys.stderr
+    start = shown = clock()
+    while True:
+        cur = {}
+        for k in kernels:
+            if last.get(k) in DONE | FAILED:
+                cur[k] = last[k]
+                continue
+            try:
+                t = deadline.cap(STATUS_TIMEOUT)
+                cur[k], why[k] = status(k, timeout=t)
+            except KaggleError as e:
+                if isinstance(e, DeadlineError) or (t < STATUS_TIMEOUT and deadline.left() < 1):
+                    raise _timed_out(timeout, [k for k in kernels if last.get(k) not in DONE]) from None
+                raise
+        if cur != last or clock() - shown >= heartbeat:
+            shown = clock()
+            line = "  ".join(f"{k}: {s}" for k, s in cur.items())
+            print(f"[{clock() - start:6.0f}s] {line}", file=out, flush=True)
+            last = cur
+        bad = [f"{k}: {s} {why[k]}".rstrip() for k, s in cur.items() if s in FAILED]
+        if bad:
+            raise UserError("kernel failed: " + "; ".join(bad) + " (its log: kagglenlp kaggle output KERNEL --dir D)")
+        if all(s in DONE for s in cur.values()):
+            return cur
+        if deadline.left() < interval:
+            raise _timed_out(timeout, [k for k in kernels if cur[k] not in DONE])
+        sleep(interval)
+
+
+def output(kernel, folder, timeout=1800, overwrite=False):
+    "Download `kernel`'s outputs (and log) into `folder`, refusing a non-empty folder unless `overwrite`; returns them."
+    creds.require_credentials()
+    folder = Path(folder)
+    require(
+        overwrite or not folder.exists() or not any(folder.iterdir()),
+        f"{folder} is not empty; choose another --dir or pass --overwrite",
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    force = ["--force"] if overwrite else []
+    kaggle("kernels", "output", kernel, "-p", folder, *force, timeout=timeout, what=f"kaggle kernels output {kernel}")
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    require(files, f"kaggle kernels output {kernel} downloaded nothing into {folder}")
+    return files
+
+
+def push_folds(
+    specs,
+    train_nb,
+    infer_nb,
+    code_dataset=None,
+    kernels_dir=None,
+    push_folds=True,
+    push_inference=True,
+    wait_timeout=None,
+    interval=30,
+    dry_run=False,
+    log=print,
+    deadline=None,
+):
+    """Push the fold kernels of `specs` (from `meta.fold_kernels`) with notebook `train_nb`, wait for the versions just
+    pushed when `wait_timeout`, then push the inference kernel with `infer_nb`; with `dry_run` only write the kernel
+    folders into `kernels_dir`. Each push is bounded by `deadline` (a `proc.Deadline`). Returns `{kernel: version}`."""
+    folds = [s for s in specs if s.role == "fold"]
+    infer = [s for s in specs if s.role == "inference"]
+    train_nb, infer_nb = read_notebook(train_nb), read_notebook(infer_nb)
+    deadline = deadline or Deadline(wait_timeout or 24 * 3600)
+    versions = {}
+    with tempfile.TemporaryDirectory(prefix="kagglenlp-folds-") as tmp:
+        base = Path(kernels_dir or tmp)
+        todo = [(s, train_nb) for s in folds] if push_folds else []
+        todo += [(s, infer_nb) for s in infer] if push_inference else []
+        for s, nb in todo:
+            if s.role == "inference" and push_folds and wait_timeout and not dry_run:
+                pushed = [f"{f.id}/{versions[f.id]}" for f in folds]  # the versions just pushed, not older ones
+                wait(pushed, timeout=max(deadline.left(), 0), interval=interval)
+            folder = base / s.id.split("/")[1]
+            kw = {} if dry_run else dict(timeout=deadline.cap(PUSH_TIMEOUT, "pushing the kernels"))
+            v = push_kernel(nb, s.meta, s.params, code_dataset, folder, dry_run=dry_run, **kw)
+            versions[s.id] = v
+            log(f"pushed {s.id} version {v}" if v else f"wrote {s.id} to {folder}")
+    return versions

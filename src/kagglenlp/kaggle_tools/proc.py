@@ -1,0 +1,147 @@
+"""The one place that runs subprocesses (the `kaggle` CLI, `pip`, papermill): bounded in time, output checked.
+
+The kaggle CLI exits 0 on several refusals ("Kernel push error: ...", "Dataset creation error: ...") and retries with
+back-off for minutes when the network is down, so every call here has a timeout and callers say which output line
+proves success (`ok=`) rather than trusting the exit code alone. A `Deadline` caps each call's timeout by the time
+left to the whole command, so a hanging server cannot stretch `--timeout`.
+"""
+
+import importlib.util
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+
+from ..errors import UserError
+from ..paths import env as _env
+
+__all__ = ["KaggleError", "DeadlineError", "Result", "Deadline", "run", "kaggle", "kaggle_cmd", "TIMEOUT"]
+
+TIMEOUT = 300  # default seconds for one kaggle CLI call (uploads of big wheels take a while)
+
+
+class KaggleError(UserError):
+    "A kaggle CLI, pip or papermill call failed, timed out, or did not print what proves success."
+
+
+class DeadlineError(KaggleError):
+    "The whole command's time limit ran out."
+
+
+@dataclass
+class Result:
+    "What a finished subprocess printed."
+
+    args: list
+    returncode: int
+    out: str  # stdout and stderr together, in order
+
+    def tail(self, n=15):
+        "The last `n` non-progress-bar lines of the output."
+        lines = self.out.replace("\r", "\n").splitlines()
+        lines = [s for s in lines if s.strip() and "it/s]" not in s and "B/s]" not in s]
+        return "\n".join(lines[-n:])
+
+
+class Deadline:
+    "The time limit of a whole command; `cap(t)` is one call's timeout: `t`, or less when less time is left."
+
+    def __init__(self, seconds, clock=time.monotonic):
+        self.seconds, self.clock = seconds, clock
+        self.end = clock() + seconds
+
+    def left(self):
+        "Seconds left (may be negative)."
+        return self.end - self.clock()
+
+    def cap(self, timeout, what="waiting"):
+        "`min(timeout, time left)`; `DeadlineError` when no time is left."
+        left = self.left()
+        if left <= 0:
+            raise DeadlineError(f"timed out after {self.seconds:g} s {what}")
+        return min(timeout, left)
+
+
+def _secrets():
+    "Credential values from the environment, to be masked in anything we print."
+    vals = [_env("KAGGLE_KEY", ""), _env("KAGGLE_API_TOKEN", "")]
+    return [v for v in vals if len(v) >= 8]
+
+
+def _mask(s):
+    "`s` with every configured credential replaced by `***`."
+    for v in _secrets():
+        s = s.replace(v, "***")
+    return s
+
+
+def run(args, timeout=TIMEOUT, what=None, ok=None, env=None, cwd=None):
+    """Run `args` for at most `timeout` s; raise `KaggleError` on timeout, non-zero exit, or when regex `ok`
+    does not match the output. `what` names the step in messages. Returns a `Result`."""
+    what = _mask(what or " ".join(map(str, args[:4])))
+    try:
+        p = subprocess.Popen(
+            [str(a) for a in args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            errors="replace",
+            env=env,
+            cwd=cwd,
+            start_new_session=True,
+        )
+    except OSError as e:
+        raise KaggleError(f"{what}: cannot start {args[0]}: {e}") from None
+    try:
+        out, _ = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill(p)
+        out, _ = p.communicate()
+        res = Result(list(args), -9, _mask(out or ""))
+        raise KaggleError(
+            f"{what}: no answer after {timeout:g} s (is the network up? the kaggle CLI retries with "
+            f"back-off); last output:\n{res.tail()}"
+        ) from None
+    except BaseException:  # Ctrl-C: do not leave the child (and its children) running
+        _kill(p)
+        raise
+    res = Result(list(args), p.returncode, _mask(out))
+    if p.returncode != 0:
+        raise KaggleError(f"{what} failed (exit {p.returncode}):\n{res.tail()}")
+    if ok is not None and not re.search(ok, res.out):
+        raise KaggleError(f"{what} did not report success:\n{res.tail()}")
+    return res
+
+
+def _kill(p):
+    "Kill process `p`'s whole session (it was started in a new one)."
+    try:
+        os.killpg(p.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+# `python -c` puts the current folder first on sys.path, so a `kaggle/` package in whatever folder the user runs
+# from (a clone of the kaggle API, a folder of their own with an __init__.py) would shadow the real CLI. Renaming
+# our subpackage to `kaggle_tools` removed the case of running from src/kagglenlp, not this one, so the current
+# folder is dropped. argv[0] is what the CLI checks to know it runs as the CLI.
+BOOT = (
+    "import sys; sys.path[:] = [p for p in sys.path if p not in ('', '.')]; sys.argv[0] = 'kaggle'; "
+    "from kaggle.cli import main; main()"
+)
+
+
+def kaggle_cmd():
+    "The command that runs the kaggle CLI installed for this Python."
+    if importlib.util.find_spec("kaggle") is None:
+        raise UserError("the kaggle package is not installed: pip install 'kaggle==2.2.5' six")
+    return [sys.executable, "-c", BOOT]
+
+
+def kaggle(*args, timeout=TIMEOUT, ok=None, what=None):
+    "Run `kaggle ARGS...` (see `run`)."
+    return run([*kaggle_cmd(), *args], timeout=timeout, ok=ok, what=what or "kaggle " + " ".join(map(str, args[:2])))

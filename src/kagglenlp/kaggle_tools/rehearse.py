@@ -1,0 +1,295 @@
+"""Local rehearsal of Kaggle kernels: run the kernel folders written by `push/folds --dry-run --dir` as Kaggle would.
+
+Each kernel runs with papermill on the exact notebook that would be pushed, in a subprocess whose environment is a
+kernel's: `KAGGLE_KERNEL_RUN_TYPE=Batch`, no Kaggle credentials, and `KAGGLENLP_KAGGLE_ROOT` pointing at a stand-in
+for `/kaggle` (`<work>/<slug>/kaggle`). Its `input/` holds what `kernel-metadata.json` names, as symbolic links:
+competition data from a local folder, datasets (the code dataset's staged wheel folder) and models from folders given
+as `REF=DIR`, and the outputs of kernels rehearsed earlier for `kernel_sources`. Its `working/` is the current folder
+and becomes the kernel's outputs. With `enable_internet` false, hub downloads and pip's index are switched off
+(`HF_HUB_OFFLINE`, `TRANSFORMERS_OFFLINE`, `PIP_NO_INDEX`), so the install cell must find the staged wheels. A kernel
+whose `working/` ends with a `submission.csv` has it checked against the competition's `sample_submission.csv`.
+Not rehearsed: Kaggle's image (the kernel runs this machine's Python, or `python`), its GPU, its time limits.
+"""
+
+import json
+import os
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .. import paths
+from ..errors import UserError, require
+from .proc import Deadline, KaggleError, run
+
+__all__ = [
+    "Kernel",
+    "read_kernel",
+    "order_kernels",
+    "parse_sources",
+    "plan_inputs",
+    "kernel_env",
+    "kernelspec",
+    "check",
+    "rehearse",
+    "default_work",
+    "DONE_FILE",
+]
+
+DONE_FILE = "rehearsal.json"  # written beside a kernel's stand-in root once it ran to the end (Kaggle's COMPLETE)
+OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "PIP_NO_INDEX": "1"}
+
+
+@dataclass
+class Kernel:
+    "A kernel folder: its metadata and notebook."
+
+    folder: Path
+    meta: dict
+
+    @property
+    def id(self):
+        "`owner/slug`."
+        return self.meta["id"]
+
+    @property
+    def slug(self):
+        "The id's slug (its outputs' mount name)."
+        return self.id.split("/")[1]
+
+    @property
+    def notebook(self):
+        "The notebook file that would be pushed."
+        return self.folder / self.meta["code_file"]
+
+
+def read_kernel(folder):
+    "The `Kernel` in `folder` (`kernel-metadata.json` and its notebook), or `UserError` saying what is wrong."
+    from .meta import validate_kernel_meta
+
+    folder = Path(folder)
+    mf = folder / "kernel-metadata.json"
+    require(mf.is_file(), f"{folder} is not a kernel folder (no kernel-metadata.json); write one with --dry-run --dir")
+    try:
+        meta = json.loads(mf.read_text())
+    except ValueError as e:
+        raise UserError(f"{mf} is not valid JSON: {e}") from None
+    require(isinstance(meta, dict), f"{mf} must hold a JSON object")
+    validate_kernel_meta({"language": "python", "kernel_type": "notebook", **meta})
+    k = Kernel(folder, meta)
+    require(meta.get("kernel_type", "notebook") == "notebook", f"{mf}: only notebook kernels can be rehearsed")
+    require(meta.get("language", "python") == "python", f"{mf}: only python kernels can be rehearsed")
+    require(k.notebook.is_file(), f"{mf} names code_file {meta['code_file']!r}, which is not in {folder}")
+    return k
+
+
+def _base(ref):
+    "`owner/slug[/version]` -> `owner/slug`."
+    return "/".join(str(ref).split("/")[:2])
+
+
+def order_kernels(kernels):
+    "`kernels` with every kernel after those of them it lists in `kernel_sources` (otherwise in the given order)."
+    ids = [k.id for k in kernels]
+    require(len(set(ids)) == len(ids), f"a kernel is given twice: {ids}")
+    todo, done, out = list(kernels), set(), []
+    while todo:
+        ready = [k for k in todo if all(_base(s) in done or _base(s) not in ids for s in k.meta["kernel_sources"])]
+        require(ready, "kernel_sources form a cycle among " + ", ".join(k.id for k in todo))
+        out.append(ready[0])
+        done.add(ready[0].id)
+        todo.remove(ready[0])
+    return out
+
+
+def parse_sources(items):
+    "`['owner/slug=DIR', ...]` -> `{ref: Path}`; each folder must exist."
+    out = {}
+    for it in items or []:
+        ref, sep, d = str(it).partition("=")
+        require(sep and ref and d, f"--source {it!r} must look like REF=DIR (e.g. alice/kagglenlp-code=staged/)")
+        require(Path(d).is_dir(), f"--source {ref}: folder not found: {d}")
+        out[ref.strip("/")] = Path(d).resolve()
+    return out
+
+
+def _done(work, kernel_id):
+    "The outputs folder of kernel `kernel_id` rehearsed to the end under `work` earlier, or None."
+    d = Path(work) / kernel_id.split("/")[1]
+    try:
+        ok = json.loads((d / DONE_FILE).read_text()).get("id") == kernel_id
+    except (OSError, ValueError):
+        return None
+    return d / "kaggle" / "working" if ok else None
+
+
+def plan_inputs(meta, sources, data=None, outputs=None, work=None):
+    """`({mount path under input/: local folder}, [problems])` for kernel metadata `meta`: competitions from `data`,
+    `sources[slug]` or `input/<slug>`; datasets and models from `sources`; kernel sources from `outputs` (kernels of
+    this rehearsal), an earlier rehearsal under `work`, or `sources`."""
+    outputs, mounts, missing = outputs or {}, {}, []
+    for slug in meta.get("competition_sources", []):
+        local = paths.root() / "input" / slug
+        d = Path(data) if data else sources.get(slug) or (local if local.is_dir() else None)
+        if d is None:
+            missing.append(f"competition {slug}: pass --data DIR (train.csv, test.csv, sample_submission.csv)")
+        mounts[slug] = d
+    for ref in meta.get("dataset_sources", []):
+        d = sources.get(ref) or sources.get(_base(ref))
+        if d is None:
+            missing.append(
+                f"dataset {ref}: pass --source {_base(ref)}=DIR (for the code dataset: the folder staged by "
+                "`kagglenlp kaggle dataset --stage-dir DIR --dry-run`)"
+            )
+        mounts[_base(ref).split("/")[1]] = d
+    for ref in meta.get("kernel_sources", []):
+        d = outputs.get(_base(ref)) or (_done(work, _base(ref)) if work else None) or sources.get(_base(ref))
+        if d is None:
+            missing.append(
+                f"kernel {ref}: rehearse it first (in the same command or earlier with the same --work), or "
+                f"pass --source {_base(ref)}=DIR holding its outputs"
+            )
+        mounts[_base(ref).split("/")[1]] = d
+    for ref in meta.get("model_sources", []):
+        d = sources.get(ref) or sources.get(ref.rsplit("/", 1)[0])
+        if d is None:
+            missing.append(f"model {ref}: pass --source {ref}=DIR")
+        mounts["/".join(ref.split("/")[1:])] = d
+    return mounts, missing
+
+
+def kernel_env(meta, root, jupyter_path=None, base=None):
+    """Environment of a rehearsed kernel: `base` (this process's) without Kaggle credentials or kagglenlp settings,
+    plus a kernel's `KAGGLE_KERNEL_RUN_TYPE`, the stand-in `root`, and no hub or package index when `meta` has no
+    internet."""
+    base = os.environ if base is None else base
+    env = {k: v for k, v in base.items() if not k.startswith(("KAGGLE", "KAGGLENLP_"))}
+    env.update(KAGGLE_KERNEL_RUN_TYPE="Batch", KAGGLENLP_KAGGLE_ROOT=str(root))
+    if not meta.get("enable_internet", True):  # the kaggle CLI's default is on; our builders always write it
+        env.update(OFFLINE)
+    if jupyter_path:
+        env["JUPYTER_PATH"] = os.pathsep.join([str(jupyter_path), *filter(None, [base.get("JUPYTER_PATH")])])
+    return env
+
+
+def kernelspec(python, folder, name="kagglenlp-rehearsal"):
+    """Write a Jupyter kernelspec `name` running interpreter `python` (which needs ipykernel) under `folder/kernels`;
+    returns `folder` (for `JUPYTER_PATH`)."""
+    py = _interpreter(python)
+    spec = {
+        "argv": [py, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": name,
+        "language": "python",
+    }
+    d = Path(folder) / "kernels" / name
+    d.mkdir(parents=True, exist_ok=True)
+    (d / "kernel.json").write_text(json.dumps(spec, indent=1))
+    return Path(folder)
+
+
+def default_work(folders):
+    "Default rehearsal folder for kernel folders `folders`: `<their parent>-rehearsal` beside their parent."
+    parent = Path(folders[0]).resolve().parent
+    return parent.with_name(parent.name + "-rehearsal")
+
+
+def _link_inputs(root, mounts):
+    "Make `root/input/<mount>` a symbolic link to each local folder of `mounts`, and an empty `root/working`."
+    (root / "input").mkdir(parents=True)  # there on Kaggle even without sources
+    for name, d in mounts.items():
+        p = root / "input" / name
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.symlink_to(Path(d).resolve(), target_is_directory=True)
+    (root / "working").mkdir(parents=True)
+
+
+def _check_submission(kernel, root):
+    "Check `working/submission.csv` of a kernel with a competition source against its `sample_submission.csv`."
+    from ..submission import check_submission_file
+
+    sub = root / "working" / "submission.csv"
+    comps = kernel.meta.get("competition_sources", [])
+    if not (sub.is_file() and comps):
+        return None
+    sample = paths.kaggle_input(comps[0], base=root / "input") / "sample_submission.csv"
+    n = len(check_submission_file(sub, sample))
+    return f"{sub} passes the submission checks against {comps[0]}'s sample_submission.csv ({n} rows)"
+
+
+def _run_one(k, work, mounts, deadline, kernel_name, jupyter_path, log):
+    "Rehearse kernel `k` under `work/<slug>`; returns its outputs folder."
+    out = Path(work) / k.slug
+    root = out / "kaggle"
+    _link_inputs(root, mounts)
+    env = kernel_env(k.meta, root, jupyter_path)
+    executed = out / k.meta["code_file"]
+    args = [sys.executable, "-m", "papermill", k.notebook.resolve(), executed, "--cwd", root / "working"]
+    args += ["-k", kernel_name, "--log-output", "--no-progress-bar"]
+    hw = " (GPU asked for: runs on this machine)" if k.meta.get("enable_gpu") else ""
+    net = "internet on" if k.meta.get("enable_internet") else "internet off"
+    log(f"rehearsing {k.id} ({net}{hw}) in {root} ...")
+    t0 = time.monotonic()
+    try:
+        res = run(args, timeout=deadline.cap(24 * 3600, "rehearsing"), what=f"rehearsal of {k.id}", env=env, cwd=out)
+    except KaggleError as e:
+        (out / "papermill.log").write_text(str(e))
+        raise KaggleError(f"{e}\n(the executed notebook: {executed})") from None
+    (out / "papermill.log").write_text(res.out)
+    seconds = round(time.monotonic() - t0, 1)
+    (out / DONE_FILE).write_text(json.dumps({"id": k.id, "status": "COMPLETE", "seconds": seconds}, indent=1))
+    files = sorted(str(p.relative_to(root / "working")) for p in (root / "working").rglob("*") if p.is_file())
+    log(f"{k.id} COMPLETE in {seconds:g} s; outputs: {len(files)} files in {root / 'working'}")
+    return root / "working"
+
+
+def _interpreter(python):
+    "The path of interpreter `python` (a path or a name on PATH), or `UserError`."
+    py = shutil.which(str(python)) or str(python)
+    require(Path(py).is_file(), f"--python {python}: interpreter not found")
+    return py
+
+
+def check(kernels, sources=(), data=None, work=None, overwrite=False, python=None):
+    """`(work, {kernel id: mounts})` for rehearsing `kernels` (in order) under `work` (default: `default_work`), or
+    one `UserError` listing every missing input and every earlier rehearsal that would be replaced without
+    `overwrite`. Nothing is written."""
+    sources = parse_sources(sources) if not isinstance(sources, dict) else sources
+    require(data is None or Path(data).is_dir(), f"--data folder not found: {data}")
+    if python:
+        _interpreter(python)
+    work = Path(work) if work else default_work([k.folder for k in kernels])
+    planned = {k.id: work / k.slug / "kaggle" / "working" for k in kernels}
+    plans, problems = {}, []
+    for k in kernels:
+        plans[k.id], missing = plan_inputs(k.meta, sources, data, planned, work)
+        problems += [f"{k.id}: {m}" for m in missing]
+        d = work / k.slug
+        if d.exists() and any(d.iterdir()) and not overwrite:
+            problems.append(
+                f"{k.id}: {d} holds an earlier rehearsal; pass --overwrite to replace it, or another --work"
+            )
+    if problems:
+        raise UserError("cannot rehearse:\n  " + "\n  ".join(problems))
+    return work, plans
+
+
+def rehearse(folders, sources=(), data=None, work=None, python=None, timeout=3 * 3600, overwrite=False, log=print):
+    """Rehearse the kernel folders `folders` in dependency order (see the module docstring) under `work` (default:
+    `default_work`). Every input is checked and every output folder is free before the first kernel runs (`check`);
+    an existing `work/<slug>` is replaced only with `overwrite`. Returns `{kernel id: outputs folder}`."""
+    require(folders, "give at least one kernel folder")
+    kernels = order_kernels([read_kernel(f) for f in folders])
+    work, plans = check(kernels, sources, data, work, overwrite, python)
+    deadline = Deadline(timeout)
+    work.mkdir(parents=True, exist_ok=True)
+    jp = kernelspec(python, work / ".jupyter") if python else None
+    name = "kagglenlp-rehearsal" if python else "python3"
+    outs = {}
+    for k in kernels:
+        shutil.rmtree(work / k.slug, ignore_errors=True)
+        outs[k.id] = _run_one(k, work, plans[k.id], deadline, name, jp, log)
+        note = _check_submission(k, outs[k.id].parent)
+        if note:
+            log(note)
+    return outs

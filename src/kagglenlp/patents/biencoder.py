@@ -1,0 +1,186 @@
+"""The bi-encoder (`--arch bi`) and the phrase embeddings the zero-shot baseline shares with it.
+
+One shared encoder embeds the anchor side and the target side separately (mean pooling over real tokens); the
+score is `w * cos(u, v) + b` with a learned scale and bias (`w = 1, b = 0` at the start, so an untrained model
+scores exactly the zero-shot cosine). With `--text cpc` the CPC title is appended to the anchor side
+(`anchor; title`); `--text seed` embeds the bare phrases. Training regresses the score with `--loss` through HF
+`Trainer`; at inference every distinct phrase is embedded once (anchors repeat across many rows), then pairs are
+scored from the cached embeddings (`predict_pairs`), which gives the same numbers as the pairwise forward pass.
+"""
+
+from pathlib import Path
+
+import numpy as np
+
+from .heads import mean_pool, pair_loss, postprocess
+
+__all__ = ["bi_class", "pair_texts", "tokenize_pairs", "PairCollator", "embed_texts", "predict_pairs", "cosine",
+           "fit_fold", "predict_fold"]
+
+BI_INPUTS = ("a_input_ids", "a_attention_mask", "b_input_ids", "b_attention_mask")
+
+
+def bi_class():
+    "The `BiEncoder` module class (defined lazily: torch is imported only when a model is built)."
+    import torch
+    from torch import nn
+    from transformers.modeling_outputs import SequenceClassifierOutput
+
+    class BiEncoder(nn.Module):
+        "Shared encoder, mean pooling, `w * cos(u, v) + b`."
+
+        def __init__(self, backbone, loss="mse"):
+            super().__init__()
+            self.backbone, self.loss, self.config = backbone, loss, backbone.config
+            self.scale = nn.Parameter(torch.ones(1))
+            self.bias = nn.Parameter(torch.zeros(1))
+
+        def embed(self, input_ids, attention_mask):
+            "Mean-pooled embeddings of a batch of phrases."
+            states = self.backbone(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+            return mean_pool(states, attention_mask)
+
+        def score(self, u, v):
+            "Raw scores of embedding pairs `u`, `v`."
+            return self.scale * nn.functional.cosine_similarity(u, v, dim=-1) + self.bias
+
+        def forward(self, a_input_ids, a_attention_mask, b_input_ids, b_attention_mask, labels=None, length=None):
+            "Scores (and the loss when `labels` are given) of the pairs in a batch (`length`: for the sampler only)."
+            logits = self.score(self.embed(a_input_ids, a_attention_mask), self.embed(b_input_ids, b_attention_mask))
+            loss = pair_loss(logits, labels, self.loss) if labels is not None else None
+            return SequenceClassifierOutput(loss=loss, logits=logits.to(torch.float32))
+
+    return BiEncoder
+
+
+def pair_texts(df, text="seed", titles=None):
+    "`(anchor side, target side)` strings for the rows of `df`: the CPC title joins the anchor for `text='cpc'`."
+    from .text import context_titles
+
+    a = [str(x) for x in df["anchor"]]
+    if text == "cpc":
+        a = [f"{x}; {t}" for x, t in zip(a, context_titles(df["context"], titles))]
+    return a, [str(x) for x in df["target"]]
+
+
+def tokenize_pairs(tok, a, b, labels=None, ids=None, max_len=256):
+    "A `datasets.Dataset` of both sides tokenized once (`a_*`, `b_*` columns; padding per batch)."
+    from datasets import Dataset
+
+    ta, tb = tok(list(a), truncation=True, max_length=max_len), tok(list(b), truncation=True, max_length=max_len)
+    cols = {"a_input_ids": ta["input_ids"], "a_attention_mask": ta["attention_mask"],
+            "b_input_ids": tb["input_ids"], "b_attention_mask": tb["attention_mask"],
+            "length": [len(x) + len(y) for x, y in zip(ta["input_ids"], tb["input_ids"])]}  # for group_by_length
+    if labels is not None:
+        cols["labels"] = np.asarray(labels, dtype=np.float32)
+    if ids is not None:
+        cols["id"] = list(ids)
+    return Dataset.from_dict(cols)
+
+
+class PairCollator:
+    "Pads the anchor side and the target side of a batch separately (the tokenizer's own padding)."
+
+    def __init__(self, tok):
+        self.tok = tok
+
+    def __call__(self, feats):
+        import torch
+
+        out = {}
+        for side in ("a", "b"):
+            enc = [{"input_ids": f[f"{side}_input_ids"], "attention_mask": f[f"{side}_attention_mask"]} for f in feats]
+            padded = self.tok.pad(enc, return_tensors="pt")
+            out[f"{side}_input_ids"], out[f"{side}_attention_mask"] = padded["input_ids"], padded["attention_mask"]
+        if "labels" in feats[0]:
+            out["labels"] = torch.tensor([f["labels"] for f in feats], dtype=torch.float32)
+        return out
+
+
+def embed_texts(encoder, tok, texts, bs=256, max_len=256):
+    """Mean-pooled embeddings (float32 array, one row per text) of `texts` by `encoder` (a bare backbone, or a
+    `BiEncoder` via its `embed`); texts are batched by length, no gradients."""
+    import torch
+
+    embed = encoder.embed if hasattr(encoder, "embed") else None
+    texts = list(texts)
+    order = np.argsort([len(t) for t in texts], kind="stable")
+    device = next(encoder.parameters()).device
+    out = np.zeros((len(texts), encoder.config.hidden_size), dtype=np.float32)
+    was_training = encoder.training
+    encoder.eval()
+    with torch.no_grad():
+        for i in range(0, len(texts), bs):
+            idx = order[i : i + bs]
+            enc = tok([texts[j] for j in idx], truncation=True, max_length=max_len, padding=True, return_tensors="pt")
+            ids, mask = enc["input_ids"].to(device), enc["attention_mask"].to(device)
+            if embed is not None:
+                e = embed(ids, mask)
+            else:
+                e = mean_pool(encoder(input_ids=ids, attention_mask=mask).last_hidden_state, mask)
+            out[idx] = e.float().cpu().numpy()
+    encoder.train(was_training)
+    return out
+
+
+def cosine(u, v):
+    "Row-wise cosine similarity of arrays `u` and `v`."
+    nu = np.linalg.norm(u, axis=1).clip(min=1e-8)
+    nv = np.linalg.norm(v, axis=1).clip(min=1e-8)
+    return (u * v).sum(1) / (nu * nv)
+
+
+def phrase_cosines(encoder, tok, a, b, bs=256, max_len=256):
+    "Cosine of the embeddings of `a[i]` and `b[i]`, embedding each distinct phrase once."
+    uniq = sorted(set(a) | set(b))
+    pos = {t: i for i, t in enumerate(uniq)}
+    emb = embed_texts(encoder, tok, uniq, bs, max_len)
+    return cosine(emb[[pos[t] for t in a]], emb[[pos[t] for t in b]])
+
+
+def predict_pairs(model, tok, a, b, bs=256, max_len=256):
+    "Raw scores of `BiEncoder` `model` for the pairs `(a[i], b[i])`, from embeddings cached per distinct phrase."
+    cos = phrase_cosines(model, tok, list(a), list(b), bs, max_len)
+    return model.scale.item() * cos + model.bias.item()
+
+
+def fit_fold(cfg, model, tok, trn, m_trn, m_val, tst_ids, fmt, args):
+    """Train `BiEncoder` `model` on the rows `m_trn` of `trn`; returns `(trainer, oof, test_preds, log_history)`
+    with predictions in the score's scale for the rows `m_val` and for test.csv's rows `tst_ids`."""
+    from .data import load_competition
+    from .train import make_trainer
+
+    a, b = pair_texts(trn, fmt["text"], fmt.get("titles"))
+    idx = np.flatnonzero(m_trn)
+    vdx = np.flatnonzero(m_val)
+    ds = tokenize_pairs(tok, [a[i] for i in idx], [b[i] for i in idx], trn["score"].values[idx], max_len=cfg.max_len)
+    val = tokenize_pairs(tok, [a[i] for i in vdx], [b[i] for i in vdx], trn["score"].values[vdx], max_len=cfg.max_len)
+    from .heads import trainer_class
+
+    trainer = make_trainer(model, tok, args, ds, val, trainer_cls=trainer_class(cfg.head_lr, cfg.lr_decay),
+                           data_collator=PairCollator(tok))
+    trainer.train()
+    oof = predict_pairs(model, tok, [a[i] for i in vdx], [b[i] for i in vdx], cfg.bs * 2, cfg.max_len)
+    tst = load_competition(cfg.data, need_train=False)[1].set_index("id").loc[list(tst_ids)].reset_index()
+    ta, tb = pair_texts(tst, fmt["text"], fmt.get("titles"))
+    tpred = predict_pairs(model, tok, ta, tb, cfg.bs * 2, cfg.max_len)
+    return trainer, postprocess(fmt, oof), postprocess(fmt, tpred), trainer.state.log_history
+
+
+def predict_fold(fold_dir, df, bs=256):
+    "Predictions (score scale) of the bi-encoder saved in `fold_dir` for the rows of `df`."
+    from ..experiment import read_json
+    from .fold import FORMAT_FILE
+    from .heads import load_fold_model
+    from .model import load_tokenizer
+    from .text import context_titles
+
+    fmt = read_json(Path(fold_dir) / FORMAT_FILE)
+    if fmt["text"] != "seed":
+        n = len(fmt.get("titles") or {})
+        trained = f"the {n} CPC titles it was trained with" if n else "the built-in CPC section titles"
+        context_titles(df["context"], fmt.get("titles"), f"{trained} (model {fold_dir})",
+                       fix="retrain with a --titles file that covers these test contexts")
+    tok, model = load_tokenizer(str(fold_dir)), load_fold_model(fold_dir)
+    a, b = pair_texts(df, fmt["text"], fmt.get("titles"))
+    return postprocess(fmt, predict_pairs(model, tok, a, b, bs, fmt.get("max_len", 256)))

@@ -1,0 +1,371 @@
+"""The local rehearsal of Kaggle kernels (`kagglenlp kaggle rehearse`, `folds --rehearse`, `push --rehearse`).
+
+The README's Kaggle flow runs end to end on the demo data with MiniLM and tiny settings: the code dataset staged by
+`kaggle dataset --dry-run`, two fold kernels, then the inference kernel fed by their outputs, ending in a checked
+`submission.csv`. The notebooks run in a fresh virtual environment where kagglenlp is not installed, so the install
+cell must install the staged wheel with `pip --no-index`, as on Kaggle with the internet off.
+"""
+
+import json
+import site
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from kaggle_stub import KaggleStub, set_env
+
+from kagglenlp.cli import main
+from kagglenlp.errors import UserError
+from kagglenlp.kaggle_tools.meta import kernel_meta
+from kagglenlp.kaggle_tools.rehearse import Kernel, kernel_env, order_kernels, plan_inputs
+from kagglenlp.patents.demo import write_demo
+from kagglenlp.submission import check_submission_file
+
+pytest.importorskip("papermill")
+ROOT = Path(__file__).resolve().parents[1]
+USER, COMP = "stubuser", "us-patent-phrase-to-phrase-matching"
+NB10, NB11 = ROOT / "notebooks" / "10-patents-folds.ipynb", ROOT / "notebooks" / "11-patents-inference.ipynb"
+TINY = "{'epochs': 1, 'bs': 16, 'max_rows': 120, 'max_steps': 2}"
+
+
+def cli(capsys, *argv):
+    "Run `kagglenlp kaggle ARGV`; returns `(exit code, stdout, stderr)`."
+    rc = main(["kaggle", *map(str, argv)])
+    out = capsys.readouterr()
+    return rc, out.out, out.err
+
+
+def fresh_venv(dest):
+    """A virtual environment without kagglenlp that sees this Python's other packages (torch, transformers, pip,
+    ipykernel): `--system-site-packages` would also show the editable kagglenlp install (its .pth and dist-info), so
+    pip would call the staged wheel "already satisfied". Instead a .pth adds a view of site-packages without it."""
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", dest], check=True, timeout=120)
+    view = dest / "system-view"
+    view.mkdir()
+    for p in Path(site.getsitepackages()[0]).iterdir():
+        if not p.name.lower().startswith(("kagglenlp", "__editable__.kagglenlp", "__editable___kagglenlp")):
+            (view / p.name).symlink_to(p)
+    [sp] = (dest / "lib").glob("python3*/site-packages")
+    (sp / "_system_view.pth").write_text(f"import site; site.addsitedir({str(view)!r})\n")
+    return dest / "bin" / "python", sp
+
+
+@pytest.fixture(scope="module")
+def flow(tmp_path_factory):
+    "Inputs of the README flow: demo data, the staged code dataset, a fresh venv."
+    d = tmp_path_factory.mktemp("flow")
+    demo = write_demo(d / "demo")
+    rc = main(
+        [
+            "kaggle",
+            "dataset",
+            "--id",
+            f"{USER}/kagglenlp-code",
+            "--stage-dir",
+            str(d / "stage"),
+            "--dry-run",
+            "--project",
+            str(ROOT),
+        ]
+    )
+    assert rc == 0
+    python, sp = fresh_venv(d / "venv")
+    r = subprocess.run([python, "-c", "import kagglenlp"], capture_output=True, text=True, timeout=60)
+    assert "No module named 'kagglenlp'" in r.stderr  # the fresh environment starts without it
+    return dict(dir=d, demo=demo, stage=d / "stage", python=python, site=sp)
+
+
+def folds_args(flow, kdir, *extra, venv=True):
+    "`kaggle folds ... --rehearse` for the README flow with tiny settings (notebooks run in the fresh venv)."
+    python = ["--python", flow["python"]] if venv else []
+    return [
+        "folds",
+        "--notebook",
+        NB10,
+        "--inference",
+        NB11,
+        "--id-prefix",
+        f"{USER}/uspppm",
+        "--folds",
+        2,
+        "--code-dataset",
+        f"{USER}/kagglenlp-code",
+        "--competition",
+        COMP,
+        "--gpu",
+        "--param",
+        "model=minilm",
+        "name=rh",
+        f"settings={TINY}",
+        *extra,
+        "--dir",
+        kdir,
+        "--rehearse",
+        "--data",
+        flow["demo"],
+        *python,
+    ]
+
+
+@pytest.fixture(scope="module")
+def rehearsed(flow):
+    "The README flow rehearsed once: `{rc, out, err, work}`."
+    kdir = flow["dir"] / "kernels"
+    src = f"{USER}/kagglenlp-code={flow['stage']}"
+    argv = folds_args(flow, kdir, "--source", src)
+    with KaggleStub() as stub, pytest.MonkeyPatch.context() as mp:
+        set_env(mp, flow["dir"], stub.proxy)
+        proc = subprocess.run(
+            [sys.executable, "-m", "kagglenlp", "kaggle", *map(str, argv)],
+            capture_output=True,
+            text=True,
+            timeout=900,
+            cwd=flow["dir"],
+        )
+        calls = list(stub.calls)
+    return dict(
+        rc=proc.returncode, out=proc.stdout, err=proc.stderr, work=flow["dir"] / "kernels-rehearsal", calls=calls
+    )
+
+
+def test_readme_flow_rehearsed_end_to_end(flow, rehearsed):
+    assert rehearsed["rc"] == 0, rehearsed["err"][-3000:]
+    assert rehearsed["calls"] == []  # nothing reached Kaggle
+    work = rehearsed["work"]
+    # the install cell installed the staged wheel into the fresh venv, which ran every notebook
+    staged = (ROOT / "src" / "kagglenlp" / "kaggle_tools" / "meta.py").read_bytes()
+    assert (flow["site"] / "kagglenlp" / "kaggle_tools" / "meta.py").read_bytes() == staged
+    assert [p.name for p in flow["site"].glob("kagglenlp-*.dist-info")] == ["kagglenlp-0.1.0.dist-info"]
+    # fix 3: each fold kernel trained its own fold of a 2-fold split, the same split in both
+    done = {}
+    for k in (0, 1):
+        out = work / f"uspppm-fold{k}" / "kaggle" / "working" / "outputs" / "rh"
+        assert sorted(p.name for p in out.glob("fold[0-9]*")) == [f"fold{k}"]
+        done[k] = json.loads((out / f"fold{k}" / "done.json").read_text())
+        assert (done[k]["fold"], done[k]["n_folds"]) == (k, 2)
+    assert done[0]["split_id"] == done[1]["split_id"]
+    # the inference kernel read both folds' outputs and wrote a submission that passes the checks
+    sub = work / "uspppm-infer" / "kaggle" / "working" / "submission.csv"
+    assert "passes the submission checks" in rehearsed["out"] and str(sub) in rehearsed["out"]
+    checked = check_submission_file(sub, flow["demo"] / "sample_submission.csv")
+    assert checked["score"].between(0, 1).all() and checked["score"].nunique() > 1
+    executed = nbformat.read(work / "uspppm-infer" / NB11.name, as_version=4)
+    assert "fold models" in json.dumps([c.get("outputs") for c in executed.cells])  # it predicted with the folds
+    for k in ("uspppm-fold0", "uspppm-fold1", "uspppm-infer"):
+        assert json.loads((work / k / "rehearsal.json").read_text())["status"] == "COMPLETE"
+
+
+@pytest.mark.slow  # trains one more fold (about 1.5 minutes on 2 cores); CI runs it with -m slow
+def test_inference_refuses_a_fold_rerun_with_another_split(flow, rehearsed, capsys):
+    assert rehearsed["rc"] == 0
+    fold0 = rehearsed["work"] / "uspppm-fold0" / "kaggle" / "working"
+    kdir = flow["dir"] / "rerun"
+    srcs = ["--source", f"{USER}/kagglenlp-code={flow['stage']}", f"{USER}/uspppm-fold0={fold0}"]
+    rc, _, err = cli(capsys, *folds_args(flow, kdir, "seed=7", "--only", 1, *srcs, venv=False))
+    assert rc == 2 and "rehearsal of stubuser/uspppm-infer failed" in err
+    assert "2 experiments or splits" in err, err[-2000:]
+    assert json.loads((flow["dir"] / "rerun-rehearsal" / "uspppm-fold1" / "rehearsal.json").read_text())["id"]
+
+
+def test_hub_model_without_internet_fails_with_the_clear_message(tmp_path, capsys):
+    demo = write_demo(tmp_path / "demo")
+    rc, _, err = cli(
+        capsys,
+        "push",
+        NB10,
+        "--id",
+        f"{USER}/uspppm-hub0",
+        "--competition",
+        COMP,
+        "--param",
+        "model='microsoft/deberta-v3-small'",
+        "fold=0",
+        "folds=2",
+        f"settings={TINY}",
+        "--dir",
+        tmp_path / "k" / "hub",
+        "--rehearse",
+        "--data",
+        demo,
+    )
+    assert rc == 2 and "rehearsal of stubuser/uspppm-hub0 failed" in err
+    assert "HF_HUB_OFFLINE" in err and "microsoft/deberta-v3-small" in err
+    assert not (tmp_path / "k-rehearsal" / "uspppm-hub0" / "rehearsal.json").exists()
+
+
+def probe_notebook(path):
+    "A notebook that records what a kernel sees: its environment as kagglenlp.paths reads it, its folders."
+    nb = nbformat.v4.new_notebook()
+    p = nbformat.v4.new_code_cell("tag = 'x'")
+    p.metadata["tags"] = ["parameters"]
+    code = (
+        "import json, os\nfrom kagglenlp import paths\n"
+        "seen = dict(kaggle=paths.is_kaggle(), offline=paths.hub_offline(), root=str(paths.kaggle_root()),\n"
+        "            cwd=os.getcwd(), inputs=sorted(os.listdir(paths.kaggle_input_root())),\n"
+        "            creds=[k for k in os.environ if k in ('KAGGLE_KEY', 'KAGGLE_USERNAME', 'KAGGLE_API_TOKEN')],\n"
+        "            pip_no_index=os.environ.get('PIP_NO_INDEX'))\n"
+        "json.dump(seen, open(tag + '.json', 'w'))\n"
+    )
+    nb.cells = [p, nbformat.v4.new_code_cell(code)]
+    nbformat.write(nb, path)
+    return path
+
+
+def test_kernels_see_kaggle_and_the_internet_setting(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)  # as on a user's machine
+    monkeypatch.setenv("KAGGLE_KEY", "0123456789abcdef0123456789abcdef")
+    monkeypatch.setenv("KAGGLE_USERNAME", USER)
+    nb = probe_notebook(tmp_path / "probe.ipynb")
+    data = tmp_path / "data"
+    data.mkdir()
+    for slug, net in (("probe-offline", []), ("probe-online", ["--internet"])):
+        rc, _, err = cli(
+            capsys,
+            "push",
+            nb,
+            "--id",
+            f"{USER}/{slug}",
+            "--param",
+            f"tag={slug!r}",
+            *net,
+            "--competition",
+            COMP,
+            "--dataset",
+            f"{USER}/extra-data",
+            "--dir",
+            tmp_path / "k" / slug,
+            "--rehearse",
+            "--data",
+            data,
+            "--source",
+            f"{USER}/extra-data={data}",
+        )
+        assert rc == 0, err
+    work = tmp_path / "k-rehearsal"
+    off = json.loads((work / "probe-offline" / "kaggle" / "working" / "probe-offline.json").read_text())
+    on = json.loads((work / "probe-online" / "kaggle" / "working" / "probe-online.json").read_text())
+    assert off["kaggle"] and on["kaggle"]
+    assert off["offline"] is True and on["offline"] is False  # fix 1: only the internet setting decides
+    assert off["pip_no_index"] == "1" and on["pip_no_index"] is None
+    assert off["root"] == str(work / "probe-offline" / "kaggle") and off["cwd"] == str(Path(off["root"]) / "working")
+    assert off["inputs"] == ["extra-data", COMP] and off["creds"] == []  # sources mounted; no credentials
+
+
+def test_rehearse_checks_everything_before_running(tmp_path, capsys):
+    nb = probe_notebook(tmp_path / "probe.ipynb")
+    k = tmp_path / "k"
+    rc, _, err = cli(
+        capsys,
+        "push",
+        nb,
+        "--id",
+        f"{USER}/probe-two",
+        "--dataset",
+        f"{USER}/extra-data",
+        "--kernel",
+        f"{USER}/other-kernel",
+        "--model",
+        "google/gemma/pytorch/2b/1",
+        "--dir",
+        k / "two",
+        "--dry-run",
+    )
+    assert rc == 0, err
+    rc, _, err = cli(capsys, "rehearse", k / "two")
+    assert rc == 2 and "cannot rehearse" in err
+    for what in ("dataset stubuser/extra-data", "kernel stubuser/other-kernel", "model google/gemma/pytorch/2b/1"):
+        assert what in err
+    assert not (tmp_path / "k-rehearsal").exists()  # nothing written
+    rc, _, err = cli(
+        capsys,
+        "push",
+        nb,
+        "--id",
+        f"{USER}/probe-miss",
+        "--dataset",
+        f"{USER}/extra-data",
+        "--dir",
+        k / "miss",
+        "--rehearse",
+    )
+    assert rc == 2 and "--source stubuser/extra-data=DIR" in err
+    assert not (k / "miss").exists()  # checked before the kernel folder is written
+    rc, _, err = cli(
+        capsys,
+        "push",
+        nb,
+        "--id",
+        f"{USER}/probe-nopy",
+        "--dir",
+        k / "nopy",
+        "--rehearse",
+        "--python",
+        tmp_path / "no" / "python",
+    )
+    assert rc == 2 and "interpreter not found" in err and not (k / "nopy").exists()
+    rc, _, err = cli(capsys, "rehearse", tmp_path)
+    assert rc == 2 and "not a kernel folder" in err
+    rc, _, err = cli(capsys, "push", nb, "--id", f"{USER}/probe-one", "--dir", k / "one", "--rehearse")
+    assert rc == 0, err
+    out = tmp_path / "k-rehearsal" / "probe-one" / "kaggle" / "working" / "x.json"
+    out.write_text("mine")
+    rc, _, err = cli(capsys, "rehearse", k / "one")
+    assert rc == 2 and "--overwrite" in err and out.read_text() == "mine"  # an earlier rehearsal is not replaced
+    rc, _, err = cli(capsys, "rehearse", k / "one", "--overwrite")
+    assert rc == 0, err
+    assert json.loads(out.read_text())["kaggle"] is True
+
+
+def test_a_failing_cell_fails_the_rehearsal_with_its_error(tmp_path, capsys):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("raise ValueError('broken notebook cell')")]
+    nbformat.write(nb, tmp_path / "bad.ipynb")
+    rc, _, err = cli(
+        capsys, "push", tmp_path / "bad.ipynb", "--id", f"{USER}/broken", "--dir", tmp_path / "k" / "b", "--rehearse"
+    )
+    assert rc == 2 and "broken notebook cell" in err and "rehearsal of stubuser/broken failed" in err
+    assert not (tmp_path / "k-rehearsal" / "broken" / "rehearsal.json").exists()
+
+
+# ---- pure parts ------------------------------------------------------------------------------
+def kern(id, sources=(), **kw):
+    return Kernel(Path("."), kernel_meta(id, "n.ipynb", kernel_sources=list(sources), **kw))
+
+
+def test_order_kernels_puts_sources_first_and_finds_cycles():
+    a, b, c = kern("u/aaaaa"), kern("u/bbbbb", ["u/aaaaa"]), kern("u/ccccc", ["u/bbbbb/3", "u/zzzzz"])
+    assert [k.id for k in order_kernels([c, b, a])] == ["u/aaaaa", "u/bbbbb", "u/ccccc"]
+    with pytest.raises(UserError, match="cycle"):
+        order_kernels([kern("u/aaaaa", ["u/bbbbb"]), kern("u/bbbbb", ["u/aaaaa"])])
+
+
+def test_plan_inputs_mounts_each_source_kind(tmp_path):
+    meta = kernel_meta(
+        "u/infer",
+        "n.ipynb",
+        competition_sources=[COMP],
+        dataset_sources=["u/code-data/2"],
+        kernel_sources=["u/uspppm-fold0"],
+        model_sources=["g/gemma/pytorch/2b/1"],
+    )
+    d = {n: tmp_path / n for n in "abc"}
+    mounts, missing = plan_inputs(
+        meta,
+        {"u/code-data": d["a"], "g/gemma/pytorch/2b": d["c"]},
+        data=d["b"],
+        outputs={"u/uspppm-fold0": tmp_path / "out"},
+    )
+    assert missing == []
+    assert mounts == {COMP: d["b"], "code-data": d["a"], "uspppm-fold0": tmp_path / "out", "gemma/pytorch/2b/1": d["c"]}
+
+
+def test_kernel_env_is_a_kernels():
+    base = {"PATH": "/bin", "KAGGLE_KEY": "k", "KAGGLENLP_ROOT": "/x", "HF_HUB_OFFLINE": "0"}
+    off = kernel_env({"enable_internet": False}, "/r", base=base)
+    on = kernel_env({"enable_internet": True}, "/r", base=base)
+    assert off["HF_HUB_OFFLINE"] == "1" and off["TRANSFORMERS_OFFLINE"] == "1" and on["HF_HUB_OFFLINE"] == "0"
+    for env in (off, on):
+        assert env["KAGGLE_KERNEL_RUN_TYPE"] == "Batch" and env["KAGGLENLP_KAGGLE_ROOT"] == "/r"
+        assert "KAGGLE_KEY" not in env and "KAGGLENLP_ROOT" not in env and env["PATH"] == "/bin"

@@ -1,0 +1,161 @@
+"""Blending: weights, the nested CV that never fits a fold on itself, the CLI end to end, and refused inputs."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kagglenlp.cli import main
+from kagglenlp.patents.blend import METHODS, fit_weights, nested_cv
+from kagglenlp.patents.demo import demo_frames, write_demo
+
+ZS = ["--model", "minilm", "--folds", "2", "--seed", "0"]
+
+
+def _err(capsys):
+    "The one `error:` line on stderr, checked to be the last and only one."
+    err = capsys.readouterr().err
+    lines = [line for line in err.replace("\r", "\n").splitlines() if line.strip()]
+    assert "Traceback" not in err and lines[-1].startswith("error: "), err
+    assert sum(line.startswith("error:") for line in lines) == 1, err
+    return lines[-1]
+
+
+def _toy(n=300, seed=0):
+    "Scores, three prediction columns (one good, one noisy, one anti-correlated) and two folds."
+    rng = np.random.default_rng(seed)
+    y = rng.uniform(0, 1, n)
+    preds = np.column_stack([y + rng.normal(0, 0.2, n), y + rng.normal(0, 0.6, n), 1 - y + rng.normal(0, 0.3, n)])
+    return preds, y, np.arange(n) % 2
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_weights_non_negative_and_sum_to_one(method):
+    preds, y, _ = _toy()
+    w = fit_weights(preds, y, method)
+    assert w.shape == (3,) and (w >= 0).all() and w.sum() == pytest.approx(1)
+    if method != "mean":
+        assert w[2] == 0 and w[0] > w[1]  # the anti-correlated column gets nothing, the better one more
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_nested_cv_never_fits_a_fold_on_its_own_rows(method):
+    preds, y, folds = _toy()
+    blended, fold_w = nested_cv(preds, y, folds, method)
+    for k in (0, 1):
+        held = folds == k
+        assert np.allclose(fold_w[k], fit_weights(preds[~held], y[~held], method))
+        assert np.allclose(blended[held], preds[held] @ fold_w[k])
+    # changing fold 0's own scores (even making them favour another column) leaves fold 0's blend unchanged
+    y2 = y.copy()
+    y2[folds == 0] = preds[folds == 0, 1]
+    blended2, _ = nested_cv(preds, y2, folds, method)
+    assert np.allclose(blended2[folds == 0], blended[folds == 0])
+
+
+@pytest.fixture(scope="module")
+def zs(tmp_path_factory):
+    "Two zero-shot experiments (phrases alone, CPC title on the anchor) on the same demo folds; yields the root."
+    root = tmp_path_factory.mktemp("blend")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("KAGGLENLP_ROOT", str(root))
+        mp.chdir(root)
+        d = write_demo(root / "input" / "demo")
+        assert main(["patents", "zeroshot", "--data", str(d), *ZS, "--name", "zs-seed"]) == 0
+        assert main(["patents", "zeroshot", "--data", str(d), *ZS, "--text", "cpc", "--name", "zs-cpc"]) == 0
+        assert main(["patents", "zeroshot", "--data", str(d), *ZS, "--folds", "3", "--name", "zs-3"]) == 0
+        yield root
+
+
+def test_zeroshot_is_an_experiment(zs):
+    from kagglenlp.experiment import read_results
+
+    out = zs / "outputs" / "zs-seed"
+    oof = pd.read_csv(out / "oof.csv")
+    trn, tst, sample = demo_frames()
+    assert sorted(oof["id"]) == sorted(trn["id"]) and list(oof.columns) == ["id", "fold", "pred", "score"]
+    cv = json.loads((out / "cv.json").read_text())
+    assert cv["pearson"] == pytest.approx(np.corrcoef(oof["pred"], oof["score"])[0, 1]) and cv["pearson"] > 0.2
+    folds = pd.read_csv(out / "folds.csv")
+    assert (folds.groupby("anchor")["fold"].nunique() == 1).all()
+    sub = pd.read_csv(zs / "submissions" / "zs-seed.csv")
+    assert sub["id"].tolist() == sample["id"].tolist() and sub["score"].between(0, 1).all()
+    row = [r for r in read_results(zs / "outputs" / "results.csv") if r["experiment"] == "zs-seed"][-1]
+    assert row["arch"] == "zeroshot" and float(row["score"]) == pytest.approx(cv["pearson"], abs=1e-4)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_blend_cli_end_to_end(zs, monkeypatch, method):
+    monkeypatch.setenv("KAGGLENLP_ROOT", str(zs))
+    monkeypatch.chdir(zs)
+    name = f"bl-{method}"
+    assert main(["patents", "blend", "zs-seed", "zs-cpc", "--name", name, "--method", method]) == 0
+    out = zs / "outputs" / name
+    info = json.loads((out / "blend.json").read_text())
+    w = np.array(list(info["weights"].values()))
+    assert (w >= 0).all() and w.sum() == pytest.approx(1)
+    members = [pd.read_csv(zs / "outputs" / e / "oof.csv").set_index("id") for e in ("zs-seed", "zs-cpc")]
+    oof = pd.read_csv(out / "oof.csv").set_index("id")
+    for k, fw in info["fold_weights"].items():
+        held = oof.index[oof["fold"] == int(k)]
+        want = sum(v * m.loc[held, "pred"] for v, m in zip(fw.values(), members))
+        assert np.allclose(oof.loc[held, "pred"], np.clip(want, 0, 1))
+    cv = json.loads((out / "cv.json").read_text())
+    assert cv["pearson"] == pytest.approx(np.corrcoef(oof["pred"], oof["score"])[0, 1])
+    tp = pd.read_csv(out / "test_preds.csv")
+    sub = pd.read_csv(zs / "submissions" / f"{name}.csv")
+    assert np.allclose(sub["score"], np.clip(tp["zs-seed"] * w[0] + tp["zs-cpc"] * w[1], 0, 1))
+
+
+def _nothing_written(root, name):
+    return not (root / "outputs" / name).exists() and not (root / "submissions" / f"{name}.csv").exists()
+
+
+def test_blend_bad_inputs_one_error_line_nothing_written(zs, monkeypatch, capsys):
+    import shutil
+
+    monkeypatch.setenv("KAGGLENLP_ROOT", str(zs))
+    monkeypatch.chdir(zs)
+    out = zs / "outputs"
+    # other folds
+    assert main(["patents", "blend", "zs-seed", "zs-3", "--name", "bad"]) == 2
+    assert "different folds" in _err(capsys) and _nothing_written(zs, "bad")
+    # one experiment only (also named twice)
+    assert main(["patents", "blend", "zs-seed", "--name", "bad"]) == 2
+    assert "at least two" in _err(capsys) and _nothing_written(zs, "bad")
+    assert main(["patents", "blend", "zs-seed", "zs-seed", "--name", "bad"]) == 2
+    assert "at least two" in _err(capsys) and _nothing_written(zs, "bad")
+    # unfinished: no cv.json
+    shutil.copytree(out / "zs-cpc", out / "zs-half")
+    (out / "zs-half" / "cv.json").unlink()
+    assert main(["patents", "blend", "zs-seed", "zs-half", "--name", "bad"]) == 2
+    assert "unfinished" in _err(capsys) and _nothing_written(zs, "bad")
+    # other OOF ids (same folds.csv)
+    shutil.copytree(out / "zs-cpc", out / "zs-ids")
+    oof = pd.read_csv(out / "zs-ids" / "oof.csv")
+    oof.iloc[1:].to_csv(out / "zs-ids" / "oof.csv", index=False)
+    assert main(["patents", "blend", "zs-seed", "zs-ids", "--name", "bad"]) == 2
+    assert "different ids" in _err(capsys) and _nothing_written(zs, "bad")
+    # other test ids
+    shutil.copytree(out / "zs-cpc", out / "zs-test")
+    tp = pd.read_csv(out / "zs-test" / "test_preds.csv")
+    tp.assign(id=tp["id"] + "x").to_csv(out / "zs-test" / "test_preds.csv", index=False)
+    assert main(["patents", "blend", "zs-seed", "zs-test", "--name", "bad"]) == 2
+    assert "different test ids" in _err(capsys) and _nothing_written(zs, "bad")
+    # a missing experiment
+    assert main(["patents", "blend", "zs-seed", "nope", "--name", "bad"]) == 2
+    assert "not found" in _err(capsys) and _nothing_written(zs, "bad")
+
+
+def test_notebook_is_thin_and_kaggle_ready():
+    from pathlib import Path
+
+    nb = json.loads((Path(__file__).parents[1] / "notebooks" / "12-patents-blend.ipynb").read_text())
+    assert nb["metadata"]["kernelspec"]["name"] == "python3"
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    assert "parameters" in code[0]["metadata"].get("tags", [])
+    params = "".join(code[0]["source"])
+    names = [line.split("=")[0].strip() for line in params.splitlines() if "=" in line and not line.startswith("#")]
+    assert {"experiments", "name", "method"} <= set(names) and all(n == n.lower() for n in names)
+    assert "run_blend" in "".join("".join(c["source"]) for c in code)

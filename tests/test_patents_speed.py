@@ -1,0 +1,83 @@
+"""The fast paths change no prediction: length-sorted inference without a Trainer, and training under torchrun (DDP)."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kagglenlp.experiment import read_results
+from kagglenlp.patents.demo import demo_frames, write_demo
+from kagglenlp.patents.predict import length_batches, predict_texts
+from kagglenlp.patents.text import make_inputs
+
+
+def test_length_batches_cover_every_row_once_longest_first():
+    lengths = np.array([3, 9, 1, 9, 4, 7, 2])
+    batches = length_batches(lengths, 3)
+    flat = np.concatenate(batches)
+    assert sorted(flat) == list(range(len(lengths))) and [len(b) for b in batches] == [3, 3, 1]
+    assert list(lengths[flat]) == sorted(lengths, reverse=True)
+
+
+def test_inference_matches_trainer_predict(tmp_path):
+    "Sorted batches, per-batch padding and inference_mode give Trainer.predict's numbers, in the original order."
+    import torch
+    from datasets import Dataset
+    from transformers import Trainer, TrainingArguments
+
+    from kagglenlp.patents.model import load_model, load_tokenizer
+
+    torch.manual_seed(0)
+    tok, model = load_tokenizer("minilm"), load_model("minilm")
+    trn = demo_frames()[0].iloc[:70]
+    texts = make_inputs(trn, "cpc", None, tok.sep_token)
+    ds = Dataset.from_dict({"input": texts}).map(lambda b: tok(b["input"]), batched=True, remove_columns=["input"])
+    args = TrainingArguments(str(tmp_path), per_device_eval_batch_size=16, report_to="none", use_cpu=True)
+    ref = Trainer(model, args, processing_class=tok).predict(ds).predictions.reshape(-1)
+    got = predict_texts(model, tok, texts, bs=16)
+    assert got.shape == ref.shape and np.abs(got - ref).max() < 1e-5
+    assert np.abs(predict_texts(model, tok, texts, bs=7) - ref).max() < 1e-5  # batch size does not matter
+
+
+def _torchrun(n, args, cwd, env):
+    torchrun = shutil.which("torchrun") or pytest.skip("torchrun not found")
+    cmd = [torchrun, "--standalone", f"--nproc_per_node={n}", "-m", "kagglenlp", *args]
+    return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
+
+
+def test_train_under_torchrun_two_processes_writes_once(proj):
+    "2 processes on the gloo backend: one complete, valid set of outputs, CV close to the one-process run, resumable."
+    d = write_demo(proj / "input" / "demo")
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "KAGGLENLP_ROOT": str(proj)}
+    common = ["patents", "train", "--data", str(d), "--model", "minilm", "--folds", "2", "--epochs", "1", "--seed", "0"]
+    r = _torchrun(2, [*common, "--bs", "8", "--name", "ddp"], proj, env)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert r.stdout.count("CV Pearson") == 1  # rank 1 trained along but reported and wrote nothing
+    one = subprocess.run([sys.executable, "-m", "kagglenlp", *common, "--bs", "16", "--name", "one"], cwd=proj, env=env,
+                         capture_output=True, text=True, timeout=900)
+    assert one.returncode == 0, one.stderr[-3000:]
+    out = proj / "outputs" / "ddp"
+    oof = pd.read_csv(out / "oof.csv")
+    trn = pd.read_csv(d / "train.csv")
+    assert sorted(oof.id) == sorted(trn.id) and not oof.id.duplicated().any()
+    assert not any(p.name.startswith("rank") for p in out.rglob("*")) and not (out / "fold0" / "trainer").exists()
+    rows = [r for r in read_results() if r["experiment"] == "ddp"]
+    assert len(rows) == 1 and rows[0]["processes"] == "2"
+    sub = pd.read_csv(proj / "submissions" / "ddp.csv")
+    assert sub.id.tolist() == pd.read_csv(d / "sample_submission.csv").id.tolist() and sub.score.between(0, 1).all()
+    cv_ddp = json.loads((out / "cv.json").read_text())["pearson"]
+    cv_one = json.loads((proj / "outputs" / "one" / "cv.json").read_text())["pearson"]
+    assert cv_ddp > 0.2 and abs(cv_ddp - cv_one) < 0.15, (cv_ddp, cv_one)
+    # resume under torchrun: nothing to train, still one writer
+    shutil.rmtree(out / "fold1")
+    r = _torchrun(2, [*common, "--bs", "8", "--name", "ddp"], proj, env)
+    assert r.returncode == 0 and "to train: [1]" in r.stdout, r.stderr[-3000:]
+    assert (out / "fold1" / "done.json").exists()
+    # a refused rerun stops every rank with the same one-line error
+    r = _torchrun(2, [*common, "--bs", "8", "--lr", "1e-3", "--name", "ddp"], proj, env)
+    assert r.returncode != 0 and "error: " in r.stderr and "other settings" in r.stderr
