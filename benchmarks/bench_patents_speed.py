@@ -55,8 +55,8 @@ def make_model_dir(kind, dest):
     "A model folder (weights + tokenizer) for `kind`: MiniLM, or deberta-v3-small randomly initialised."
     from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
 
-    from kagglenlp.paths import shared_data
     from kagglenlp.patents.model import resolve_model
+    from kagglenlp.paths import shared_data
 
     if kind == "minilm":
         src = resolve_model("minilm")
@@ -86,10 +86,22 @@ def seed_trainer(model_dir, df, bs, steps, out):
     tokz = AutoTokenizer.from_pretrained(model_dir)
     df = df.assign(input=seed_inputs(df))
     ds = Dataset.from_pandas(df).map(lambda x: tokz(x["input"]), batched=True).rename_columns({"score": "labels"})
-    args = TrainingArguments(out, learning_rate=8e-5, warmup_steps=0.1, lr_scheduler_type="cosine",
-                             fp16=torch.cuda.is_available(), eval_strategy="no", per_device_train_batch_size=bs,
-                             per_device_eval_batch_size=bs * 2, num_train_epochs=4, max_steps=steps, weight_decay=0.01,
-                             report_to="none", save_strategy="no", disable_tqdm=True)
+    args = TrainingArguments(
+        out,
+        learning_rate=8e-5,
+        warmup_steps=0.1,
+        lr_scheduler_type="cosine",
+        fp16=torch.cuda.is_available(),
+        eval_strategy="no",
+        per_device_train_batch_size=bs,
+        per_device_eval_batch_size=bs * 2,
+        num_train_epochs=4,
+        max_steps=steps,
+        weight_decay=0.01,
+        report_to="none",
+        save_strategy="no",
+        disable_tqdm=True,
+    )
     model = AutoModelForSequenceClassification.from_pretrained(model_dir, num_labels=1)
     return Trainer(model, args, train_dataset=ds, processing_class=tokz), ds
 
@@ -121,7 +133,9 @@ def one(variant, model_dir, rows, bs, steps, data_dir=None):
             return dict(seconds=secs, per_s=steps * bs / secs, unit="samples/s")
         if variant == "infer-trainer":
             trainer, ds = seed_trainer(model_dir, df, bs, 1, tmp)
-            ds = ds.remove_columns([c for c in ds.column_names if c not in ("input_ids", "attention_mask", "token_type_ids")])
+            ds = ds.remove_columns(
+                [c for c in ds.column_names if c not in ("input_ids", "attention_mask", "token_type_ids")]
+            )
             t0 = time.perf_counter()
             preds = trainer.predict(ds).predictions.astype(float).reshape(-1)
             secs = time.perf_counter() - t0
@@ -150,8 +164,21 @@ def predict_command(model_dir, rows, bs, work):
     shutil.copytree(model_dir, fd)
     (fd / "input_format.json").write_text(json.dumps({"text": "seed", "titles": None, "sib_cap": None, "max_len": 256}))
     (fd / "done.json").write_text(json.dumps({"experiment": "bench", "fold": 0, "n_folds": 1, "split_id": "x"}))
-    cmd = [sys.executable, "-m", "kagglenlp", "patents", "predict", "--data", str(data), "--models", str(work / "exp"),
-           "--out", str(work / "sub.csv"), "--bs", str(bs * 2)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "kagglenlp",
+        "patents",
+        "predict",
+        "--data",
+        str(data),
+        "--models",
+        str(work / "exp"),
+        "--out",
+        str(work / "sub.csv"),
+        "--bs",
+        str(bs * 2),
+    ]
     t0 = time.perf_counter()
     subprocess.run(cmd, check=True, capture_output=True, cwd=work)
     secs = time.perf_counter() - t0
@@ -184,8 +211,22 @@ def main():
         work = Path(tmp)
         model_dir = str(make_model_dir(a.model, work / "model"))
         for v in ("train-seed", "train-ours", "infer-trainer", "infer-ours"):
-            cmd = [sys.executable, str(HERE), "--one", v, "--model-dir", model_dir, "--data-dir", tmp,
-                   "--rows", str(a.rows), "--steps", str(a.steps), "--bs", str(a.bs)]
+            cmd = [
+                sys.executable,
+                str(HERE),
+                "--one",
+                v,
+                "--model-dir",
+                model_dir,
+                "--data-dir",
+                tmp,
+                "--rows",
+                str(a.rows),
+                "--steps",
+                str(a.steps),
+                "--bs",
+                str(a.bs),
+            ]
             out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
             res[v] = json.loads(out.strip().splitlines()[-1])
             print(f"{v:14s} {res[v]['per_s']:8.1f} {res[v]['unit']}  peak RSS {res[v]['rss_mb']:.0f} MB", flush=True)
@@ -193,17 +234,24 @@ def main():
         res["max_abs_diff_predictions"] = float(np.abs(a_ - b_).max())
         res["predict-command"] = predict_command(model_dir, a.rows, a.bs, work)
     r = lambda x, y: res[x]["per_s"] / res[y]["per_s"]  # noqa: E731
-    res["ratios"] = {"train ours/seed": r("train-ours", "train-seed"), "infer ours/Trainer.predict":
-                     r("infer-ours", "infer-trainer"), "patents predict command/Trainer.predict":
-                     r("predict-command", "infer-trainer")}
+    res["ratios"] = {
+        "train ours/seed": r("train-ours", "train-seed"),
+        "infer ours/Trainer.predict": r("infer-ours", "infer-trainer"),
+        "patents predict command/Trainer.predict": r("predict-command", "infer-trainer"),
+    }
     res["setup"] = dict(model=a.model, rows=a.rows, steps=a.steps, bs=a.bs, device=device, torch=torch.__version__)
     print(f"\n{a.model}, {a.rows} real rows, bs {a.bs}, {a.steps} steps, {device}")
     print("| what | baseline | kagglenlp | ratio | peak RSS MB (baseline / kagglenlp) |\n|---|---|---|---|---|")
-    rows = [("training samples/s", "train-seed", "train-ours"), ("inference rows/s", "infer-trainer", "infer-ours"),
-            ("inference rows/s, whole `patents predict` command", "infer-trainer", "predict-command")]
+    rows = [
+        ("training samples/s", "train-seed", "train-ours"),
+        ("inference rows/s", "infer-trainer", "infer-ours"),
+        ("inference rows/s, whole `patents predict` command", "infer-trainer", "predict-command"),
+    ]
     for what, base, ours in rows:
-        print(f"| {what} | {res[base]['per_s']:.1f} | {res[ours]['per_s']:.1f} | **{r(ours, base):.2f}x** | "
-              f"{res[base]['rss_mb']:.0f} / {res[ours]['rss_mb']:.0f} |")
+        print(
+            f"| {what} | {res[base]['per_s']:.1f} | {res[ours]['per_s']:.1f} | **{r(ours, base):.2f}x** | "
+            f"{res[base]['rss_mb']:.0f} / {res[ours]['rss_mb']:.0f} |"
+        )
     print(f"max |prediction difference| kagglenlp vs Trainer.predict: {res['max_abs_diff_predictions']:.2e}")
     if a.json:
         Path(a.json).write_text(json.dumps(res, indent=2))

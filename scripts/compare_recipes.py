@@ -36,7 +36,11 @@ RECIPES = {
     "cross-mean-cpc-llrd": {"arch": "cross", "pool": "mean", "text": "cpc", "lr_decay": 0.8},
     "cross-mean-siblings": {"arch": "cross", "pool": "mean", "text": "cpc-siblings", "sib_cap": 20},
     "bi-seed": {"arch": "bi", "text": "seed"},
+    "bi-seed-headlr": {"arch": "bi", "text": "seed", "head_lr": 1e-2},
     "bi-cpc": {"arch": "bi", "text": "cpc"},
+    "bi-cpc-headlr": {"arch": "bi", "text": "cpc", "head_lr": 1e-2},
+    "bi-cpc-lr2e-4": {"arch": "bi", "text": "cpc", "lr": 2e-4, "head_lr": 1e-2},
+    "bi-cpc-bce": {"arch": "bi", "text": "cpc", "loss": "bce", "head_lr": 1e-2},
     "default": {},
     "blend:bi-cpc+cross-mean-cpc": {"blend": ["bi-cpc", "cross-mean-cpc"]},
     "blend:zeroshot+cross-mean-cpc": {"blend": ["zeroshot", "cross-mean-cpc"]},
@@ -58,10 +62,18 @@ def run_recipe(recipe, over, a, data, prefix):
         extra = {k: v for k, v in over.items()}
         cv = run_experiment(PatentsConfig(**common, epochs=a.epochs, bs=a.bs, **extra))
     cv = cv or read_json(paths.exp_dir(name) / "cv.json")
-    return {"recipe": recipe, "experiment": name, "pearson": round(cv["pearson"], 4),
-            "folds": " / ".join(f"{v:.3f}" for v in cv["folds"].values()), "rows": a.rows, "n_folds": a.folds,
-            "epochs": 0 if over.get("zeroshot") else a.epochs, "bs": a.bs, "fold_seconds": cv.get("seconds"),
-            "wall_seconds": round(time.time() - t0, 1)}
+    return {
+        "recipe": recipe,
+        "experiment": name,
+        "pearson": round(cv["pearson"], 4),
+        "folds": " / ".join(f"{v:.3f}" for v in cv["folds"].values()),
+        "rows": a.rows,
+        "n_folds": a.folds,
+        "epochs": 0 if over.get("zeroshot") else a.epochs,
+        "bs": a.bs,
+        "fold_seconds": cv.get("seconds"),
+        "wall_seconds": round(time.time() - t0, 1),
+    }
 
 
 def main(argv=None):
@@ -103,11 +115,15 @@ def _exists(stem):
 
 def table(rows):
     "The README's markdown table of recipe rows."
-    out = ["| recipe | OOF Pearson | per fold | rows, folds, epochs, bs | fold seconds | wall seconds |",
-           "|---|---|---|---|---|---|"]
+    out = [
+        "| recipe | OOF Pearson | per fold | rows, folds, epochs, bs | fold seconds | wall seconds |",
+        "|---|---|---|---|---|---|",
+    ]
     for r in rows:
-        out.append(f"| `{r['recipe']}` | {r['pearson']:.4f} | {r['folds']} | {r['rows']}, {r['n_folds']}, "
-                   f"{r['epochs']:g}, {r['bs']} | {r['fold_seconds']} | {r['wall_seconds']} |")
+        out.append(
+            f"| `{r['recipe']}` | {r['pearson']:.4f} | {r['folds']} | {r['rows']}, {r['n_folds']}, "
+            f"{r['epochs']:g}, {r['bs']} | {r['fold_seconds']} | {r['wall_seconds']} |"
+        )
     return "\n".join(out)
 
 

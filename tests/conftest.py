@@ -1,4 +1,5 @@
 """Shared fixtures: an isolated project root per test, the generated demo data, and the shared real data."""
+
 import os
 
 import pytest
@@ -22,5 +23,6 @@ def proj(tmp_path, monkeypatch):
 def data_dir():
     "The shared real data folder, or skip with the reason."
     d = shared_data()
-    if d is None: pytest.skip("real data not found: set KAGGLENLP_DATA or put the shared data at ../shared/data")
+    if d is None:
+        pytest.skip("real data not found: set KAGGLENLP_DATA or put the shared data at ../shared/data")
     return d

@@ -1,4 +1,4 @@
-"""The experiment core shared by both pipelines: resume-or-refuse, fingerprints, the lock, atomic writes, results rows."""
+"""The experiment core of both pipelines: resume-or-refuse, fingerprints, the lock, atomic writes, results rows."""
 
 import dataclasses
 import json
@@ -92,10 +92,10 @@ def test_second_run_refused_while_first_holds_the_lock(proj):
 
 def test_lock_of_a_killed_run_does_not_block(proj):
     "A process killed while holding the lock (SIGKILL: no cleanup) leaves no stale lock."
-    code = textwrap.dedent(f"""
+    code = textwrap.dedent("""
         import os, signal
         from kagglenlp.experiment import fingerprint, open_experiment
-        exp = open_experiment("e", "patents", {{"lr": 1}}, fingerprint(x=1))
+        exp = open_experiment("e", "patents", {"lr": 1}, fingerprint(x=1))
         os.kill(os.getpid(), signal.SIGKILL)
     """)
     r = subprocess.run([sys.executable, "-c", code], cwd=proj, timeout=60)
@@ -128,7 +128,7 @@ def test_atomic_writes_leave_no_temp_files(tmp_path):
 
         with atomic_path(tmp_path / "x.json") as tmp:
             tmp.write_text("half")
-            1 / 0
+            raise ZeroDivisionError
     assert json.loads((tmp_path / "x.json").read_text()) == {"a": 1}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["x.csv", "x.json"]
 

@@ -104,12 +104,17 @@ def test_default_names_differ_when_settings_differ(proj, demo):
     from kagglenlp.patents.config import PatentsConfig, exp_name
 
     a, b = PatentsConfig(data=str(demo), model="minilm"), PatentsConfig(data=str(demo), model="minilm", lr=1e-3)
-    assert exp_name(a) == "minilm-seed-group5" and exp_name(b).startswith("minilm-seed-group5-") and exp_name(a) != exp_name(b)
+    assert (
+        exp_name(a) == "minilm-seed-group5"
+        and exp_name(b).startswith("minilm-seed-group5-")
+        and exp_name(a) != exp_name(b)
+    )
 
 
 def _cli(proj, *args):
-    return subprocess.Popen([sys.executable, "-m", "kagglenlp", *args], cwd=proj, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "kagglenlp", *args], cwd=proj, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
 
 
 def _wait_for_lock(proj, name, p, timeout=120):
@@ -124,8 +129,26 @@ def _wait_for_lock(proj, name, p, timeout=120):
 def test_two_concurrent_runs_one_refused_other_whole(proj, demo):
     a = _cli(proj, "patents", "train", "--data", str(demo), *TINY, "--name", "c", "--lr", "1e-4")
     _wait_for_lock(proj, "c", a)
-    b = subprocess.run([sys.executable, "-m", "kagglenlp", "patents", "train", "--data", str(demo), *TINY, "--name",
-                        "c", "--lr", "2e-4"], cwd=proj, capture_output=True, text=True, timeout=300)
+    b = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kagglenlp",
+            "patents",
+            "train",
+            "--data",
+            str(demo),
+            *TINY,
+            "--name",
+            "c",
+            "--lr",
+            "2e-4",
+        ],
+        cwd=proj,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert b.returncode == 2 and "is being written by another run (pid" in b.stderr and f"pid {a.pid}" in b.stderr
     out, err = a.communicate(timeout=600)
     assert a.returncode == 0, err
@@ -140,8 +163,24 @@ def test_sigkill_mid_fold_then_resume_matches(proj, demo, tmp_path_factory):
     "A run killed mid-fold (SIGKILL) resumes to exactly the uninterrupted result."
     ref_root = tmp_path_factory.mktemp("ref")
     env = {**os.environ, "KAGGLENLP_ROOT": str(ref_root)}
-    args = ["patents", "train", "--data", str(demo), "--model", "minilm", "--folds", "2", "--max-steps", "6", "--bs",
-            "8", "--seed", "0", "--name", "k"]
+    args = [
+        "patents",
+        "train",
+        "--data",
+        str(demo),
+        "--model",
+        "minilm",
+        "--folds",
+        "2",
+        "--max-steps",
+        "6",
+        "--bs",
+        "8",
+        "--seed",
+        "0",
+        "--name",
+        "k",
+    ]
     subprocess.run([sys.executable, "-m", "kagglenlp", *args], env=env, check=True, capture_output=True, timeout=600)
     p = _cli(proj, *args)
     t0 = time.time()
@@ -213,10 +252,13 @@ def test_predict_unknown_context_says_what_to_do(proj, demo, capsys):
 
 def test_cli_module_imported_once():
     "`python -m kagglenlp.cli` loads the CLI once: no pipeline module imports it back."
-    code = ("import runpy, sys\nsys.argv = ['kagglenlp', 'patents', '--help']\ntry:\n"
-            "    runpy.run_module('kagglenlp.cli', run_name='__main__')\nexcept SystemExit:\n    pass\n"
-            "print('kagglenlp.cli' in sys.modules, 'kagglenlp.imdb.cli' in sys.modules)")
-    r = subprocess.run([sys.executable, "-W", "error::RuntimeWarning", "-c", code], capture_output=True, text=True,
-                       timeout=120)
+    code = (
+        "import runpy, sys\nsys.argv = ['kagglenlp', 'patents', '--help']\ntry:\n"
+        "    runpy.run_module('kagglenlp.cli', run_name='__main__')\nexcept SystemExit:\n    pass\n"
+        "print('kagglenlp.cli' in sys.modules, 'kagglenlp.imdb.cli' in sys.modules)"
+    )
+    r = subprocess.run(
+        [sys.executable, "-W", "error::RuntimeWarning", "-c", code], capture_output=True, text=True, timeout=120
+    )
     assert r.returncode == 0, r.stderr
     assert r.stdout.split()[-2:] == ["False", "True"]

@@ -1,2 +1,3 @@
 """kagglenlp: a Kaggle NLP competition kit (USPPPM cross-encoders, IMDb ULMFiT, Kaggle plumbing)."""
+
 __version__ = "0.1.0"

@@ -160,8 +160,10 @@ def check_writable(*dirs):
             probe.write_text("")
             probe.unlink()
         except OSError as e:
-            raise UserError(f"cannot write under {d} ({e.strerror}: {p}); fix its permissions or run elsewhere "
-                            "(KAGGLENLP_ROOT sets the output root)") from None
+            raise UserError(
+                f"cannot write under {d} ({e.strerror}: {p}); fix its permissions or run elsewhere "
+                "(KAGGLENLP_ROOT sets the output root)"
+            ) from None
 
 
 def settings_diff(old, new, ignore=()):
@@ -222,8 +224,10 @@ def _acquire(name, own=True):
         lock.acquire()
     except Timeout:
         who = info.read_text().strip() if info.exists() else "another process"
-        raise UserError(f"experiment {name!r} is being written by another run ({who}); wait for it to finish, "
-                        "or choose another --name") from None
+        raise UserError(
+            f"experiment {name!r} is being written by another run ({who}); wait for it to finish, "
+            "or choose another --name"
+        ) from None
     if not own:
         return lock
     cmd = " ".join(sys.argv[:6])
@@ -258,8 +262,16 @@ def open_experiment(name, pipeline, settings, data, ignore=(), overwrite=False, 
             for p in also:
                 Path(p).unlink(missing_ok=True)
         out.mkdir(parents=True, exist_ok=True)
-        write_json({"name": name, "pipeline": pipeline, "settings": settings, "data": data,
-                    "ignored_on_resume": sorted(ignore)}, out / RECORD)
+        write_json(
+            {
+                "name": name,
+                "pipeline": pipeline,
+                "settings": settings,
+                "data": data,
+                "ignored_on_resume": sorted(ignore),
+            },
+            out / RECORD,
+        )
     except BaseException:
         lock.release()
         raise
@@ -283,8 +295,10 @@ def _check_resume(out, name, pipeline, settings, data, ignore, overwrite, also):
         was = old.get("data", {})
         if was.get("all") != data.get("all"):
             changed = sorted(k for k in set(was) | set(data) if k != "all" and was.get(k) != data.get(k))
-            raise UserError(f"the input data of experiment {name!r} changed since it was started "
-                            f"({', '.join(changed)}); its models and predictions would be stale; {fix}")
+            raise UserError(
+                f"the input data of experiment {name!r} changed since it was started "
+                f"({', '.join(changed)}); its models and predictions would be stale; {fix}"
+            )
         return True
     if out.exists() and any(p.name != RECORD for p in out.iterdir()):
         raise UserError(f"{out} exists but holds no {RECORD} (made by an older version or by hand); {fix}")
@@ -300,8 +314,14 @@ def append_result(experiment, pipeline, metric, score, path=None, **extras):
     """Append a row `experiment, time, pipeline, metric, score, **extras` to `path` (default
     `outputs/results.csv`), widening the header when new extra keys appear. Returns the path."""
     path = Path(path or paths.outputs_dir() / "results.csv")
-    row = dict(experiment=experiment, time=time.strftime("%Y-%m-%d %H:%M:%S"), pipeline=pipeline, metric=metric,
-               score=score, **{k: v for k, v in extras.items() if k not in RESULT_KEYS})
+    row = dict(
+        experiment=experiment,
+        time=time.strftime("%Y-%m-%d %H:%M:%S"),
+        pipeline=pipeline,
+        metric=metric,
+        score=score,
+        **{k: v for k, v in extras.items() if k not in RESULT_KEYS},
+    )
     rows = read_results(path)
     keys = list(rows[0].keys()) if rows else list(RESULT_KEYS)
     keys += [k for k in row if k not in keys]

@@ -8,14 +8,24 @@ scores exactly the zero-shot cosine). With `--text cpc` the CPC title is appende
 scored from the cached embeddings (`predict_pairs`), which gives the same numbers as the pairwise forward pass.
 """
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from .heads import mean_pool, pair_loss, postprocess
 
-__all__ = ["bi_class", "pair_texts", "tokenize_pairs", "PairCollator", "embed_texts", "predict_pairs", "cosine",
-           "fit_fold", "predict_fold"]
+__all__ = [
+    "bi_class",
+    "pair_texts",
+    "tokenize_pairs",
+    "PairCollator",
+    "embed_texts",
+    "predict_pairs",
+    "cosine",
+    "fit_fold",
+    "predict_fold",
+]
 
 BI_INPUTS = ("a_input_ids", "a_attention_mask", "b_input_ids", "b_attention_mask")
 
@@ -68,9 +78,13 @@ def tokenize_pairs(tok, a, b, labels=None, ids=None, max_len=256):
     from datasets import Dataset
 
     ta, tb = tok(list(a), truncation=True, max_length=max_len), tok(list(b), truncation=True, max_length=max_len)
-    cols = {"a_input_ids": ta["input_ids"], "a_attention_mask": ta["attention_mask"],
-            "b_input_ids": tb["input_ids"], "b_attention_mask": tb["attention_mask"],
-            "length": [len(x) + len(y) for x, y in zip(ta["input_ids"], tb["input_ids"])]}  # for group_by_length
+    cols = {
+        "a_input_ids": ta["input_ids"],
+        "a_attention_mask": ta["attention_mask"],
+        "b_input_ids": tb["input_ids"],
+        "b_attention_mask": tb["attention_mask"],
+        "length": [len(x) + len(y) for x, y in zip(ta["input_ids"], tb["input_ids"])],
+    }  # for group_by_length
     if labels is not None:
         cols["labels"] = np.asarray(labels, dtype=np.float32)
     if ids is not None:
@@ -154,11 +168,13 @@ def fit_fold(cfg, model, tok, trn, m_trn, m_val, tst_ids, fmt, args):
     idx = np.flatnonzero(m_trn)
     vdx = np.flatnonzero(m_val)
     ds = tokenize_pairs(tok, [a[i] for i in idx], [b[i] for i in idx], trn["score"].values[idx], max_len=cfg.max_len)
-    val = tokenize_pairs(tok, [a[i] for i in vdx], [b[i] for i in vdx], trn["score"].values[vdx], max_len=cfg.max_len)
-    from .heads import trainer_class
+    from .heads import head_lr_for, trainer_class
 
-    trainer = make_trainer(model, tok, args, ds, val, trainer_cls=trainer_class(cfg.head_lr, cfg.lr_decay),
-                           data_collator=PairCollator(tok))
+    # no per-epoch eval pass: the OOF predictions below (cached phrases) are the fold's score
+    args = replace(args, eval_strategy="no")
+    trainer = make_trainer(
+        model, tok, args, ds, trainer_cls=trainer_class(head_lr_for(cfg), cfg.lr_decay), data_collator=PairCollator(tok)
+    )
     trainer.train()
     oof = predict_pairs(model, tok, [a[i] for i in vdx], [b[i] for i in vdx], cfg.bs * 2, cfg.max_len)
     tst = load_competition(cfg.data, need_train=False)[1].set_index("id").loc[list(tst_ids)].reset_index()
@@ -179,8 +195,12 @@ def predict_fold(fold_dir, df, bs=256):
     if fmt["text"] != "seed":
         n = len(fmt.get("titles") or {})
         trained = f"the {n} CPC titles it was trained with" if n else "the built-in CPC section titles"
-        context_titles(df["context"], fmt.get("titles"), f"{trained} (model {fold_dir})",
-                       fix="retrain with a --titles file that covers these test contexts")
+        context_titles(
+            df["context"],
+            fmt.get("titles"),
+            f"{trained} (model {fold_dir})",
+            fix="retrain with a --titles file that covers these test contexts",
+        )
     tok, model = load_tokenizer(str(fold_dir)), load_fold_model(fold_dir)
     a, b = pair_texts(df, fmt["text"], fmt.get("titles"))
     return postprocess(fmt, predict_pairs(model, tok, a, b, bs, fmt.get("max_len", 256)))

@@ -34,8 +34,9 @@ class BlendOptions:
     "Blend finished experiments with OOF-fitted weights (they must share folds.csv)."
 
     name: str = opt(help="name of the blend experiment: outputs/<name>/ and submissions/<name>.csv")
-    method: str = opt("nnls", "mean: equal weights; nnls: non-negative least squares; hill: greedy hill climbing",
-                      choices=METHODS)
+    method: str = opt(
+        "nnls", "mean: equal weights; nnls: non-negative least squares; hill: greedy hill climbing", choices=METHODS
+    )
     overwrite: bool = opt(False, "delete outputs/<name>/ and its submission and start over")
 
 
@@ -106,17 +107,24 @@ def check_members(exps):
     "Load and cross-check the blend's members; returns them (list of `load_member` tuples). Writes nothing."
     require(len(set(exps)) >= 2, f"blend needs at least two different experiments, got {list(exps)}")
     members = [load_member(e) for e in exps]
-    d0, f0, o0, t0 = members[0]
-    for e, (d, f, o, t) in zip(exps[1:], members[1:]):
+    _, f0, o0, t0 = members[0]
+    for e, (_, f, o, t) in zip(exps[1:], members[1:]):
         same_folds = f[["id", "fold"]].reset_index(drop=True).equals(f0[["id", "fold"]].reset_index(drop=True))
-        require(same_folds, f"experiments {exps[0]!r} and {e!r} were trained on different folds (their folds.csv "
-                            "differ); blend only experiments made with the same data, --folds, --split, --seed and "
-                            "--max-rows")
-        require(set(o.index) == set(o0.index) and len(o) == len(o0),
-                f"experiments {exps[0]!r} and {e!r} have OOF predictions for different ids; rerun them on the same "
-                "folds")
-        require(set(t.index) == set(t0.index), f"experiments {exps[0]!r} and {e!r} predicted different test ids "
-                                               "(another test.csv); rerun them on the same data")
+        require(
+            same_folds,
+            f"experiments {exps[0]!r} and {e!r} were trained on different folds (their folds.csv "
+            "differ); blend only experiments made with the same data, --folds, --split, --seed and "
+            "--max-rows",
+        )
+        require(
+            set(o.index) == set(o0.index) and len(o) == len(o0),
+            f"experiments {exps[0]!r} and {e!r} have OOF predictions for different ids; rerun them on the same folds",
+        )
+        require(
+            set(t.index) == set(t0.index),
+            f"experiments {exps[0]!r} and {e!r} predicted different test ids "
+            "(another test.csv); rerun them on the same data",
+        )
     return members
 
 
@@ -125,11 +133,16 @@ def _sample(members, exps):
     from .data import load_competition
 
     data = read_json(members[0][0] / "experiment.json").get("settings", {}).get("data")
-    require(data and Path(data).is_dir(), f"the data folder of experiment {exps[0]!r} ({data}) is gone; "
-                                          "sample_submission.csv is needed for the submission")
+    require(
+        data and Path(data).is_dir(),
+        f"the data folder of experiment {exps[0]!r} ({data}) is gone; "
+        "sample_submission.csv is needed for the submission",
+    )
     _, tst, sample = load_competition(data, need_train=False)
-    require(set(tst["id"]) == set(members[0][3].index), f"test.csv in {data} no longer matches the test "
-                                                        f"predictions of {exps[0]!r}; rerun the experiments")
+    require(
+        set(tst["id"]) == set(members[0][3].index),
+        f"test.csv in {data} no longer matches the test predictions of {exps[0]!r}; rerun the experiments",
+    )
     return sample
 
 
@@ -157,23 +170,45 @@ def run_blend(exps, opts):
         w = fit_weights(preds, y, opts.method)
         oof = pd.DataFrame({"id": ids, "fold": folds, "pred": clip01(blended), "score": y})
         per = {str(k): pearson(g["pred"], g["score"]) for k, g in oof.groupby("fold")}
-        cv = {"pearson": pearson(oof["pred"], oof["score"]), "folds": per, "n_oof": len(oof),
-              "members": {e: read_json(m[0] / "cv.json")["pearson"] for e, m in zip(exps, members)},
-              "in_sample_pearson": pearson(preds @ w, y), "seconds": 0}
+        cv = {
+            "pearson": pearson(oof["pred"], oof["score"]),
+            "folds": per,
+            "n_oof": len(oof),
+            "members": {e: read_json(m[0] / "cv.json")["pearson"] for e, m in zip(exps, members)},
+            "in_sample_pearson": pearson(preds @ w, y),
+            "seconds": 0,
+        }
         write_csv(members[0][1], out / "folds.csv")
-        write_json({"method": opts.method, "experiments": exps, "weights": dict(zip(exps, w.tolist())),
-                    "fold_weights": {str(k): dict(zip(exps, v.tolist())) for k, v in fold_w.items()}},
-                   out / "blend.json")
+        write_json(
+            {
+                "method": opts.method,
+                "experiments": exps,
+                "weights": dict(zip(exps, w.tolist())),
+                "fold_weights": {str(k): dict(zip(exps, v.tolist())) for k, v in fold_w.items()},
+            },
+            out / "blend.json",
+        )
         write_csv(oof, out / "oof.csv")
-        tp = pd.DataFrame({"id": sample["id"].values, **{e: tpreds[:, j] for j, e in enumerate(exps)},
-                           "blend": tpreds @ w})
+        tp = pd.DataFrame(
+            {"id": sample["id"].values, **{e: tpreds[:, j] for j, e in enumerate(exps)}, "blend": tpreds @ w}
+        )
         write_csv(tp, out / "test_preds.csv")
         write_json(cv, out / "cv.json")
         write_submission(make_submission(tp[["id", "blend"]], sample), sub_path, sample, overwrite=True)
         plot_oof(oof, out / "oof.png", cv["pearson"])
-        exp.result("pearson", round(cv["pearson"], 4), arch="blend", method=opts.method, folds=len(per),
-                   rows=len(oof), members=" ".join(exps), cv_folds=" ".join(f"{v:.4f}" for v in per.values()))
+        exp.result(
+            "pearson",
+            round(cv["pearson"], 4),
+            arch="blend",
+            method=opts.method,
+            folds=len(per),
+            rows=len(oof),
+            members=" ".join(exps),
+            cv_folds=" ".join(f"{v:.4f}" for v in per.values()),
+        )
     shown = ", ".join(f"{e} {v:.3f}" for e, v in zip(exps, w))
-    print(f"blend {opts.name}: weights {shown}\nnested-CV Pearson {cv['pearson']:.4f} (members: "
-          f"{', '.join(f'{v:.4f}' for v in cv['members'].values())})\nsubmission: {sub_path}")
+    print(
+        f"blend {opts.name}: weights {shown}\nnested-CV Pearson {cv['pearson']:.4f} (members: "
+        f"{', '.join(f'{v:.4f}' for v in cv['members'].values())})\nsubmission: {sub_path}"
+    )
     return cv

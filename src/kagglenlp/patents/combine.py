@@ -28,8 +28,12 @@ def combine_folds(out, folds, sample, sub_path):
     oof["pred"] = clip01(oof["pred"])
     write_csv(oof[["id", "fold", "pred", "score"]], out / "oof.csv")
     per = {str(k): pearson(g["pred"], g["score"]) for k, g in oof.groupby("fold")}
-    cv = {"pearson": pearson(oof["pred"], oof["score"]), "folds": per, "n_oof": len(oof),
-          "seconds": round(sum(read_done(fold_dir(out, k))["seconds"] for k in folds), 1)}
+    cv = {
+        "pearson": pearson(oof["pred"], oof["score"]),
+        "folds": per,
+        "n_oof": len(oof),
+        "seconds": round(sum(read_done(fold_dir(out, k))["seconds"] for k in folds), 1),
+    }
     write_json(cv, out / "cv.json")
     tps = {k: pd.read_csv(fold_dir(out, k) / "test_preds.csv", dtype={"id": str}) for k in folds}
     tp = tps[folds[0]][["id"]].assign(**{f"fold{k}": t["pred"].values for k, t in tps.items()})

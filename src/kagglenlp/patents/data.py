@@ -2,6 +2,7 @@
 
 Every problem a user can fix is raised as one `UserError` before anything is written.
 """
+
 from pathlib import Path
 
 import numpy as np
@@ -9,8 +10,17 @@ import pandas as pd
 
 from ..errors import UserError, require
 
-__all__ = ["TRAIN_COLS", "TEST_COLS", "read_competition_csv", "check_train", "check_test", "check_sample",
-           "competition_files", "load_competition", "subsample_anchors"]
+__all__ = [
+    "TRAIN_COLS",
+    "TEST_COLS",
+    "read_competition_csv",
+    "check_train",
+    "check_test",
+    "check_sample",
+    "competition_files",
+    "load_competition",
+    "subsample_anchors",
+]
 
 TRAIN_COLS = ["id", "anchor", "target", "context", "score"]
 TEST_COLS = ["id", "anchor", "target", "context"]
@@ -27,8 +37,9 @@ def read_competition_csv(path, cols):
     except pd.errors.ParserError as e:
         raise UserError(f"{path} is not a valid CSV: {e}") from None
     except UnicodeDecodeError as e:
-        raise UserError(f"{path} is not UTF-8 text (byte {e.start}: {e.reason}); save it as UTF-8 CSV "
-                        "(Excel: 'CSV UTF-8')") from None
+        raise UserError(
+            f"{path} is not UTF-8 text (byte {e.start}: {e.reason}); save it as UTF-8 CSV (Excel: 'CSV UTF-8')"
+        ) from None
     missing = [c for c in cols if c not in df.columns]
     require(not missing, f"{path.name} lacks column(s) {missing}; it has {list(df.columns)}")
     return df
@@ -36,7 +47,8 @@ def read_competition_csv(path, cols):
 
 def _check_ids(df, name):
     dup = df["id"][df["id"].duplicated()]
-    if len(dup): raise UserError(f"{name} has {len(dup)} duplicate id(s), e.g. {dup.iloc[0]!r}")
+    if len(dup):
+        raise UserError(f"{name} has {len(dup)} duplicate id(s), e.g. {dup.iloc[0]!r}")
     empty = [c for c in ["anchor", "target", "context"] if c in df and (df[c].str.strip() == "").any()]
     require(not empty, f"{name} has empty values in column(s) {empty}")
 
@@ -47,9 +59,11 @@ def check_train(df, name="train.csv"):
     _check_ids(df, name)
     score = pd.to_numeric(df["score"].replace("", np.nan), errors="coerce")
     bad = df["score"][score.isna()]
-    if len(bad): raise UserError(f"{name} has {len(bad)} missing or non-numeric score(s), e.g. {bad.iloc[0]!r}")
+    if len(bad):
+        raise UserError(f"{name} has {len(bad)} missing or non-numeric score(s), e.g. {bad.iloc[0]!r}")
     out = score[(score < 0) | (score > 1)]
-    if len(out): raise UserError(f"{name} has {len(out)} score(s) outside [0, 1], e.g. {out.iloc[0]}")
+    if len(out):
+        raise UserError(f"{name} has {len(out)} score(s) outside [0, 1], e.g. {out.iloc[0]}")
     return df.assign(score=score.astype(float))
 
 
@@ -62,13 +76,17 @@ def check_test(df, name="test.csv"):
 
 def check_sample(sample, test, name="sample_submission.csv"):
     "Validate that `sample` has columns `id,score` and exactly `test`'s ids."
-    require(list(sample.columns) == ["id", "score"], f"{name} must have columns ['id', 'score'], has {list(sample.columns)}")
+    require(
+        list(sample.columns) == ["id", "score"], f"{name} must have columns ['id', 'score'], has {list(sample.columns)}"
+    )
     require(not sample["id"].duplicated().any(), f"{name} has duplicate ids")
     s, t = set(sample["id"]), set(test["id"])
     if s != t:
         extra, miss = sorted(s - t), sorted(t - s)
-        raise UserError(f"{name} ids differ from test.csv: {len(miss)} test id(s) missing from it (e.g. {miss[:3]}), "
-                        f"{len(extra)} id(s) not in test.csv (e.g. {extra[:3]})")
+        raise UserError(
+            f"{name} ids differ from test.csv: {len(miss)} test id(s) missing from it (e.g. {miss[:3]}), "
+            f"{len(extra)} id(s) not in test.csv (e.g. {extra[:3]})"
+        )
     return sample
 
 
@@ -80,16 +98,19 @@ def competition_files(data_dir, need_train=True):
 
 
 def load_competition(data_dir, max_rows=None, seed=42, need_train=True):
-    "Validated `(train, test, sample)` frames from `data_dir`; `max_rows` samples whole anchors down to about that many rows."
+    "Validated `(train, test, sample)` frames from `data_dir`; `max_rows` keeps whole anchors, about that many rows."
     d = Path(data_dir)
-    require(not d.is_file(), f"--data must be the competition folder (holding train.csv, test.csv, "
-                             f"sample_submission.csv), not a file: {d}")
+    require(
+        not d.is_file(),
+        f"--data must be the competition folder (holding train.csv, test.csv, sample_submission.csv), not a file: {d}",
+    )
     require(d.is_dir(), f"--data folder not found: {d.resolve()}")
     f = competition_files(d)
     tst = check_test(read_competition_csv(f["test"], TEST_COLS))
     sample = check_sample(read_competition_csv(f["sample"], ["id", "score"]), tst)
     trn = check_train(read_competition_csv(f["train"], TRAIN_COLS)) if need_train else None
-    if trn is not None and max_rows and len(trn) > max_rows: trn = subsample_anchors(trn, max_rows, seed)
+    if trn is not None and max_rows and len(trn) > max_rows:
+        trn = subsample_anchors(trn, max_rows, seed)
     return trn, tst, sample
 
 

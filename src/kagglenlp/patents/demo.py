@@ -4,6 +4,7 @@ Anchors are `modifier head` phrases from seven CPC contexts; targets are scored 
 learn: both words replaced by synonyms (1.0), one word by a synonym (0.75), same head with another
 modifier (0.5), same modifier with another head (0.25), a phrase from another context (0.0).
 """
+
 import hashlib
 import random
 from pathlib import Path
@@ -14,20 +15,45 @@ __all__ = ["DOMAINS", "demo_frames", "write_demo"]
 
 # context -> (modifiers, heads), each word with its synonyms
 DOMAINS = {
-    "G06": ({"data": ["information"], "memory": ["storage"], "network": ["communication"], "image": ["picture"], "user": ["operator"]},
-            {"processor": ["processing unit"], "controller": ["control unit"], "interface": ["connection"], "table": ["list"]}),
-    "H01": ({"electric": ["electrical"], "battery": ["accumulator"], "semiconductor": ["chip"], "magnetic": ["magnetised"]},
-            {"terminal": ["contact"], "coil": ["winding"], "electrode": ["pole"], "housing": ["casing"]}),
-    "B60": ({"vehicle": ["car"], "brake": ["braking"], "wheel": ["tyre"], "seat": ["chair"]},
-            {"sensor": ["detector"], "frame": ["chassis"], "pedal": ["lever"], "lamp": ["light"]}),
-    "A61": ({"surgical": ["operating"], "dental": ["tooth"], "medical": ["clinical"], "wound": ["injury"]},
-            {"instrument": ["tool"], "implant": ["prosthesis"], "dressing": ["bandage"], "syringe": ["injector"]}),
-    "C07": ({"organic": ["carbon based"], "acid": ["acidic"], "aromatic": ["benzene"], "polymer": ["macromolecular"]},
-            {"compound": ["substance"], "salt": ["ionic compound"], "solution": ["mixture"], "catalyst": ["accelerator"]}),
-    "F16": ({"ball": ["spherical"], "gear": ["toothed"], "shaft": ["axle"], "spring": ["elastic"]},
-            {"bearing": ["journal"], "coupling": ["joint"], "seal": ["gasket"], "valve": ["tap"]}),
-    "E04": ({"roof": ["roofing"], "wall": ["partition"], "floor": ["flooring"], "concrete": ["cement"]},
-            {"panel": ["board"], "beam": ["girder"], "tile": ["slab"], "insulation": ["lagging"]}),
+    "G06": (
+        {
+            "data": ["information"],
+            "memory": ["storage"],
+            "network": ["communication"],
+            "image": ["picture"],
+            "user": ["operator"],
+        },
+        {
+            "processor": ["processing unit"],
+            "controller": ["control unit"],
+            "interface": ["connection"],
+            "table": ["list"],
+        },
+    ),
+    "H01": (
+        {"electric": ["electrical"], "battery": ["accumulator"], "semiconductor": ["chip"], "magnetic": ["magnetised"]},
+        {"terminal": ["contact"], "coil": ["winding"], "electrode": ["pole"], "housing": ["casing"]},
+    ),
+    "B60": (
+        {"vehicle": ["car"], "brake": ["braking"], "wheel": ["tyre"], "seat": ["chair"]},
+        {"sensor": ["detector"], "frame": ["chassis"], "pedal": ["lever"], "lamp": ["light"]},
+    ),
+    "A61": (
+        {"surgical": ["operating"], "dental": ["tooth"], "medical": ["clinical"], "wound": ["injury"]},
+        {"instrument": ["tool"], "implant": ["prosthesis"], "dressing": ["bandage"], "syringe": ["injector"]},
+    ),
+    "C07": (
+        {"organic": ["carbon based"], "acid": ["acidic"], "aromatic": ["benzene"], "polymer": ["macromolecular"]},
+        {"compound": ["substance"], "salt": ["ionic compound"], "solution": ["mixture"], "catalyst": ["accelerator"]},
+    ),
+    "F16": (
+        {"ball": ["spherical"], "gear": ["toothed"], "shaft": ["axle"], "spring": ["elastic"]},
+        {"bearing": ["journal"], "coupling": ["joint"], "seal": ["gasket"], "valve": ["tap"]},
+    ),
+    "E04": (
+        {"roof": ["roofing"], "wall": ["partition"], "floor": ["flooring"], "concrete": ["cement"]},
+        {"panel": ["board"], "beam": ["girder"], "tile": ["slab"], "insulation": ["lagging"]},
+    ),
 }
 
 
@@ -43,8 +69,12 @@ def _pairs(ctx, mod, head, rng):
     other_h = rng.sample([h for h in heads if h != head], 2)
     octx = rng.sample([c for c in DOMAINS if c != ctx], 2)
     far = [f"{rng.choice(list(DOMAINS[c][0]))} {rng.choice(list(DOMAINS[c][1]))}" for c in octx]
-    return ([(f"{ms} {hs}", 1.0), (f"{ms} {head}", 0.75), (f"{mod} {hs}", 0.75)]
-            + [(f"{m} {head}", 0.5) for m in other_m] + [(f"{mod} {h}", 0.25) for h in other_h] + [(f, 0.0) for f in far])
+    return (
+        [(f"{ms} {hs}", 1.0), (f"{ms} {head}", 0.75), (f"{mod} {hs}", 0.75)]
+        + [(f"{m} {head}", 0.5) for m in other_m]
+        + [(f"{mod} {h}", 0.25) for h in other_h]
+        + [(f, 0.0) for f in far]
+    )
 
 
 def demo_frames(seed=0, per_context=7, n_test_anchors=6):
@@ -70,10 +100,12 @@ def write_demo(dest, seed=0, overwrite=False):
     trn, tst, sample = demo_frames(seed)
     files = {"train.csv": trn, "test.csv": tst, "sample_submission.csv": sample}
     for f, df in files.items():
-        p = dest/f
+        p = dest / f
         if p.exists() and not overwrite and not pd.read_csv(p, dtype=str).equals(df.astype(str)):
             from ..errors import UserError
+
             raise UserError(f"{p} exists and differs from the demo data; pass --overwrite or choose another --dest")
     dest.mkdir(parents=True, exist_ok=True)
-    for f, df in files.items(): df.to_csv(dest/f, index=False)
+    for f, df in files.items():
+        df.to_csv(dest / f, index=False)
     return dest

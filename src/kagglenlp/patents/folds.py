@@ -6,6 +6,7 @@
   an optional `gap` of dates left out between train and validation); rows never validated get fold -1.
   Fold k trains only on dates before its validation dates minus the gap (`train_mask`).
 """
+
 import numpy as np
 import pandas as pd
 from sklearn.model_selection import GroupKFold, StratifiedGroupKFold, TimeSeriesSplit
@@ -20,12 +21,16 @@ SPLITS = ("group", "stratified-group", "time")
 def _check_groups(df, n_folds, group_col):
     require(n_folds >= 2, f"--folds must be at least 2, got {n_folds}")
     n = df[group_col].nunique()
-    require(n_folds <= n, f"--folds {n_folds} is more than the {n} distinct {group_col}s: each fold needs its own {group_col}s")
+    require(
+        n_folds <= n,
+        f"--folds {n_folds} is more than the {n} distinct {group_col}s: each fold needs its own {group_col}s",
+    )
 
 
 def _assign(df, splits):
     fold = np.full(len(df), -1, dtype=int)
-    for k, (_, val) in enumerate(splits): fold[val] = k
+    for k, (_, val) in enumerate(splits):
+        fold[val] = k
     return df.assign(fold=fold)
 
 
@@ -55,7 +60,9 @@ def time_folds(df, n_folds=5, date_col="date", gap=0):
     require(dates.notna().all(), f"column {date_col!r} has {int(dates.isna().sum())} missing or unparseable dates")
     uniq = np.sort(dates.unique())
     require(n_folds >= 2, f"--folds must be at least 2, got {n_folds}")
-    require(len(uniq) > n_folds + gap, f"{len(uniq)} distinct dates are too few for {n_folds} time folds with gap {gap}")
+    require(
+        len(uniq) > n_folds + gap, f"{len(uniq)} distinct dates are too few for {n_folds} time folds with gap {gap}"
+    )
     rank = np.searchsorted(uniq, dates.values)
     fold = np.full(len(df), -1, dtype=int)
     for k, (_, val) in enumerate(TimeSeriesSplit(n_splits=n_folds, gap=gap).split(uniq)):
@@ -66,14 +73,17 @@ def time_folds(df, n_folds=5, date_col="date", gap=0):
 def add_folds(df, split="group", n_folds=5, seed=42, date_col="date", gap=0):
     "`df` with a `fold` column made by splitter `split` (one of `SPLITS`)."
     require(split in SPLITS, f"unknown --split {split!r}; choose one of {', '.join(SPLITS)}")
-    if split == "group": return group_folds(df, n_folds, seed=seed)
-    if split == "stratified-group": return stratified_group_folds(df, n_folds, seed=seed)
+    if split == "group":
+        return group_folds(df, n_folds, seed=seed)
+    if split == "stratified-group":
+        return stratified_group_folds(df, n_folds, seed=seed)
     return time_folds(df, n_folds, date_col=date_col, gap=gap)
 
 
 def train_mask(df, k, split="group", date_col="date", gap=0):
     "Boolean mask of the rows fold `k` trains on: every other fold, or for `time` only the dates before its gap."
-    if split != "time": return (df["fold"] != k).values
+    if split != "time":
+        return (df["fold"] != k).values
     dates = pd.to_datetime(df[date_col])
     uniq = np.sort(dates.unique())
     first_val = np.searchsorted(uniq, dates[df["fold"] == k].min())

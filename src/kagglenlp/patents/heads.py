@@ -21,9 +21,26 @@ import numpy as np
 
 from ..errors import require
 
-__all__ = ["ARCHS", "POOLS", "LOSSES", "HEAD_FILE", "check_head_options", "head_format", "mean_pool", "pool_states",
-           "pair_loss", "build_model", "load_backbone", "save_fold_model", "load_fold_model", "postprocess",
-           "param_groups", "trainer_class", "fit_fold"]
+__all__ = [
+    "ARCHS",
+    "POOLS",
+    "LOSSES",
+    "HEAD_FILE",
+    "check_head_options",
+    "head_format",
+    "mean_pool",
+    "pool_states",
+    "pair_loss",
+    "build_model",
+    "load_backbone",
+    "save_fold_model",
+    "load_fold_model",
+    "postprocess",
+    "param_groups",
+    "trainer_class",
+    "fit_fold",
+    "head_lr_for",
+]
 
 ARCHS = ("cross", "bi")
 POOLS = ("cls", "mean", "attention")
@@ -39,9 +56,19 @@ def check_head_options(cfg):
     require(cfg.head_lr is None or cfg.head_lr > 0, f"--head-lr must be positive, got {cfg.head_lr}")
     require(0 < cfg.lr_decay <= 1, f"--lr-decay must be in (0, 1], got {cfg.lr_decay}")
     require(0 <= cfg.head_dropout < 1, f"--head-dropout must be in [0, 1), got {cfg.head_dropout}")
-    require(cfg.arch != "bi" or cfg.text in ("seed", "cpc"),
-            f"--arch bi embeds anchor and target separately: use --text seed (phrases alone) or cpc (CPC title on "
-            f"the anchor side), not {cfg.text!r}")
+    require(
+        cfg.arch != "bi" or cfg.text in ("seed", "cpc"),
+        f"--arch bi embeds anchor and target separately: use --text seed (phrases alone) or cpc (CPC title on "
+        f"the anchor side), not {cfg.text!r}",
+    )
+
+
+BI_HEAD_LR = 1e-2  # the bi-encoder's head is a scale and a bias: measured best at the CPU budget (README)
+
+
+def head_lr_for(cfg):
+    "The head learning rate of `cfg`: `--head-lr`, else 1e-2 for the bi-encoder's scale and bias, else `--lr`."
+    return cfg.head_lr or (BI_HEAD_LR if cfg.arch == "bi" else cfg.lr)
 
 
 def head_format(cfg):
@@ -103,7 +130,9 @@ def _cross_class():
             self.backbone, self.pool, self.loss = backbone, pool, loss
             self.config = backbone.config
             dim = backbone.config.hidden_size
-            self.attn = nn.Sequential(nn.Linear(dim, dim), nn.Tanh(), nn.Linear(dim, 1)) if pool == "attention" else None
+            self.attn = (
+                nn.Sequential(nn.Linear(dim, dim), nn.Tanh(), nn.Linear(dim, 1)) if pool == "attention" else None
+            )
             self.dropout = nn.Dropout(head_dropout)
             self.head = nn.Linear(dim, 1)
             for m in [self.head, *(self.attn or [])]:
@@ -180,9 +209,11 @@ def load_fold_model(fold_dir):
     else:
         model = _cross_class()(backbone, fmt["pool"], fmt["loss"], fmt["head_dropout"])
     missing, unexpected = model.load_state_dict(load_file(str(fd / HEAD_FILE)), strict=False)
-    require(not unexpected and all(k.startswith("backbone.") for k in missing),
-            f"{fd / HEAD_FILE} does not fit the head in {FORMAT_FILE} (missing {missing[:3]}, unexpected "
-            f"{unexpected[:3]}); retrain the fold")
+    require(
+        not unexpected and all(k.startswith("backbone.") for k in missing),
+        f"{fd / HEAD_FILE} does not fit the head in {FORMAT_FILE} (missing {missing[:3]}, unexpected "
+        f"{unexpected[:3]}); retrain the fold",
+    )
     return model.eval()
 
 
@@ -206,7 +237,7 @@ def param_groups(model, lr, head_lr=None, lr_decay=1.0, weight_decay=0.0, no_dec
         if not p.requires_grad:
             continue
         if name.startswith("backbone."):
-            g_lr = lr * lr_decay ** max(n_layers - _depth(name, n_layers) + 1, 0)
+            g_lr = lr * lr_decay ** max(n_layers - _depth(name, n_layers), 0)
         else:
             g_lr = head_lr or lr
         wd = 0.0 if name in no_decay else weight_decay
@@ -253,6 +284,7 @@ def fit_fold(cfg, model, tok, trn, m_trn, m_val, ds, tst_ds, fmt, args):
     from .train import fit
 
     trn_ds, val_ds = ds.select(np.flatnonzero(m_trn)), ds.select(np.flatnonzero(m_val))
-    trainer, oof, tpred, log = fit(model, tok, trn_ds, val_ds, tst_ds, args,
-                                   trainer_cls=trainer_class(cfg.head_lr, cfg.lr_decay))
+    trainer, oof, tpred, log = fit(
+        model, tok, trn_ds, val_ds, tst_ds, args, trainer_cls=trainer_class(head_lr_for(cfg), cfg.lr_decay)
+    )
     return trainer, postprocess(fmt, oof), postprocess(fmt, tpred), log

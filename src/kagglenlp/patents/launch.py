@@ -41,8 +41,18 @@ def cli_args(cfg):
 
 def launch_command(cfg, gpus):
     "The torchrun command line that trains `cfg` on `gpus` processes."
-    return [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={gpus}", "-m",
-            "kagglenlp", "patents", "train", *cli_args(cfg)]
+    return [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        f"--nproc_per_node={gpus}",
+        "-m",
+        "kagglenlp",
+        "patents",
+        "train",
+        *cli_args(cfg),
+    ]
 
 
 def train(cfg, gpus=None):
@@ -58,6 +68,6 @@ def train(cfg, gpus=None):
     sys.stderr.write(p.stderr[-20000:])
     if p.returncode != 0:
         errs = [line for line in p.stderr.splitlines() if line.startswith("error: ")]
-        raise UserError(errs[-1][len("error: "):] if errs else f"training on {n} GPUs failed (exit {p.returncode})")
+        raise UserError(errs[-1][len("error: ") :] if errs else f"training on {n} GPUs failed (exit {p.returncode})")
     cv = paths.exp_dir(exp_name(cfg)) / "cv.json"
     return read_json(cv) if cv.exists() and cfg.fold is None else None

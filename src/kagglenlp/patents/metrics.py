@@ -1,4 +1,5 @@
 """The competition metric (Pearson) and the one place predictions are clipped to [0, 1]."""
+
 import numpy as np
 
 __all__ = ["pearson", "compute_metrics", "clip01"]
@@ -7,7 +8,8 @@ __all__ = ["pearson", "compute_metrics", "clip01"]
 def pearson(preds, targs):
     "Pearson correlation of `preds` and `targs` (any shapes holding n values each)."
     p, t = np.asarray(preds, dtype=float).reshape(-1), np.asarray(targs, dtype=float).reshape(-1)
-    if len(p) < 2 or p.std() == 0 or t.std() == 0: return float("nan")
+    if len(p) < 2 or p.std() == 0 or t.std() == 0:
+        return float("nan")
     return float(np.corrcoef(p, t)[0, 1])
 
 

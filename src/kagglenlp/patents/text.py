@@ -6,6 +6,7 @@ Formats (`--text`):
 - `cpc-siblings`: `cpc` plus the other targets of the same anchor+context, never the row's own target.
 `sep` is the tokenizer's own separator token (`[SEP]`) where it has one, else `"; "`.
 """
+
 import json
 from pathlib import Path
 
@@ -13,8 +14,16 @@ import pandas as pd
 
 from ..errors import UserError, require
 
-__all__ = ["FORMATS", "SECTION_TITLES", "seed_input", "load_titles", "context_titles", "sibling_targets",
-           "model_sep", "make_inputs"]
+__all__ = [
+    "FORMATS",
+    "SECTION_TITLES",
+    "seed_input",
+    "load_titles",
+    "context_titles",
+    "sibling_targets",
+    "model_sep",
+    "make_inputs",
+]
 
 FORMATS = ("seed", "cpc", "cpc-siblings")
 
@@ -41,10 +50,14 @@ def load_titles(path):
     "Read a JSON object of CPC code -> title from `path` (e.g. `cpc_texts.json`)."
     path = Path(path)
     require(path.is_file(), f"--titles file not found: {path}")
-    try: titles = json.loads(path.read_text())
-    except json.JSONDecodeError as e: raise UserError(f"--titles file {path} is not valid JSON: {e}") from None
-    require(isinstance(titles, dict) and all(isinstance(v, str) for v in titles.values()),
-            f"--titles file {path} must hold one JSON object mapping CPC codes to title strings")
+    try:
+        titles = json.loads(path.read_text())
+    except json.JSONDecodeError as e:
+        raise UserError(f"--titles file {path} is not valid JSON: {e}") from None
+    require(
+        isinstance(titles, dict) and all(isinstance(v, str) for v in titles.values()),
+        f"--titles file {path} must hold one JSON object mapping CPC codes to title strings",
+    )
     return titles
 
 
@@ -82,6 +95,7 @@ def make_inputs(df, fmt="seed", titles=None, sep="; ", sib_cap=None):
         return [seed_input(a, t, c) for a, t, c in zip(df["anchor"], df["target"], df["context"])]
     ttl = context_titles(df["context"], titles)
     base = [f"{a}{sep}{t}{sep}{c}" for a, t, c in zip(df["anchor"], df["target"], ttl)]
-    if fmt == "cpc": return base
+    if fmt == "cpc":
+        return base
     sibs = sibling_targets(df, sib_cap)
     return [f"{b}{sep}{'; '.join(s)}" for b, s in zip(base, sibs)]

@@ -34,7 +34,9 @@ class ZeroShotConfig:
     model: str = opt("minilm", "backbone whose embeddings are compared (a sentence-embedding model works best)")
     folds: int = opt(5, "number of CV folds (use the same as the experiments you compare or blend with)")
     split: str = opt("group", "fold splitter", choices=SPLITS)
-    text: str = opt("seed", "seed: the bare phrases; cpc: the CPC title appended to the anchor", choices=("seed", "cpc"))
+    text: str = opt(
+        "seed", "seed: the bare phrases; cpc: the CPC title appended to the anchor", choices=("seed", "cpc")
+    )
     titles: Optional[str] = opt(None, "JSON file of CPC code -> title (default: built-in section titles)")
     sib_cap: Optional[int] = opt(None, "unused (kept so the folds match patents train)")
     max_len: int = opt(64, "truncate phrases to this many tokens")
@@ -94,14 +96,23 @@ def run_zeroshot(cfg):
         enc = load_backbone(cfg.model)
         val = trn[trn["fold"] >= 0].reset_index(drop=True)
         a, b = pair_texts(val, cfg.text, titles)
-        oof = pd.DataFrame({"id": val["id"].values, "fold": val["fold"].values,
-                            "pred": clip01(phrase_cosines(enc, tok, a, b, cfg.bs, cfg.max_len)),
-                            "score": val["score"].values})
+        oof = pd.DataFrame(
+            {
+                "id": val["id"].values,
+                "fold": val["fold"].values,
+                "pred": clip01(phrase_cosines(enc, tok, a, b, cfg.bs, cfg.max_len)),
+                "score": val["score"].values,
+            }
+        )
         ta, tb = pair_texts(tst, cfg.text, titles)
         tp = pd.DataFrame({"id": tst["id"].values, "zeroshot": phrase_cosines(enc, tok, ta, tb, cfg.bs, cfg.max_len)})
         per = {str(k): pearson(g["pred"], g["score"]) for k, g in oof.groupby("fold")}
-        cv = {"pearson": pearson(oof["pred"], oof["score"]), "folds": per, "n_oof": len(oof),
-              "seconds": round(time.time() - t0, 1)}
+        cv = {
+            "pearson": pearson(oof["pred"], oof["score"]),
+            "folds": per,
+            "n_oof": len(oof),
+            "seconds": round(time.time() - t0, 1),
+        }
         write_csv(oof, out / "oof.csv")
         write_csv(tp, out / "test_preds.csv")
         write_json(cv, out / "cv.json")
@@ -109,9 +120,20 @@ def run_zeroshot(cfg):
         plot_oof(oof, out / "oof.png", cv["pearson"])
         from .model import model_label
 
-        exp.result("pearson", round(cv["pearson"], 4), model=model_label(cfg.model), text=cfg.text, split=cfg.split,
-                   folds=len(per), rows=len(trn), epochs=0, arch="zeroshot",
-                   cv_folds=" ".join(f"{v:.4f}" for v in per.values()), seconds=cv["seconds"])
-    print(f"CV Pearson {cv['pearson']:.4f} per fold { {k: round(v, 4) for k, v in per.items()} }\n"
-          f"submission: {sub_path}")
+        exp.result(
+            "pearson",
+            round(cv["pearson"], 4),
+            model=model_label(cfg.model),
+            text=cfg.text,
+            split=cfg.split,
+            folds=len(per),
+            rows=len(trn),
+            epochs=0,
+            arch="zeroshot",
+            cv_folds=" ".join(f"{v:.4f}" for v in per.values()),
+            seconds=cv["seconds"],
+        )
+    print(
+        f"CV Pearson {cv['pearson']:.4f} per fold { {k: round(v, 4) for k, v in per.items()} }\nsubmission: {sub_path}"
+    )
     return cv
