@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from bench_patents_speed import make_model_dir, real_rows
 
 
@@ -65,8 +64,11 @@ def trainer_loop(model, tok, bs_list, out):
     from kagglenlp.patents.config import PatentsConfig
     from kagglenlp.patents.train import make_trainer, training_arguments
 
-    rows = [{k: v[i].tolist() for k, v in b.items() if k != "labels"} | {"labels": float(b["labels"][i])}
-            for b in bs_list for i in range(len(b["labels"]))]
+    rows = [
+        {k: v[i].tolist() for k, v in b.items() if k != "labels"} | {"labels": float(b["labels"][i])}
+        for b in bs_list
+        for i in range(len(b["labels"]))
+    ]
     ds = Dataset.from_list(rows)
     times, t = [], {}
 
@@ -111,10 +113,19 @@ def main():
         torch.manual_seed(0)
         ours = trainer_loop(AutoModelForSequenceClassification.from_pretrained(md, num_labels=1), tok, bl, tmp)
     name = torch.cuda.get_device_name() if device.type == "cuda" else "CPU"
-    res = dict(model=a.model, device=name, bs=a.bs, steps=a.steps, bare_s_per_step=bare, trainer_s_per_step=ours,
-               ratio=ours / bare)
-    print(f"| {a.model} | {name} | bs {a.bs} | bare loop {bare * 1000:.1f} ms/step | fold trainer "
-          f"{ours * 1000:.1f} ms/step | **{ours / bare:.2f}x** |")
+    res = dict(
+        model=a.model,
+        device=name,
+        bs=a.bs,
+        steps=a.steps,
+        bare_s_per_step=bare,
+        trainer_s_per_step=ours,
+        ratio=ours / bare,
+    )
+    print(
+        f"| {a.model} | {name} | bs {a.bs} | bare loop {bare * 1000:.1f} ms/step | fold trainer "
+        f"{ours * 1000:.1f} ms/step | **{ours / bare:.2f}x** |"
+    )
     if a.json:
         Path(a.json).write_text(json.dumps(res, indent=2))
 

@@ -7,6 +7,7 @@ the recipe at its default. Each run is a normal experiment (`outputs/<prefix>-<r
 README's markdown table and writes it as JSON and CSV (`--out`, default `outputs/<prefix>-recipes.{json,csv}`).
 
     python scripts/compare_recipes.py [--data ../shared/data] [--rows 4000] [--epochs 1] [--only zeroshot,bi-cpc]
+    python scripts/compare_recipes.py --rows 8000 --epochs 2 --only zeroshot,default,cross-cls-seed   # longer budget
 """
 
 import argparse
@@ -28,23 +29,25 @@ RECIPES = {
     "zeroshot": {"zeroshot": True},
     "zeroshot-cpc": {"zeroshot": True, "text": "cpc"},
     "cross-cls-seed": {"arch": "cross", "pool": "cls", "text": "seed"},
-    "cross-mean-seed": {"arch": "cross", "pool": "mean", "text": "seed"},
     "cross-mean-cpc": {"arch": "cross", "pool": "mean", "text": "cpc"},
     "cross-attention-cpc": {"arch": "cross", "pool": "attention", "text": "cpc"},
-    "cross-mean-cpc-bce": {"arch": "cross", "pool": "mean", "text": "cpc", "loss": "bce"},
     "cross-mean-cpc-headlr": {"arch": "cross", "pool": "mean", "text": "cpc", "head_lr": 1e-3},
     "cross-mean-cpc-llrd": {"arch": "cross", "pool": "mean", "text": "cpc", "lr_decay": 0.8},
-    "cross-mean-siblings": {"arch": "cross", "pool": "mean", "text": "cpc-siblings", "sib_cap": 20},
-    "bi-seed": {"arch": "bi", "text": "seed"},
-    "bi-seed-headlr": {"arch": "bi", "text": "seed", "head_lr": 1e-2},
-    "bi-cpc": {"arch": "bi", "text": "cpc"},
-    "bi-cpc-headlr": {"arch": "bi", "text": "cpc", "head_lr": 1e-2},
-    "bi-cpc-lr2e-4": {"arch": "bi", "text": "cpc", "lr": 2e-4, "head_lr": 1e-2},
+    "cross-mean-cpc-bce": {"arch": "cross", "pool": "mean", "text": "cpc", "loss": "bce"},
+    "bi-cpc-headlr8e-5": {"arch": "bi", "text": "cpc", "head_lr": 8e-5},
     "bi-cpc-bce": {"arch": "bi", "text": "cpc", "loss": "bce", "head_lr": 1e-2},
+    "bi-cpc-lr5e-4": {"arch": "bi", "text": "cpc", "lr": 5e-4, "head_lr": 1e-2},
+    "bi-cpc-headlr": {"arch": "bi", "text": "cpc", "head_lr": 1e-2},
+    "bi-seed-lr2e-4": {"arch": "bi", "text": "seed", "lr": 2e-4, "head_lr": 1e-2},
+    "bi-cpc-lr2e-4": {"arch": "bi", "text": "cpc", "lr": 2e-4, "head_lr": 1e-2},
     "default": {},
-    "blend:bi-cpc+cross-mean-cpc": {"blend": ["bi-cpc", "cross-mean-cpc"]},
+    "blend:zeroshot+default": {"blend": ["zeroshot", "default"]},
     "blend:zeroshot+cross-mean-cpc": {"blend": ["zeroshot", "cross-mean-cpc"]},
-    "blend:all": {"blend": ["zeroshot", "bi-cpc", "cross-mean-cpc", "cross-mean-seed"]},
+    "blend:bi-cpc+cross-mean-cpc": {"blend": ["bi-cpc-headlr8e-5", "cross-mean-cpc"]},
+    "blend:all": {"blend": ["zeroshot", "bi-cpc-headlr", "default", "cross-cls-seed", "cross-mean-cpc"]},
+    "blend:default+bi-cpc-lr2e-4+cross": {
+        "blend": ["zeroshot", "default", "bi-cpc-lr2e-4", "cross-cls-seed", "cross-mean-cpc-bce"]
+    },
 }
 
 

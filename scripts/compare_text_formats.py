@@ -1,7 +1,8 @@
 """Compare the input formats (`seed`, `cpc`, `cpc-siblings`) on the real USPPPM data at one CPU budget.
 
 MiniLM (offline, from PyPI), ~3,000 rows (whole anchors), 2 anchor-grouped folds, 1 epoch, batch size 16,
-the seed's recipe otherwise; CPC titles from `cpc_texts.json`. Each run is a normal experiment (`outputs/cmp-<format>/`, a row in
+the seed's recipe otherwise; CPC titles from `cpc_texts.json`. Each run is a normal experiment
+(`outputs/cmp-<format>/`, a row in
 `outputs/results.csv`); the table printed at the end is what the README reports.
 
     python scripts/compare_text_formats.py [--data ../shared/data] [--rows 3000] [--epochs 1]
@@ -38,6 +39,7 @@ def main(argv=None):
         cfg = PatentsConfig(
             data=f"{data}/uspppm",
             model=a.model,
+            arch="cross",  # the formats of the cross-encoder (cpc-siblings is cross-only)
             folds=a.folds,
             split="group",
             text=fmt,

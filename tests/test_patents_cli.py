@@ -12,7 +12,7 @@ from kagglenlp.cli import main
 from kagglenlp.experiment import read_results
 from kagglenlp.patents.demo import demo_frames, write_demo
 
-TINY = ["--model", "minilm", "--folds", "3", "--max-steps", "2", "--bs", "8", "--seed", "0"]
+TINY = ["--model", "minilm", "--arch", "cross", "--folds", "3", "--max-steps", "2", "--bs", "8", "--seed", "0"]
 
 
 @pytest.fixture(scope="module")

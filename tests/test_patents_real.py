@@ -19,6 +19,8 @@ def test_real_data_grouped_folds_learn(proj, data_dir):
         str(data_dir / "uspppm"),
         "--model",
         "minilm",
+        "--arch",
+        "cross",
         "--folds",
         "2",
         "--epochs",

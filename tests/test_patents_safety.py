@@ -104,11 +104,9 @@ def test_default_names_differ_when_settings_differ(proj, demo):
     from kagglenlp.patents.config import PatentsConfig, exp_name
 
     a, b = PatentsConfig(data=str(demo), model="minilm"), PatentsConfig(data=str(demo), model="minilm", lr=1e-3)
-    assert (
-        exp_name(a) == "minilm-seed-group5"
-        and exp_name(b).startswith("minilm-seed-group5-")
-        and exp_name(a) != exp_name(b)
-    )
+    c = PatentsConfig(data=str(demo), model="minilm", arch="cross")
+    assert exp_name(a) == "minilm-bi-seed-group5" and exp_name(c) == "minilm-cross-seed-group5"
+    assert exp_name(b).startswith("minilm-bi-seed-group5-") and exp_name(a) != exp_name(b)
 
 
 def _cli(proj, *args):

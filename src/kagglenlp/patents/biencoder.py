@@ -201,6 +201,9 @@ def predict_fold(fold_dir, df, bs=256):
             f"{trained} (model {fold_dir})",
             fix="retrain with a --titles file that covers these test contexts",
         )
+    import torch
+
     tok, model = load_tokenizer(str(fold_dir)), load_fold_model(fold_dir)
+    model.to("cuda" if torch.cuda.is_available() else "cpu")
     a, b = pair_texts(df, fmt["text"], fmt.get("titles"))
     return postprocess(fmt, predict_pairs(model, tok, a, b, bs, fmt.get("max_len", 256)))

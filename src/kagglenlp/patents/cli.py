@@ -50,7 +50,10 @@ def cmd_predict(ns):
 
     a = args_to_dataclass(ns, PatentsPredictArgs)
     _, tst, sample = load_competition(a.data, need_train=False)
-    require(not Path(a.out).exists() or a.overwrite, f"{a.out} exists; pass --overwrite to replace it or choose another --out")
+    require(
+        not Path(a.out).exists() or a.overwrite,
+        f"{a.out} exists; pass --overwrite to replace it or choose another --out",
+    )
     check_writable(Path(a.out).resolve().parent)
     dirs = find_fold_dirs(a.models)
     print(f"{len(dirs)} fold model(s): {', '.join(map(str, dirs))}")
@@ -91,9 +94,13 @@ def add_parser(sub):
     from .blend import BlendOptions
     from .zeroshot import ZeroShotConfig
 
-    for name, cls, fn in (("demo", DemoArgs, cmd_demo), ("train", PatentsConfig, cmd_train),
-                          ("predict", PatentsPredictArgs, cmd_predict), ("zeroshot", ZeroShotConfig, cmd_zeroshot),
-                          ("blend", BlendOptions, cmd_blend)):
+    for name, cls, fn in (
+        ("demo", DemoArgs, cmd_demo),
+        ("train", PatentsConfig, cmd_train),
+        ("predict", PatentsPredictArgs, cmd_predict),
+        ("zeroshot", ZeroShotConfig, cmd_zeroshot),
+        ("blend", BlendOptions, cmd_blend),
+    ):
         c = cmds.add_parser(name, help=cls.__doc__.splitlines()[0], description=cls.__doc__)
         if name == "blend":
             c.add_argument("experiments", nargs="+", metavar="EXP", help="finished experiments (names under outputs/)")

@@ -7,7 +7,7 @@ default. `training_arguments` (in `train.py`) maps these fields to HF `TrainingA
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from typing import Optional
 
 from ..args import opt
@@ -17,6 +17,7 @@ from .text import FORMATS
 __all__ = ["PatentsConfig", "DEFAULT_MODEL", "DEFAULT_TEXT", "IGNORED_ON_RESUME", "exp_name", "settings"]
 
 DEFAULT_MODEL = "microsoft/deberta-v3-small"
+DEFAULT_LR = {"bi": 2e-4, "cross": 8e-5}
 DEFAULT_TEXT = "seed"  # measured best of FORMATS at the CPU budget: scripts/compare_text_formats.py, README
 
 # Settings that never change a result: a resumed run may differ in them. `data` and `titles` are paths whose
@@ -29,23 +30,35 @@ class PatentsConfig:
     "Train the CV folds of one cross-encoder experiment; write OOF, CV and the submission."
 
     data: str = opt(help="folder with train.csv, test.csv, sample_submission.csv")
-    model: str = opt(DEFAULT_MODEL, "hub name, local folder (save_pretrained output), or alias 'minilm' (offline MiniLM-L6)")
+    model: str = opt(
+        DEFAULT_MODEL, "hub name, local folder (save_pretrained output), or alias 'minilm' (offline MiniLM-L6)"
+    )
     folds: int = opt(5, "number of CV folds")
     split: str = opt("group", "fold splitter", choices=SPLITS)
     text: str = opt(DEFAULT_TEXT, "input format", choices=FORMATS)
     titles: Optional[str] = opt(None, "JSON file of CPC code -> title (default: built-in section titles)")
     sib_cap: Optional[int] = opt(None, "cap on sibling targets per row (cpc-siblings)")
     max_len: int = opt(256, "truncate inputs to this many tokens")
-    arch: str = opt("cross", "cross: one encoder reads the pair; bi: anchor and target embedded apart, cosine "
-                    "score (needs --text seed or cpc)", choices=("cross", "bi"))
-    pool: str = opt("cls", "cross-encoder pooling: first token, mean over real tokens, or learned attention",
-                    choices=("cls", "mean", "attention"))
+    arch: str = opt(
+        "bi",
+        "bi: anchor and target embedded apart, cosine score (needs --text seed or cpc; best at "
+        "small CPU budgets); cross: one encoder reads the pair (on a GPU with the full data: --arch cross "
+        "--pool mean, see README)",
+        choices=("cross", "bi"),
+    )
+    pool: str = opt(
+        "cls",
+        "cross-encoder pooling: first token, mean over real tokens, or learned attention",
+        choices=("cls", "mean", "attention"),
+    )
     loss: str = opt("mse", "mse on the score, or bce with logits (sigmoid at prediction)", choices=("mse", "bce"))
-    head_lr: Optional[float] = opt(None, "learning rate of the head (default: --lr)")
+    head_lr: Optional[float] = opt(
+        None, "learning rate of the head (default: 1e-2 for bi's scale and bias, --lr for cross)"
+    )
     lr_decay: float = opt(1.0, "layer-wise LR decay: each layer below the top gets this times the LR above (1: off)")
     head_dropout: float = opt(0.1, "dropout on the pooled vector before the head (cross-encoder)")
     epochs: float = opt(4, "training epochs per fold")
-    lr: float = opt(8e-5, "peak learning rate")
+    lr: Optional[float] = opt(None, "peak learning rate (default: 2e-4 for --arch bi, the lesson's 8e-5 for cross)")
     bs: int = opt(128, "train batch size (eval uses twice this)")
     wd: float = opt(0.01, "weight decay")
     warmup: float = opt(0.1, "warmup as a fraction of all steps")
@@ -54,7 +67,9 @@ class PatentsConfig:
     date_col: str = opt("date", "date column for --split time")
     gap: int = opt(0, "dates left out between train and validation for --split time")
     seed: int = opt(42, "random seed for folds, sampling and training")
-    name: Optional[str] = opt(None, "experiment name: outputs/<name>/ (default: model-text-split<folds>[-<hash of other settings>])")
+    name: Optional[str] = opt(
+        None, "experiment name: outputs/<name>/ (default: model-arch-text-split<folds>[-<hash of other settings>])"
+    )
     fold: Optional[int] = opt(None, "train only this fold (e.g. one Kaggle kernel per fold)")
     overwrite: bool = opt(False, "delete outputs/<name>/ and its submission and start over")
 
@@ -62,6 +77,8 @@ class PatentsConfig:
         from .heads import check_head_options
 
         check_head_options(self)
+        if self.lr is None:  # measured best at the CPU budget for the bi-encoder (README); the seed's for cross
+            self.lr = DEFAULT_LR[self.arch]
 
 
 def settings(cfg):
@@ -70,7 +87,7 @@ def settings(cfg):
 
 
 # Settings already spelled out in a default experiment name (or not changing results).
-_IN_NAME = ("model", "text", "split", "folds", *IGNORED_ON_RESUME)
+_IN_NAME = ("model", "arch", "text", "split", "folds", *IGNORED_ON_RESUME)
 
 
 def exp_name(cfg):
@@ -79,8 +96,8 @@ def exp_name(cfg):
         return cfg.name
     from .model import model_label
 
-    base = f"{model_label(cfg.model)}-{cfg.text}-{cfg.split}{cfg.folds}"
-    defaults = {f.name: f.default for f in fields(PatentsConfig)}
+    base = f"{model_label(cfg.model)}-{cfg.arch}-{cfg.text}-{cfg.split}{cfg.folds}"
+    defaults = settings(PatentsConfig(data=cfg.data, arch=cfg.arch))  # e.g. the LR default depends on --arch
     changed = {k: v for k, v in settings(cfg).items() if k not in _IN_NAME and v != defaults.get(k)}
     if not changed:
         return base

@@ -67,14 +67,22 @@ def train_fold(cfg, out, k, trn, ds, tst_ds, tok, fmt, split_id, exp_name):
     shutil.rmtree(fd / "trainer", ignore_errors=True)
     write_json(fmt, fd / FORMAT_FILE)
     val = trn[m_val]
-    write_csv(pd.DataFrame({"id": val["id"].values, "fold": k, "pred": oof, "score": val["score"].values}),
-              fd / "oof.csv")
+    write_csv(
+        pd.DataFrame({"id": val["id"].values, "fold": k, "pred": oof, "score": val["score"].values}), fd / "oof.csv"
+    )
     write_csv(pd.DataFrame({"id": tst_ds["id"], "pred": tpred}), fd / "test_preds.csv")
     write_json(log, fd / "log_history.json")
     r = pearson(clip01(oof), val["score"])
-    done = {"experiment": exp_name, "fold": k, "n_folds": int(trn["fold"].max()) + 1, "split_id": split_id,
-            "pearson": r, "seconds": round(time.time() - t0, 1), "n_train": int(m_trn.sum()),
-            "n_valid": int(m_val.sum())}
+    done = {
+        "experiment": exp_name,
+        "fold": k,
+        "n_folds": int(trn["fold"].max()) + 1,
+        "split_id": split_id,
+        "pearson": r,
+        "seconds": round(time.time() - t0, 1),
+        "n_train": int(m_trn.sum()),
+        "n_valid": int(m_val.sum()),
+    }
     write_json(done, fd / DONE_FILE)
     print(f"fold {k}: pearson {r:.4f} ({time.time() - t0:.0f}s)")
     return done

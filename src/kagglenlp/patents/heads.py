@@ -247,9 +247,9 @@ def param_groups(model, lr, head_lr=None, lr_decay=1.0, weight_decay=0.0, no_dec
 
 def trainer_class(head_lr=None, lr_decay=1.0):
     "A `Trainer` subclass whose optimizer uses `param_groups` (the head's LR and the layer-wise decay)."
-    from transformers import Trainer
+    from .train import fold_trainer_class
 
-    class HeadTrainer(Trainer):
+    class HeadTrainer(fold_trainer_class()):
         "HF `Trainer` with a separate head learning rate and layer-wise learning-rate decay."
 
         def create_optimizer(self, model=None):
@@ -262,14 +262,6 @@ def trainer_class(head_lr=None, lr_decay=1.0):
                 cls, kw = self.get_optimizer_cls_and_kwargs(self.args, m)
                 self.optimizer = cls(groups, **kw)
             return self.optimizer
-
-        def _get_eval_sampler(self, eval_dataset):
-            "Predict in the dataset's order: transformers 5 applies `group_by_length` to eval batches too (shuffled)."
-            from torch.utils.data import SequentialSampler
-
-            if eval_dataset is None or self.args.world_size > 1:
-                return super()._get_eval_sampler(eval_dataset)
-            return SequentialSampler(eval_dataset)
 
     return HeadTrainer
 

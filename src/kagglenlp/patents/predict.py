@@ -16,8 +16,15 @@ from ..experiment import read_json
 from .fold import DONE_FILE, FORMAT_FILE, read_done
 from .train import MODEL_INPUTS, bf16_ok
 
-__all__ = ["find_fold_dirs", "fold_inputs", "length_batches", "predict_encoded", "predict_texts", "predict_fold",
-           "predict_folds"]
+__all__ = [
+    "find_fold_dirs",
+    "fold_inputs",
+    "length_batches",
+    "predict_encoded",
+    "predict_texts",
+    "predict_fold",
+    "predict_folds",
+]
 
 
 def _candidates(d):
@@ -43,14 +50,19 @@ def find_fold_dirs(model_dirs):
     groups = sorted({(v.get("experiment"), v.get("split_id")) for v in done.values()}, key=str)
     if len(groups) > 1:
         shown = "; ".join(f"{e} (split {s})" for e, s in groups)
-        raise UserError(f"the fold models under {where} come from {len(groups)} experiments or splits: {shown}. "
-                        "Averaging them would mix different models and folds; pass one experiment's folders")
+        raise UserError(
+            f"the fold models under {where} come from {len(groups)} experiments or splits: {shown}. "
+            "Averaging them would mix different models and folds; pass one experiment's folders"
+        )
     got = sorted(v["fold"] for v in done.values())
     require(len(got) == len(set(got)), f"fold(s) found twice under {where}: {got}; pass each fold once")
     n = next(iter(done.values())).get("n_folds", len(got))
     missing = sorted(set(range(n)) - set(got))
-    require(not missing, f"experiment {groups[0][0]!r} has {len(got)} of its {n} folds finished under {where} "
-                         f"(missing: {missing}); train them (kagglenlp patents train ... resumes) or pass them too")
+    require(
+        not missing,
+        f"experiment {groups[0][0]!r} has {len(got)} of its {n} folds finished under {where} "
+        f"(missing: {missing}); train them (kagglenlp patents train ... resumes) or pass them too",
+    )
     return dirs
 
 
@@ -62,8 +74,12 @@ def fold_inputs(fold_dir, df, sep):
     if fmt["text"] != "seed":
         n = len(fmt.get("titles") or {})
         trained = f"the {n} CPC titles it was trained with" if n else "the built-in CPC section titles"
-        context_titles(df["context"], fmt.get("titles"), f"{trained} (model {fold_dir})",
-                       fix="retrain with a --titles file that covers these test contexts")
+        context_titles(
+            df["context"],
+            fmt.get("titles"),
+            f"{trained} (model {fold_dir})",
+            fix="retrain with a --titles file that covers these test contexts",
+        )
     return make_inputs(df, fmt["text"], fmt.get("titles"), sep, fmt.get("sib_cap")), fmt
 
 
@@ -130,4 +146,3 @@ def predict_folds(fold_dirs, df, bs=256):
     for d in tqdm(fold_dirs, desc="fold models"):
         out["/".join(Path(d).parts[-2:])] = predict_fold(d, df, bs)
     return out
-

@@ -1,10 +1,19 @@
-"""HF `Trainer` pieces for one cross-encoder fold: tokenize once, `TrainingArguments` from the config, train, predict."""
+"""HF `Trainer` pieces for one cross-encoder fold: tokenize once, `TrainingArguments` from the config, train."""
 
 import numpy as np
 
 from .metrics import compute_metrics
 
-__all__ = ["bf16_ok", "precision_kwargs", "tokenize", "training_arguments", "make_trainer", "predict_ds", "fit"]
+__all__ = [
+    "bf16_ok",
+    "fold_trainer_class",
+    "precision_kwargs",
+    "tokenize",
+    "training_arguments",
+    "make_trainer",
+    "predict_ds",
+    "fit",
+]
 
 MODEL_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
@@ -73,14 +82,37 @@ def training_arguments(cfg, out_dir, **overrides):
     return TrainingArguments(**{**kw, **overrides})
 
 
-def make_trainer(model, tok, args, trn=None, val=None, trainer_cls=None, data_collator=None):
-    """A `Trainer` (or `trainer_cls`, e.g. `heads.trainer_class(...)`) regressing one score per pair, padding each
-    batch dynamically (or with `data_collator`), reporting Pearson."""
-    from transformers import DataCollatorWithPadding, Trainer
+def fold_trainer_class():
+    """`Trainer` whose evaluation and prediction keep the dataset's order. transformers 5 applies
+    `train_sampling_strategy="group_by_length"` to eval batches too, which would scramble OOF and test predictions."""
+    from transformers import Trainer
 
-    cls = trainer_cls or Trainer
-    return cls(model=model, args=args, train_dataset=trn, eval_dataset=val, processing_class=tok,
-               data_collator=data_collator or DataCollatorWithPadding(tok), compute_metrics=compute_metrics)
+    class FoldTrainer(Trainer):
+        def _get_eval_sampler(self, eval_dataset):
+            from torch.utils.data import SequentialSampler
+
+            if eval_dataset is None:
+                return None
+            return SequentialSampler(eval_dataset) if self.args.world_size <= 1 else None  # DDP: shards in order
+
+    return FoldTrainer
+
+
+def make_trainer(model, tok, args, trn=None, val=None, trainer_cls=None, data_collator=None):
+    """A `FoldTrainer` (or `trainer_cls`, e.g. `heads.trainer_class(...)`, a subclass of it) regressing one score per
+    pair, padding each batch dynamically (or with `data_collator`), reporting Pearson."""
+    from transformers import DataCollatorWithPadding
+
+    cls = trainer_cls or fold_trainer_class()
+    return cls(
+        model=model,
+        args=args,
+        train_dataset=trn,
+        eval_dataset=val,
+        processing_class=tok,
+        data_collator=data_collator or DataCollatorWithPadding(tok),
+        compute_metrics=compute_metrics,
+    )
 
 
 def predict_ds(trainer, ds):
