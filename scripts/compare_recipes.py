@@ -34,17 +34,18 @@ RECIPES = {
     "cross-mean-cpc-headlr": {"arch": "cross", "pool": "mean", "text": "cpc", "head_lr": 1e-3},
     "cross-mean-cpc-llrd": {"arch": "cross", "pool": "mean", "text": "cpc", "lr_decay": 0.8},
     "cross-mean-cpc-bce": {"arch": "cross", "pool": "mean", "text": "cpc", "loss": "bce"},
-    "bi-cpc-headlr8e-5": {"arch": "bi", "text": "cpc", "head_lr": 8e-5},
-    "bi-cpc-bce": {"arch": "bi", "text": "cpc", "loss": "bce", "head_lr": 1e-2},
+    "bi-cpc-headlr8e-5": {"arch": "bi", "text": "cpc", "lr": 8e-5, "head_lr": 8e-5},
+    "bi-cpc-bce": {"arch": "bi", "text": "cpc", "loss": "bce", "lr": 8e-5, "head_lr": 1e-2},
     "bi-cpc-lr5e-4": {"arch": "bi", "text": "cpc", "lr": 5e-4, "head_lr": 1e-2},
-    "bi-cpc-headlr": {"arch": "bi", "text": "cpc", "head_lr": 1e-2},
+    "bi-cpc-headlr": {"arch": "bi", "text": "cpc", "lr": 8e-5, "head_lr": 1e-2},
+    "bi-seed-lr8e-5": {"arch": "bi", "text": "seed", "lr": 8e-5, "head_lr": 1e-2},  # the default before LR 2e-4
     "bi-seed-lr2e-4": {"arch": "bi", "text": "seed", "lr": 2e-4, "head_lr": 1e-2},
     "bi-cpc-lr2e-4": {"arch": "bi", "text": "cpc", "lr": 2e-4, "head_lr": 1e-2},
-    "default": {},
-    "blend:zeroshot+default": {"blend": ["zeroshot", "default"]},
+    "default": {},  # bi-encoder, bare phrases, LR 2e-4 (= bi-seed-lr2e-4)
+    "blend:zeroshot+bi-seed-lr8e-5": {"blend": ["zeroshot", "bi-seed-lr8e-5"]},
     "blend:zeroshot+cross-mean-cpc": {"blend": ["zeroshot", "cross-mean-cpc"]},
     "blend:bi-cpc+cross-mean-cpc": {"blend": ["bi-cpc-headlr8e-5", "cross-mean-cpc"]},
-    "blend:all": {"blend": ["zeroshot", "bi-cpc-headlr", "default", "cross-cls-seed", "cross-mean-cpc"]},
+    "blend:all": {"blend": ["zeroshot", "bi-cpc-headlr", "bi-seed-lr8e-5", "cross-cls-seed", "cross-mean-cpc"]},
     "blend:default+bi-cpc-lr2e-4+cross": {
         "blend": ["zeroshot", "default", "bi-cpc-lr2e-4", "cross-cls-seed", "cross-mean-cpc-bce"]
     },

@@ -4,35 +4,13 @@ import pickle
 
 import pandas as pd
 import pytest
+from helpers import IMDB_TINY
 
 from kagglenlp.cli import main
 from kagglenlp.errors import UserError
 from kagglenlp.imdb.toy import write_toy_csv, write_toy_folder
 
-TINY = [
-    "--emb-sz",
-    "16",
-    "--n-hid",
-    "32",
-    "--n-layers",
-    "1",
-    "--bs",
-    "8",
-    "--seq-len",
-    "16",
-    "--threads",
-    "1",
-    "--min-freq",
-    "1",
-    "--lm-epochs",
-    "1",
-    "1",
-    "--clas-epochs",
-    "1",
-    "1",
-    "1",
-    "1",
-]
+TINY = IMDB_TINY
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import time
 
 import pandas as pd
 import pytest
+from helpers import IMDB_TINY
 
 from kagglenlp.cli import main
 from kagglenlp.errors import UserError
@@ -17,30 +18,7 @@ from kagglenlp.imdb import pipeline
 from kagglenlp.imdb.config import UlmfitConfig
 from kagglenlp.imdb.toy import write_toy_corpus, write_toy_csv, write_toy_folder
 
-TINY = [
-    "--emb-sz",
-    "16",
-    "--n-hid",
-    "32",
-    "--n-layers",
-    "1",
-    "--bs",
-    "8",
-    "--seq-len",
-    "16",
-    "--threads",
-    "1",
-    "--min-freq",
-    "1",
-    "--lm-epochs",
-    "1",
-    "1",
-    "--clas-epochs",
-    "1",
-    "1",
-    "1",
-    "1",
-]
+TINY = IMDB_TINY
 TINY_KW = dict(
     emb_sz=16, n_hid=32, n_layers=1, bs=8, seq_len=16, threads=1, min_freq=1, lm_epochs=[1, 1], clas_epochs=[1, 1, 1, 1]
 )

@@ -7,26 +7,12 @@ import sys
 
 import pandas as pd
 import pytest
+from helpers import IMDB_TINY
 
 from kagglenlp.cli import main
 from kagglenlp.imdb.toy import toy_reviews, write_toy_corpus, write_toy_csv, write_toy_folder
 
-TINY = [
-    "--emb-sz",
-    "16",
-    "--n-hid",
-    "32",
-    "--n-layers",
-    "1",
-    "--bs",
-    "8",
-    "--seq-len",
-    "16",
-    "--threads",
-    "1",
-    "--min-freq",
-    "1",
-]
+TINY = IMDB_TINY
 FAST = ["--lm-epochs", "1", "1", "--clas-epochs", "1", "1", "1", "1"]
 CLAS = ["clas_{d}_0_last", "clas_{d}_1_last2", "clas_{d}_2_last3", "clas_{d}_3_all"]
 

@@ -5,21 +5,13 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import one_error_line as _err
 
 from kagglenlp.cli import main
 from kagglenlp.patents.blend import METHODS, fit_weights, nested_cv
 from kagglenlp.patents.demo import demo_frames, write_demo
 
 ZS = ["--model", "minilm", "--folds", "2", "--seed", "0"]
-
-
-def _err(capsys):
-    "The one `error:` line on stderr, checked to be the last and only one."
-    err = capsys.readouterr().err
-    lines = [line for line in err.replace("\r", "\n").splitlines() if line.strip()]
-    assert "Traceback" not in err and lines[-1].startswith("error: "), err
-    assert sum(line.startswith("error:") for line in lines) == 1, err
-    return lines[-1]
 
 
 def _toy(n=300, seed=0):

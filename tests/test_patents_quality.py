@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from helpers import one_error_line as _err
 
 from kagglenlp.cli import main
 from kagglenlp.patents.demo import demo_frames, write_demo
@@ -34,15 +35,6 @@ RUNS = {
     ],
     "bi": ["--arch", "bi", "--text", "cpc", "--loss", "bce", "--head-lr", "1e-2", "--max-len", "32"],
 }
-
-
-def _err(capsys):
-    "The one `error:` line on stderr, checked to be the last and only one."
-    err = capsys.readouterr().err
-    lines = [line for line in err.replace("\r", "\n").splitlines() if line.strip()]
-    assert "Traceback" not in err and lines[-1].startswith("error: "), err
-    assert sum(line.startswith("error:") for line in lines) == 1, err
-    return lines[-1]
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from helpers import one_error_line as _err
 
 from kagglenlp.cli import main
 from kagglenlp.patents.demo import write_demo
@@ -21,15 +22,6 @@ TINY = ["--model", "minilm", "--folds", "2", "--max-steps", "2", "--bs", "8", "-
 
 def _train(d, name, *extra):
     return main(["patents", "train", "--data", str(d), *TINY, "--name", name, *extra])
-
-
-def _err(capsys):
-    "The one `error:` line on stderr (progress bars may come before it), checked to be the last and only one."
-    err = capsys.readouterr().err
-    lines = [line for line in err.replace("\r", "\n").splitlines() if line.strip()]
-    assert "Traceback" not in err and lines[-1].startswith("error: "), err
-    assert sum(line.startswith("error:") for line in lines) == 1, err
-    return lines[-1]
 
 
 def _nothing_written(proj):

@@ -9,7 +9,6 @@ scored from the cached embeddings (`predict_pairs`), which gives the same number
 """
 
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 
@@ -185,22 +184,11 @@ def fit_fold(cfg, model, tok, trn, m_trn, m_val, tst_ids, fmt, args):
 
 def predict_fold(fold_dir, df, bs=256):
     "Predictions (score scale) of the bi-encoder saved in `fold_dir` for the rows of `df`."
-    from ..experiment import read_json
-    from .fold import FORMAT_FILE
     from .heads import load_fold_model
     from .model import load_tokenizer
-    from .text import context_titles
+    from .predict import fold_format
 
-    fmt = read_json(Path(fold_dir) / FORMAT_FILE)
-    if fmt["text"] != "seed":
-        n = len(fmt.get("titles") or {})
-        trained = f"the {n} CPC titles it was trained with" if n else "the built-in CPC section titles"
-        context_titles(
-            df["context"],
-            fmt.get("titles"),
-            f"{trained} (model {fold_dir})",
-            fix="retrain with a --titles file that covers these test contexts",
-        )
+    fmt = fold_format(fold_dir, df)
     import torch
 
     tok, model = load_tokenizer(str(fold_dir)), load_fold_model(fold_dir)

@@ -18,6 +18,7 @@ from .train import MODEL_INPUTS, bf16_ok
 
 __all__ = [
     "find_fold_dirs",
+    "fold_format",
     "fold_inputs",
     "length_batches",
     "predict_encoded",
@@ -66,20 +67,25 @@ def find_fold_dirs(model_dirs):
     return dirs
 
 
-def fold_inputs(fold_dir, df, sep):
-    "Input strings for `df` built the way fold `fold_dir`'s model was trained, and that format."
-    from .text import context_titles, make_inputs
+def fold_format(fold_dir, df):
+    """The input format fold `fold_dir`'s model was trained with; `UserError` when `df` has a context it cannot
+    title (saying to retrain with a titles file that covers it)."""
+    from .text import context_titles
 
     fmt = read_json(Path(fold_dir) / FORMAT_FILE)
     if fmt["text"] != "seed":
         n = len(fmt.get("titles") or {})
         trained = f"the {n} CPC titles it was trained with" if n else "the built-in CPC section titles"
-        context_titles(
-            df["context"],
-            fmt.get("titles"),
-            f"{trained} (model {fold_dir})",
-            fix="retrain with a --titles file that covers these test contexts",
-        )
+        fix = "retrain with a --titles file that covers these test contexts"
+        context_titles(df["context"], fmt.get("titles"), f"{trained} (model {fold_dir})", fix=fix)
+    return fmt
+
+
+def fold_inputs(fold_dir, df, sep):
+    "Input strings for `df` built the way fold `fold_dir`'s model was trained, and that format."
+    from .text import make_inputs
+
+    fmt = fold_format(fold_dir, df)
     return make_inputs(df, fmt["text"], fmt.get("titles"), sep, fmt.get("sib_cap")), fmt
 
 
