@@ -1,8 +1,8 @@
 """Small helpers shared by the test modules (imported as `from helpers import ...`)."""
 
 # IMDb: the tiniest AWD-LSTM and schedule that still runs every stage
-IMDB_TINY = "--emb-sz 16 --n-hid 32 --n-layers 1 --bs 8 --seq-len 16 --threads 1 --min-freq 1".split()
-IMDB_TINY += "--lm-epochs 1 1 --clas-epochs 1 1 1 1".split()
+IMDB_SMALL = "--emb-sz 16 --n-hid 32 --n-layers 1 --bs 8 --seq-len 16 --threads 1 --min-freq 1".split()  # pretrain too
+IMDB_TINY = IMDB_SMALL + "--lm-epochs 1 1 --clas-epochs 1 1 1 1".split()
 
 
 def one_error_line(capsys):

@@ -7,12 +7,12 @@ import sys
 
 import pandas as pd
 import pytest
-from helpers import IMDB_TINY
+from helpers import IMDB_SMALL
 
 from kagglenlp.cli import main
 from kagglenlp.imdb.toy import toy_reviews, write_toy_corpus, write_toy_csv, write_toy_folder
 
-TINY = IMDB_TINY
+TINY = IMDB_SMALL
 FAST = ["--lm-epochs", "1", "1", "--clas-epochs", "1", "1", "1", "1"]
 CLAS = ["clas_{d}_0_last", "clas_{d}_1_last2", "clas_{d}_2_last3", "clas_{d}_3_all"]
 

@@ -83,7 +83,7 @@ def test_any_changed_setting_is_refused_and_overwrite_works(proj, demo, capsys):
     assert _train(demo, "s") == 0
     capsys.readouterr()
     assert _train(demo, "s", "--lr", "1e-3") == 2
-    assert "lr: 8e-05 -> 0.001" in _err(capsys)
+    assert "lr: 0.0002 -> 0.001" in _err(capsys)  # the bi-encoder default LR is 2e-4
     assert _train(demo, "s", "--max-len", "64") == 2
     assert "max_len: 256 -> 64" in _err(capsys)
     assert _train(demo, "s", "--lr", "1e-3", "--overwrite") == 0
