@@ -17,8 +17,8 @@ from .text import FORMATS
 __all__ = ["PatentsConfig", "DEFAULT_MODEL", "DEFAULT_TEXT", "IGNORED_ON_RESUME", "exp_name", "settings"]
 
 DEFAULT_MODEL = "microsoft/deberta-v3-small"
-DEFAULT_LR = {"bi": 2e-4, "cross": 8e-5}
-DEFAULT_TEXT = "seed"  # measured best of FORMATS at the CPU budget: scripts/compare_text_formats.py, README
+DEFAULT_LR = {"bi": 2e-4, "cross": 8e-5}  # bi: measured best at the CPU budget (README); cross: the lesson's
+DEFAULT_TEXT = "seed"  # the lesson string (cross); the bare phrases (bi): measured by scripts/compare_recipes.py
 
 # Settings that never change a result: a resumed run may differ in them. `data` and `titles` are paths whose
 # *content* is fingerprinted instead, so moving the same files elsewhere still resumes.
