@@ -9,7 +9,12 @@ memory (RSS; CUDA max allocated on a GPU) is its own:
 - infer: rows/s of `Trainer.predict` vs `kagglenlp.patents.predict.predict_texts` on the same fold model and rows,
   and of the whole `kagglenlp patents predict` command (process start and model loading included).
 
-    python benchmarks/bench_patents_speed.py [--model minilm|deberta] [--rows 2000] [--steps 40] [--json out.json]
+Each is measured on the lesson's input string (`--text seed`: the code alone) and on kagglenlp's short `pair`
+input (`anchor [SEP] target [SEP] context`: the same content in about half the tokens); the README gives the
+Pearson of each input beside its speed. `--compile` adds the fold trainer with `torch.compile` (`--compile`).
+
+    python benchmarks/bench_patents_speed.py [--model minilm|deberta|FOLDER] [--rows 2000] [--steps 40]
+        [--infer-rows N] [--compile] [--json out.json]
 
 `deberta` is the real deberta-v3-small architecture and tokenizer from ../shared/data, randomly initialised (no
 weights are available here). Prints a table; nothing is asserted.
@@ -52,15 +57,15 @@ def real_rows(n, seed=0):
 
 
 def make_model_dir(kind, dest):
-    "A model folder (weights + tokenizer) for `kind`: MiniLM, or deberta-v3-small randomly initialised."
+    "A model folder (weights + tokenizer) for `kind`: MiniLM, deberta-v3-small randomly initialised, or a folder."
     from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
 
     from kagglenlp.patents.model import resolve_model
     from kagglenlp.paths import shared_data
 
-    if kind == "minilm":
-        src = resolve_model("minilm")
-        model = AutoModelForSequenceClassification.from_pretrained(src, num_labels=1)
+    if kind != "deberta":
+        src = resolve_model(kind)
+        model = AutoModelForSequenceClassification.from_pretrained(src, num_labels=1, dtype="float32")
     else:
         src = shared_data() / "deberta-v3-small-tokenizer"
         import torch
@@ -106,31 +111,53 @@ def seed_trainer(model_dir, df, bs, steps, out):
     return Trainer(model, args, train_dataset=ds, processing_class=tokz), ds
 
 
-def ours_trainer(model_dir, df, bs, steps, out):
-    "kagglenlp's fold trainer on the same rows and inputs: `training_arguments` + `make_trainer` + `tokenize`."
+def ours_trainer(model_dir, df, bs, steps, out, text="seed", compile=False):
+    "kagglenlp's fold trainer on the same rows (input format `text`): `training_arguments` + `make_trainer`."
     from kagglenlp.patents.config import PatentsConfig
     from kagglenlp.patents.model import load_model, load_tokenizer
-    from kagglenlp.patents.text import make_inputs
+    from kagglenlp.patents.text import make_inputs, model_sep
     from kagglenlp.patents.train import make_trainer, tokenize, training_arguments
 
-    cfg = PatentsConfig(data=".", model=model_dir, bs=bs, max_steps=steps)
+    cfg = PatentsConfig(data=".", model=model_dir, bs=bs, max_steps=steps, arch="cross", text=text, compile=compile)
     tok = load_tokenizer(model_dir)
-    ds = tokenize(tok, make_inputs(df, "seed"), df["score"], df["id"], cfg.max_len)
+    ds = tokenize(tok, make_inputs(df, text, sep=model_sep(tok)), df["score"], df["id"], cfg.max_len)
     args = training_arguments(cfg, out, disable_tqdm=True, logging_strategy="no")
     return make_trainer(load_model(model_dir), tok, args, ds), ds
+
+
+def step_clock(trainer):
+    "A list that gets the time at the end of every optimizer step of `trainer` (CUDA synchronised)."
+    import torch
+    from transformers import TrainerCallback
+
+    stamps = []
+
+    class Clock(TrainerCallback):
+        def on_step_end(self, *args, **kwargs):
+            if torch.cuda.is_available():
+                torch.cuda.synchronize()
+            stamps.append(time.perf_counter())
+
+    trainer.add_callback(Clock())
+    return stamps
 
 
 def one(variant, model_dir, rows, bs, steps, data_dir=None):
     "Run one variant in this process; returns its measurements."
     df = real_rows(rows)
     with tempfile.TemporaryDirectory() as tmp:
-        if variant in ("train-seed", "train-ours"):
-            make = seed_trainer if variant == "train-seed" else ours_trainer
-            trainer, _ = make(model_dir, df, bs, steps, tmp)
+        if variant.startswith("train-"):
+            if variant == "train-seed":
+                trainer, _ = seed_trainer(model_dir, df, bs, steps, tmp)
+            else:
+                text = "pair" if "pair" in variant else "seed"
+                trainer, _ = ours_trainer(model_dir, df, bs, steps, tmp, text, compile="compile" in variant)
+            stamps = step_clock(trainer)
             t0 = time.perf_counter()
             trainer.train()
             secs = time.perf_counter() - t0
-            return dict(seconds=secs, per_s=steps * bs / secs, unit="samples/s")
+            steady = float(np.median(np.diff(stamps)[len(stamps) // 4 :]))  # after warm-up (and compilation)
+            return dict(seconds=secs, per_s=steps * bs / secs, steady_per_s=bs / steady, unit="samples/s")
         if variant == "infer-trainer":
             trainer, ds = seed_trainer(model_dir, df, bs, 1, tmp)
             ds = ds.remove_columns(
@@ -139,13 +166,15 @@ def one(variant, model_dir, rows, bs, steps, data_dir=None):
             t0 = time.perf_counter()
             preds = trainer.predict(ds).predictions.astype(float).reshape(-1)
             secs = time.perf_counter() - t0
-        elif variant == "infer-ours":
+        elif variant in ("infer-ours", "infer-ours-pair"):
             from kagglenlp.patents.model import load_model, load_tokenizer
             from kagglenlp.patents.predict import predict_texts
+            from kagglenlp.patents.text import make_inputs, model_sep
 
             tok, model = load_tokenizer(model_dir), load_model(model_dir)
+            texts = seed_inputs(df) if variant == "infer-ours" else make_inputs(df, "pair", sep=model_sep(tok))
             t0 = time.perf_counter()
-            preds = predict_texts(model, tok, seed_inputs(df), bs=bs * 2)
+            preds = predict_texts(model, tok, texts, bs=bs * 2)
             secs = time.perf_counter() - t0
         elif variant == "infer-bi":  # the default bi-encoder: each distinct phrase embedded once, cosine per pair
             from kagglenlp.patents.biencoder import pair_texts, predict_pairs
@@ -190,13 +219,65 @@ def predict_command(model_dir, rows, bs, work):
     return dict(seconds=secs, per_s=len(df) / secs, unit="rows/s", rss_mb=rss)
 
 
+def mean_tokens(model_dir, rows):
+    "Mean tokens per row of the lesson's input and of the `pair` input for `rows` real rows."
+    from kagglenlp.patents.model import load_tokenizer
+    from kagglenlp.patents.text import make_inputs, model_sep
+
+    tok, df = load_tokenizer(model_dir), real_rows(rows)
+    n = lambda texts: float(np.mean([len(x) for x in tok(list(texts))["input_ids"]]))  # noqa: E731
+    return {"seed": n(seed_inputs(df)), "pair": n(make_inputs(df, "pair", sep=model_sep(tok)))}
+
+
+# (row label, baseline variant, kagglenlp variant)
+TABLE = [
+    ("training samples/s, same input (the lesson's)", "train-seed", "train-ours"),
+    ("training samples/s, kagglenlp's `pair` input", "train-seed", "train-ours-pair"),
+    ("training samples/s, `pair` + `torch.compile`", "train-seed", "train-ours-compile-pair"),
+    ("inference rows/s, same input (the lesson's)", "infer-trainer", "infer-ours"),
+    ("inference rows/s, `pair` input", "infer-trainer", "infer-ours-pair"),
+    ("inference rows/s, whole `patents predict` command (lesson's input)", "infer-trainer", "predict-command"),
+    ("inference rows/s, the default bi-encoder (phrases cached)", "infer-trainer", "infer-bi"),
+]
+
+
+def summarize(res):
+    "Add the ratios of every TABLE row measured so far to `res`."
+    res["ratios"] = {f"{o} / {b}": res[o]["per_s"] / res[b]["per_s"] for _, b, o in TABLE if o in res and b in res}
+    return res
+
+
+def print_table(res):
+    "The README's markdown table of `res`."
+    s = res["setup"]
+    print(
+        f"\n{s['model']}, {s['rows']} real rows (inference {s['infer_rows']}), bs {s['bs']}, {s['steps']} steps, "
+        f"{s['device']}; mean tokens per row: lesson's input {s['tokens']['seed']:.1f}, pair {s['tokens']['pair']:.1f}"
+    )
+    print("| what | baseline | kagglenlp | ratio | peak memory MB, baseline / kagglenlp |\n|---|---|---|---|---|")
+    mem = lambda v: f"{v['gpu_mb']:.0f} GPU" if v.get("gpu_mb") else f"{v['rss_mb']:.0f} RSS"  # noqa: E731
+    for what, b, o in TABLE:
+        if o in res and b in res:
+            r = res[o]["per_s"] / res[b]["per_s"]
+            if "steady_per_s" in res[o]:  # training: also the step rate after warm-up (and compilation)
+                r = f"**{r:.2f}x** (after warm-up **{res[o]['steady_per_s'] / res[b]['steady_per_s']:.2f}x**)"
+            else:
+                r = f"**{r:.2f}x**"
+            print(f"| {what} | {res[b]['per_s']:.1f} | {res[o]['per_s']:.1f} | {r} | {mem(res[b])} / {mem(res[o])} |")
+    if "max_abs_diff_predictions" in res:
+        print(f"max |prediction difference| kagglenlp vs Trainer.predict: {res['max_abs_diff_predictions']:.2e}")
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--model", default="minilm", choices=["minilm", "deberta"])
-    p.add_argument("--rows", type=int, default=2000, help="real rows (training and inference)")
+    p.add_argument("--model", default="minilm", help="minilm, deberta (random init, real shapes) or a model folder")
+    p.add_argument("--rows", type=int, default=2000, help="real rows for training")
+    p.add_argument("--infer-rows", type=int, default=None, help="real rows for inference (default: --rows)")
     p.add_argument("--steps", type=int, default=40, help="optimizer steps for both trainers")
     p.add_argument("--bs", type=int, default=32, help="train batch size (inference uses twice this)")
-    p.add_argument("--json", help="write the results here")
+    p.add_argument("--compile", action="store_true", help="also time the fold trainer with torch.compile")
+    p.add_argument("--timeout", type=float, default=None, help="give up on a variant after this many seconds")
+    p.add_argument("--json", help="write the results here (after every variant)")
     p.add_argument("--one", help=argparse.SUPPRESS)
     p.add_argument("--model-dir", help=argparse.SUPPRESS)
     p.add_argument("--data-dir", help=argparse.SUPPRESS)
@@ -210,55 +291,47 @@ def main():
     import torch
 
     device = torch.cuda.get_device_name() if torch.cuda.is_available() else f"CPU ({os.cpu_count()} cores)"
-    res = {}
+    infer_rows = a.infer_rows or a.rows
+    train = ["train-seed", "train-ours", "train-ours-pair"]
+    infer = ["infer-trainer", "infer-ours", "infer-ours-pair", "infer-bi"]
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         model_dir = str(make_model_dir(a.model, work / "model"))
-        for v in ("train-seed", "train-ours", "infer-trainer", "infer-ours", "infer-bi"):
-            cmd = [
-                sys.executable,
-                str(HERE),
-                "--one",
-                v,
-                "--model-dir",
-                model_dir,
-                "--data-dir",
-                tmp,
-                "--rows",
-                str(a.rows),
-                "--steps",
-                str(a.steps),
-                "--bs",
-                str(a.bs),
-            ]
-            out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-            res[v] = json.loads(out.strip().splitlines()[-1])
-            print(f"{v:14s} {res[v]['per_s']:8.1f} {res[v]['unit']}  peak RSS {res[v]['rss_mb']:.0f} MB", flush=True)
-        a_, b_ = np.load(work / "infer-trainer.npy"), np.load(work / "infer-ours.npy")
-        res["max_abs_diff_predictions"] = float(np.abs(a_ - b_).max())
-        res["predict-command"] = predict_command(model_dir, a.rows, a.bs, work)
-    r = lambda x, y: res[x]["per_s"] / res[y]["per_s"]  # noqa: E731
-    res["ratios"] = {
-        "train ours/seed": r("train-ours", "train-seed"),
-        "infer ours/Trainer.predict": r("infer-ours", "infer-trainer"),
-        "patents predict command/Trainer.predict": r("predict-command", "infer-trainer"),
-        "bi-encoder (cached phrases)/Trainer.predict": r("infer-bi", "infer-trainer"),
-    }
-    res["setup"] = dict(model=a.model, rows=a.rows, steps=a.steps, bs=a.bs, device=device, torch=torch.__version__)
-    print(f"\n{a.model}, {a.rows} real rows, bs {a.bs}, {a.steps} steps, {device}")
-    print("| what | baseline | kagglenlp | ratio | peak RSS MB (baseline / kagglenlp) |\n|---|---|---|---|---|")
-    rows = [
-        ("training samples/s", "train-seed", "train-ours"),
-        ("inference rows/s", "infer-trainer", "infer-ours"),
-        ("inference rows/s, whole `patents predict` command", "infer-trainer", "predict-command"),
-        ("inference rows/s, the default bi-encoder (phrases cached)", "infer-trainer", "infer-bi"),
-    ]
-    for what, base, ours in rows:
-        print(
-            f"| {what} | {res[base]['per_s']:.1f} | {res[ours]['per_s']:.1f} | **{r(ours, base):.2f}x** | "
-            f"{res[base]['rss_mb']:.0f} / {res[ours]['rss_mb']:.0f} |"
-        )
-    print(f"max |prediction difference| kagglenlp vs Trainer.predict: {res['max_abs_diff_predictions']:.2e}")
+        setup = dict(model=a.model, rows=a.rows, infer_rows=infer_rows, steps=a.steps, bs=a.bs, device=device)
+        res = {"setup": {**setup, "torch": torch.__version__, "tokens": mean_tokens(model_dir, infer_rows)}}
+
+        def save():
+            if a.json:
+                Path(a.json).write_text(json.dumps(summarize(res), indent=2))
+
+        # torch.compile last: its compile time is the one that can run long
+        for v in train + infer + ["predict-command"] + (["train-ours-compile-pair"] if a.compile else []):
+            if v == "predict-command":
+                try:
+                    res[v] = predict_command(model_dir, infer_rows, a.bs, work)
+                except subprocess.CalledProcessError as e:
+                    print(f"{v}: failed (exit {e.returncode}):\n{e.stderr[-3000:]}", flush=True)
+                if (work / "infer-trainer.npy").exists() and (work / "infer-ours.npy").exists():
+                    a_, b_ = np.load(work / "infer-trainer.npy"), np.load(work / "infer-ours.npy")
+                    res["max_abs_diff_predictions"] = float(np.abs(a_ - b_).max())
+                save()
+                continue
+            rows = str(a.rows if v.startswith("train") else infer_rows)
+            cmd = [sys.executable, str(HERE), "--one", v, "--model-dir", model_dir, "--data-dir", tmp, "--rows", rows]
+            cmd += ["--steps", str(a.steps), "--bs", str(a.bs)]
+            try:
+                out = subprocess.run(cmd, capture_output=True, text=True, timeout=a.timeout)
+            except subprocess.TimeoutExpired:
+                print(f"{v}: stopped after {a.timeout} s", flush=True)
+                continue
+            if out.returncode:
+                print(f"{v}: failed (exit {out.returncode}):\n{out.stderr[-3000:]}", flush=True)
+                continue
+            res[v] = json.loads(out.stdout.strip().splitlines()[-1])
+            print(f"{v:24s} {res[v]['per_s']:8.1f} {res[v]['unit']}  peak RSS {res[v]['rss_mb']:.0f} MB", flush=True)
+            save()
+    summarize(res)
+    print_table(res)
     if a.json:
         Path(a.json).write_text(json.dumps(res, indent=2))
 

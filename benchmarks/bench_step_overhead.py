@@ -4,7 +4,7 @@ Both train the same model on the same real rows in the same batches (bs rows, so
 trainer's length-grouped sampler would), with the same precision (bf16/fp16 autocast on a GPU, fp32 on the CPU) and
 AdamW. The ratio says what HF `Trainer` costs on top of the arithmetic (goal on a GPU: within 1.5x).
 
-    python benchmarks/bench_step_overhead.py [--model minilm|deberta] [--steps 30] [--bs 32] [--json out.json]
+    python benchmarks/bench_step_overhead.py [--model minilm|deberta|FOLDER] [--steps 30] [--bs 32] [--json out.json]
 """
 
 import argparse
@@ -92,7 +92,7 @@ def trainer_loop(model, tok, bs_list, out):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--model", default="minilm", choices=["minilm", "deberta"])
+    p.add_argument("--model", default="minilm", help="minilm, deberta (random init, real shapes) or a model folder")
     p.add_argument("--steps", type=int, default=30)
     p.add_argument("--bs", type=int, default=32)
     p.add_argument("--json")

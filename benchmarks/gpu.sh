@@ -1,22 +1,76 @@
 #!/usr/bin/env bash
-# GPU check (prepared to run in a few minutes on a machine with a CUDA GPU and this repo installed):
-# the speed benchmarks with mixed precision, the Trainer's step time against a bare PyTorch loop, and a 2-GPU DDP run
-# of the patents CLI when two GPUs are visible. Results land in ${OUT:-benchmarks/out}/ as JSON plus a log.
-# Usage: bash benchmarks/gpu.sh            (needs ../shared/data or KAGGLENLP_DATA for the real rows)
-set -euo pipefail
+# GPU check on one CUDA GPU with this repo installed (or src/ on PYTHONPATH). Parts (PARTS, default all, in order):
+#  speed    benchmarks/bench_patents_speed.py on MiniLM with mixed precision (COMPILE=1 adds torch.compile) and on
+#           the deberta-v3-small architecture (random init, the real tokenizer);
+#  quality  Pearson of the lesson's input, the short `pair` input (cross-encoder) and the default bi-encoder on all
+#           the real USPPPM rows (3 anchor-grouped folds, 2 epochs), with the zero-shot floor on the same folds;
+#  overhead benchmarks/bench_step_overhead.py: the fold trainer's step against a bare PyTorch loop (goal: within 1.5x);
+#  ddp      a 2-GPU DDP run of `kagglenlp patents train` under torchrun when two GPUs are visible.
+# On the H200 lent here each part took 3-5 minutes (every benchmark variant is its own process, ~15 s to start).
+# Everything lands in ${OUT:-benchmarks/out}/ (gpu.log, JSON, results.csv); each step has its own time limit, so a
+# slow machine still returns what finished.
+# Usage: bash benchmarks/gpu.sh    (KAGGLENLP_DATA: the shared data folder, default ../shared/data;
+#        MINILM: the MiniLM model, default the `minilm` alias; PARTS="speed quality"; SMALL=1: a CPU smoke run)
+set -uo pipefail
 cd "$(dirname "$0")/.."
-out=${OUT:-benchmarks/out}; mkdir -p "$out"
-export TOKENIZERS_PARALLELISM=false HF_HUB_OFFLINE=1 PYTHONUNBUFFERED=1
-nvidia-smi --query-gpu=name,memory.total --format=csv | tee "$out/gpu.txt"
-for m in minilm deberta; do
-  python benchmarks/bench_patents_speed.py --model $m --rows 4000 --steps 100 --bs 64 --json "$out/speed_$m.json"
-  python benchmarks/bench_step_overhead.py --model $m --steps 40 --bs 64 --json "$out/step_$m.json"
-done 2>&1 | tee "$out/bench.log"
-n=$(python -c "import torch; print(torch.cuda.device_count())")
-if [ "$n" -ge 2 ]; then
-  tmp=$(mktemp -d); python -c "from kagglenlp.patents.demo import write_demo; write_demo('$tmp/demo')"
-  KAGGLENLP_ROOT=$tmp torchrun --standalone --nproc_per_node=2 -m kagglenlp patents train --data "$tmp/demo" \
-    --model minilm --folds 2 --epochs 2 --bs 16 --name ddp2 2>&1 | tee "$out/ddp.log"
-  cp "$tmp/outputs/ddp2/cv.json" "$out/ddp_cv.json"
+out=${OUT:-benchmarks/out}
+mkdir -p "$out"
+data=$(realpath "${KAGGLENLP_DATA:-../shared/data}")
+minilm=${MINILM:-minilm}
+py=${PYTHON:-python3}
+export TOKENIZERS_PARALLELISM=false HF_HUB_OFFLINE=1 PYTHONUNBUFFERED=1 TQDM_DISABLE=1 KAGGLENLP_DATA=$data
+log="$out/gpu.log"
+if [ "${SMALL:-0}" = 1 ]; then  # CPU smoke: every step, tiny sizes
+  rows=200 irows=400 steps=4 drows=100 dsteps=2 fit="--max-rows 600 --folds 2 --epochs 1 --bs 32" ssteps=6
+else
+  rows=4000 irows=20000 steps=100 drows=2000 dsteps=40 fit="--folds 3 --epochs 2 --bs 64" ssteps=40
 fi
-echo "done: $out"
+step() {  # step SECONDS COMMAND...: run it under a time limit, output into the log
+  local t=$1
+  shift
+  echo "== $(date +%T) $*" | tee -a "$log"
+  timeout "$t" "$@" 2>&1 | grep -v -e "it/s]" -e "^Loading weights" | tee -a "$log"
+  echo "== exit ${PIPESTATUS[0]}" | tee -a "$log"
+}
+command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$log"
+$py -c "import torch, transformers; print('torch', torch.__version__, 'transformers', transformers.__version__, \
+'cuda', torch.cuda.is_available() and torch.cuda.get_device_name())" | tee -a "$log"
+
+parts=${PARTS:-speed quality overhead ddp}
+has() { [[ " $parts " == *" $1 "* ]]; }
+work=$(mktemp -d)  # project roots of the training runs: the fold models stay out of $out
+
+if has speed; then  # same rows and optimizer steps for the seed recipe and the fold trainer
+  compile=$([ "${COMPILE:-0}" = 1 ] && echo "--compile --timeout 150")
+  step 330 $py benchmarks/bench_patents_speed.py --model "$minilm" --rows $rows --infer-rows $irows --steps $steps \
+    --bs 64 $compile --json "$out/speed_minilm.json"
+  step 300 $py benchmarks/bench_patents_speed.py --model deberta --rows $drows --infer-rows $((drows * 4)) \
+    --steps $dsteps --bs 32 --timeout 60 --json "$out/speed_deberta.json"
+fi
+
+if has quality; then  # one project root each (separate results.csv), side by side on the GPU
+  for text in seed pair; do
+    KAGGLENLP_ROOT="$work/$text" step 300 $py -m kagglenlp patents train --data "$data/uspppm" --model "$minilm" \
+      --arch cross --text $text $fit --name "gpu-cross-$text" &
+  done
+  KAGGLENLP_ROOT="$work/bi" step 300 $py -m kagglenlp patents train --data "$data/uspppm" --model "$minilm" $fit \
+    --name gpu-bi &
+  KAGGLENLP_ROOT="$work/zeroshot" step 300 $py -m kagglenlp patents zeroshot --data "$data/uspppm" \
+    --model "$minilm" $(echo "$fit" | grep -o -e "--max-rows [0-9]*" -e "--folds [0-9]*") --name gpu-zeroshot &
+  wait
+  cat "$work"/*/outputs/results.csv > "$out/results.csv"
+fi
+
+if has overhead; then
+  step 120 $py benchmarks/bench_step_overhead.py --model "$minilm" --steps $ssteps --bs 64 --json "$out/step_minilm.json"
+  step 120 $py benchmarks/bench_step_overhead.py --model deberta --steps $ssteps --bs 32 --json "$out/step_deberta.json"
+fi
+
+n=$($py -c "import torch; print(torch.cuda.device_count())")
+if has ddp && [ "$n" -ge 2 ]; then  # two GPUs: the Trainer's own DDP, one process per GPU
+  KAGGLENLP_ROOT="$work/ddp" step 300 torchrun --standalone --nproc_per_node=2 -m kagglenlp patents train \
+    --data "$data/uspppm" --model "$minilm" --arch cross --text pair $fit --name gpu-ddp2
+  cp "$work/ddp/outputs/results.csv" "$out/results-ddp.csv"
+fi
+rm -rf "$work"
+echo "done: $out" | tee -a "$log"

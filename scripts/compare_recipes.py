@@ -29,6 +29,7 @@ RECIPES = {
     "zeroshot": {"zeroshot": True},
     "zeroshot-cpc": {"zeroshot": True, "text": "cpc"},
     "cross-cls-seed": {"arch": "cross", "pool": "cls", "text": "seed"},
+    "cross-cls-pair": {"arch": "cross", "pool": "cls", "text": "pair"},  # the lesson's content, no labels: shorter
     "cross-mean-cpc": {"arch": "cross", "pool": "mean", "text": "cpc"},
     "cross-attention-cpc": {"arch": "cross", "pool": "attention", "text": "cpc"},
     "cross-mean-cpc-headlr": {"arch": "cross", "pool": "mean", "text": "cpc", "head_lr": 1e-3},

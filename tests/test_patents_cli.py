@@ -60,6 +60,18 @@ def test_outputs_and_formats(tiny):
     assert float(row["score"]) == pytest.approx(cv["pearson"], abs=1e-4) and len(row["cv_folds"].split()) == 3
 
 
+def test_pair_input_trains_and_predict_reproduces_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("KAGGLENLP_ROOT", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    d = write_demo(tmp_path / "input" / "demo")
+    assert main(["patents", "train", "--data", str(d), *TINY, "--folds", "2", "--text", "pair", "--name", "p"]) == 0
+    fmt = json.loads((tmp_path / "outputs" / "p" / "fold0" / "input_format.json").read_text())
+    assert fmt["text"] == "pair"
+    assert main(["patents", "predict", "--data", str(d), "--models", "outputs/p", "--out", "pred.csv"]) == 0
+    a, b = pd.read_csv(tmp_path / "pred.csv"), pd.read_csv(tmp_path / "submissions" / "p.csv")
+    assert a.id.tolist() == b.id.tolist() and np.allclose(a.score, b.score, atol=1e-5)
+
+
 def test_predict_matches_training_submission(tiny, monkeypatch, capsys):
     monkeypatch.chdir(tiny)
     out = tiny / "pred.csv"

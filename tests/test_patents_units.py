@@ -35,6 +35,12 @@ def test_cpc_uses_titles_and_sep():
     ]
 
 
+def test_pair_is_the_lesson_content_without_labels_and_needs_no_titles():
+    df = pd.DataFrame({"anchor": ["abatement"], "target": ["abatement of pollution"], "context": ["Z99"]})
+    assert make_inputs(df, "pair", None, "[SEP]") == ["abatement[SEP]abatement of pollution[SEP]Z99"]
+    assert make_inputs(df, "pair") == ["abatement; abatement of pollution; Z99"]  # no separator token: "; "
+
+
 def test_section_titles_cover_all_sections():
     assert sorted(SECTION_TITLES) == list("ABCDEFGHY")
     assert context_titles(["A47", "Y02"]).tolist() == [SECTION_TITLES["A"], SECTION_TITLES["Y"]]
@@ -222,3 +228,17 @@ def test_demo_data_schema_and_idempotent(tmp_path):
     (d / "train.csv").write_text("id,anchor,target,context,score\n")
     with pytest.raises(UserError, match="differs from the demo"):
         write_demo(d)
+
+
+# ---- speed options
+def test_compile_option_reaches_trainer_and_keeps_the_experiment(tmp_path):
+    from kagglenlp.patents.config import PatentsConfig, exp_name, settings
+    from kagglenlp.patents.train import training_arguments
+
+    off, on = PatentsConfig(data="."), PatentsConfig(data=".", compile=True)
+    assert training_arguments(on, tmp_path).torch_compile and not training_arguments(off, tmp_path).torch_compile
+    assert exp_name(on) == exp_name(off)  # a speed option: same experiment, and a resume may toggle it
+    from kagglenlp.patents.config import IGNORED_ON_RESUME
+
+    changed = {k for k in settings(on) if settings(on)[k] != settings(off)[k]}
+    assert changed == {"compile"} and changed <= set(IGNORED_ON_RESUME)

@@ -112,27 +112,33 @@ class PairCollator:
 
 def embed_texts(encoder, tok, texts, bs=256, max_len=256):
     """Mean-pooled embeddings (float32 array, one row per text) of `texts` by `encoder` (a bare backbone, or a
-    `BiEncoder` via its `embed`); texts are batched by length, no gradients."""
+    `BiEncoder` via its `embed`); texts are batched by length, `inference_mode`, bf16/fp16 autocast on a GPU."""
     import torch
+
+    from .predict import autocast, to_device
 
     embed = encoder.embed if hasattr(encoder, "embed") else None
     texts = list(texts)
     order = np.argsort([len(t) for t in texts], kind="stable")
     device = next(encoder.parameters()).device
-    out = np.zeros((len(texts), encoder.config.hidden_size), dtype=np.float32)
+    outs = []
     was_training = encoder.training
     encoder.eval()
-    with torch.no_grad():
+    with torch.inference_mode(), autocast(device):
         for i in range(0, len(texts), bs):
             idx = order[i : i + bs]
             enc = tok([texts[j] for j in idx], truncation=True, max_length=max_len, padding=True, return_tensors="pt")
-            ids, mask = enc["input_ids"].to(device), enc["attention_mask"].to(device)
+            b = to_device({"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"]}, device)
+            ids, mask = b["input_ids"], b["attention_mask"]
             if embed is not None:
                 e = embed(ids, mask)
             else:
                 e = mean_pool(encoder(input_ids=ids, attention_mask=mask).last_hidden_state, mask)
-            out[idx] = e.float().cpu().numpy()
+            outs.append(e.float())  # kept on the device: no wait per batch
     encoder.train(was_training)
+    out = np.zeros((len(texts), encoder.config.hidden_size), dtype=np.float32)
+    if outs:
+        out[order] = torch.cat(outs).cpu().numpy()
     return out
 
 
@@ -157,10 +163,9 @@ def predict_pairs(model, tok, a, b, bs=256, max_len=256):
     return model.scale.item() * cos + model.bias.item()
 
 
-def fit_fold(cfg, model, tok, trn, m_trn, m_val, tst_ids, fmt, args):
+def fit_fold(cfg, model, tok, trn, tst, m_trn, m_val, fmt, args):
     """Train `BiEncoder` `model` on the rows `m_trn` of `trn`; returns `(trainer, oof, test_preds, log_history)`
-    with predictions in the score's scale for the rows `m_val` and for test.csv's rows `tst_ids`."""
-    from .data import load_competition
+    with predictions in the score's scale for the rows `m_val` and for the test rows `tst`."""
     from .train import make_trainer
 
     a, b = pair_texts(trn, fmt["text"], fmt.get("titles"))
@@ -176,7 +181,6 @@ def fit_fold(cfg, model, tok, trn, m_trn, m_val, tst_ids, fmt, args):
     )
     trainer.train()
     oof = predict_pairs(model, tok, [a[i] for i in vdx], [b[i] for i in vdx], cfg.bs * 2, cfg.max_len)
-    tst = load_competition(cfg.data, need_train=False)[1].set_index("id").loc[list(tst_ids)].reset_index()
     ta, tb = pair_texts(tst, fmt["text"], fmt.get("titles"))
     tpred = predict_pairs(model, tok, ta, tb, cfg.bs * 2, cfg.max_len)
     return trainer, postprocess(fmt, oof), postprocess(fmt, tpred), trainer.state.log_history

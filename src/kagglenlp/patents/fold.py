@@ -37,9 +37,10 @@ def read_done(fd):
     return read_json(fd / DONE_FILE)
 
 
-def train_fold(cfg, out, k, trn, ds, tst_ds, tok, fmt, split_id, exp_name):
-    """Train fold `k` of `trn` (rows with `fold == k` validate, `train_mask` picks the training rows) from the
-    pre-tokenized `ds`/`tst_ds`, and save everything into `out/fold<k>`; returns the fold's `done.json` dict."""
+def train_fold(cfg, out, k, trn, tst, ds, tst_ds, tok, fmt, split_id, exp_name):
+    """Train fold `k` of `trn` (rows with `fold == k` validate, `train_mask` picks the training rows), predict the
+    test rows `tst`, and save everything into `out/fold<k>`; returns the fold's `done.json` dict. `ds`/`tst_ds`:
+    the cross-encoder's inputs tokenized once for all folds (None for the bi-encoder)."""
     from transformers import set_seed
 
     from .folds import train_mask
@@ -58,7 +59,7 @@ def train_fold(cfg, out, k, trn, ds, tst_ds, tok, fmt, split_id, exp_name):
     model = build_model(cfg)
     fmt = {**fmt, **head_format(cfg)}
     args = training_arguments(cfg, fd / "trainer" if main else tempfile.mkdtemp(prefix=f"rank{dist.rank()}-"))
-    trainer, oof, tpred, log = fit_fold(cfg, model, tok, trn, m_trn, m_val, ds, tst_ds, fmt, args)
+    trainer, oof, tpred, log = fit_fold(cfg, model, tok, trn, tst, m_trn, m_val, ds, tst_ds, fmt, args)
     if main:
         save_fold_model(trainer.model, tok, fd)  # backbone + tokenizer (save_pretrained) + head.safetensors
     else:
@@ -70,7 +71,7 @@ def train_fold(cfg, out, k, trn, ds, tst_ds, tok, fmt, split_id, exp_name):
     write_csv(
         pd.DataFrame({"id": val["id"].values, "fold": k, "pred": oof, "score": val["score"].values}), fd / "oof.csv"
     )
-    write_csv(pd.DataFrame({"id": tst_ds["id"], "pred": tpred}), fd / "test_preds.csv")
+    write_csv(pd.DataFrame({"id": tst["id"].values, "pred": tpred}), fd / "test_preds.csv")
     write_json(log, fd / "log_history.json")
     r = pearson(clip01(oof), val["score"])
     done = {

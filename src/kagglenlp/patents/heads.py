@@ -266,13 +266,13 @@ def trainer_class(head_lr=None, lr_decay=1.0):
     return HeadTrainer
 
 
-def fit_fold(cfg, model, tok, trn, m_trn, m_val, ds, tst_ds, fmt, args):
-    """Train fold model `model` on the rows `m_trn` of `trn` (pre-tokenized cross-encoder inputs `ds`, `tst_ds`);
-    returns `(trainer, oof, test_preds, log_history)`, predictions in the score's scale."""
+def fit_fold(cfg, model, tok, trn, tst, m_trn, m_val, ds, tst_ds, fmt, args):
+    """Train fold model `model` on the rows `m_trn` of `trn` (cross-encoder: from the pre-tokenized `ds`, `tst_ds`);
+    returns `(trainer, oof, test_preds, log_history)`, predictions in the score's scale for `m_val` and `tst`."""
     if cfg.arch == "bi":
         from .biencoder import fit_fold as bi_fit
 
-        return bi_fit(cfg, model, tok, trn, m_trn, m_val, tst_ds["id"], fmt, args)
+        return bi_fit(cfg, model, tok, trn, tst, m_trn, m_val, fmt, args)
     from .train import fit
 
     trn_ds, val_ds = ds.select(np.flatnonzero(m_trn)), ds.select(np.flatnonzero(m_val))

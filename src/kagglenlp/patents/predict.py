@@ -21,6 +21,7 @@ __all__ = [
     "fold_format",
     "fold_inputs",
     "length_batches",
+    "to_device",
     "predict_encoded",
     "predict_texts",
     "predict_fold",
@@ -70,10 +71,10 @@ def find_fold_dirs(model_dirs):
 def fold_format(fold_dir, df):
     """The input format fold `fold_dir`'s model was trained with; `UserError` when `df` has a context it cannot
     title (saying to retrain with a titles file that covers it)."""
-    from .text import context_titles
+    from .text import TITLED, context_titles
 
     fmt = read_json(Path(fold_dir) / FORMAT_FILE)
-    if fmt["text"] != "seed":
+    if fmt["text"] in TITLED:
         n = len(fmt.get("titles") or {})
         trained = f"the {n} CPC titles it was trained with" if n else "the built-in CPC section titles"
         fix = "retrain with a --titles file that covers these test contexts"
@@ -106,20 +107,30 @@ def autocast(device):
     return torch.autocast("cuda", dtype=torch.bfloat16 if bf16_ok() else torch.float16)
 
 
+def to_device(batch, device):
+    "Tensors of `batch` on `device`; to a GPU through pinned memory without waiting (no sync per batch)."
+    if device.type != "cuda":
+        return {k: v.to(device) for k, v in batch.items()}
+    return {k: v.pin_memory().to(device, non_blocking=True) for k, v in batch.items()}
+
+
 def predict_encoded(model, tok, enc, bs=256, device=None):
     """Raw outputs (first logit) of `model` for token-id lists `enc` (`tok(...)` output without padding): length-
-    sorted batches padded per batch, `torch.inference_mode`, original order restored. No Trainer."""
+    sorted batches padded per batch, `torch.inference_mode`, outputs kept on the device until the end (the GPU never
+    waits for the host), original order restored. No Trainer."""
     import torch
 
     device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     model = model.eval().to(device)
     keys = [k for k in MODEL_INPUTS if k in enc]
-    out = np.empty(len(enc["input_ids"]), dtype=np.float64)
+    batches, outs = length_batches([len(x) for x in enc["input_ids"]], bs), []
     with torch.inference_mode(), autocast(device):
-        for idx in length_batches([len(x) for x in enc["input_ids"]], bs):
-            batch = tok.pad({k: [enc[k][i] for i in idx] for k in keys}, return_tensors="pt").to(device)
-            logits = model(**batch).logits
-            out[idx] = logits.float().reshape(len(idx), -1)[:, 0].cpu().numpy()
+        for idx in batches:
+            batch = tok.pad({k: [enc[k][i] for i in idx] for k in keys}, return_tensors="pt")
+            outs.append(model(**to_device(batch, device)).logits.float().reshape(len(idx), -1)[:, 0])
+    out = np.empty(len(enc["input_ids"]), dtype=np.float64)
+    if batches:
+        out[np.concatenate(batches)] = torch.cat(outs).cpu().numpy()
     return out
 
 

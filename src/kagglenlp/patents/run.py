@@ -17,7 +17,7 @@ from .config import IGNORED_ON_RESUME, exp_name, settings
 from .data import competition_files, load_competition
 from .fold import fold_done, train_fold
 from .folds import add_folds
-from .text import context_titles, load_titles, make_inputs, model_sep
+from .text import TITLED, context_titles, load_titles, make_inputs, model_sep
 
 __all__ = ["run_experiment", "prepare_inputs", "split_id"]
 
@@ -31,7 +31,7 @@ def prepare_inputs(cfg):
     "Validated `(train with folds, test, sample, titles)` for `cfg`: every bad-input check, nothing written."
     trn, tst, sample = load_competition(cfg.data, cfg.max_rows, cfg.seed)
     titles = load_titles(cfg.titles) if cfg.titles else None
-    if cfg.text != "seed":
+    if cfg.text in TITLED:
         for df, f in ((trn, "train.csv"), (tst, "test.csv")):
             context_titles(df["context"], titles, f"--titles file (for {f})" if titles else "")
     trn = add_folds(trn, cfg.split, cfg.folds, cfg.seed, cfg.date_col, cfg.gap)
@@ -88,19 +88,19 @@ def run_experiment(cfg):
                 f"to train: {todo or 'none (resuming: all done)'}"
             )
         if todo:
-            from .train import tokenize
-
             tok = load_tokenizer(cfg.model)
-            sep = model_sep(tok)
             fmt = {"text": cfg.text, "titles": titles, "sib_cap": cfg.sib_cap, "max_len": cfg.max_len}
-            ds = tokenize(
-                tok, make_inputs(trn, cfg.text, titles, sep, cfg.sib_cap), trn["score"], trn["id"], cfg.max_len
-            )
-            tst_ds = tokenize(
-                tok, make_inputs(tst, cfg.text, titles, sep, cfg.sib_cap), ids=tst["id"], max_len=cfg.max_len
-            )
+            ds = tst_ds = None  # the bi-encoder tokenizes its phrases itself
+            if cfg.arch == "cross":  # tokenized once for every fold
+                from .train import tokenize
+
+                sep = model_sep(tok)
+                ds = tokenize(
+                    tok, make_inputs(trn, cfg.text, titles, sep, cfg.sib_cap), trn["score"], trn["id"], cfg.max_len
+                )
+                tst_ds = tokenize(tok, make_inputs(tst, cfg.text, titles, sep, cfg.sib_cap), max_len=cfg.max_len)
             for k in todo:
-                train_fold(cfg, out, k, trn, ds, tst_ds, tok, fmt, split_id(trn), name)
+                train_fold(cfg, out, k, trn, tst, ds, tst_ds, tok, fmt, split_id(trn), name)
         if not dist.is_main():
             return None
         missing = [k for k in folds if not fold_done(out, k)]

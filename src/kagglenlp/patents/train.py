@@ -69,6 +69,7 @@ def training_arguments(cfg, out_dir, **overrides):
         lr_scheduler_type="cosine",
         warmup_steps=cfg.warmup,  # transformers 5: a float below 1 is a ratio of all steps
         seed=cfg.seed,
+        torch_compile=cfg.compile,
         train_sampling_strategy="group_by_length",  # batches of similar length: less padding, same epochs
         dataloader_num_workers=0,  # tokenized once up front; collating a batch is cheaper than a worker process
         eval_strategy="epoch" if per_epoch else "no",
