@@ -1,4 +1,4 @@
-"""Compare the input formats (`seed`, `cpc`, `cpc-siblings`) on the real USPPPM data at one CPU budget.
+"""Compare the input formats (`seed`, `pair`, `cpc`, `cpc-siblings`) on the real USPPPM data at one CPU budget.
 
 MiniLM (offline, from PyPI), ~3,000 rows (whole anchors), 2 anchor-grouped folds, 1 epoch, batch size 16,
 the seed's recipe otherwise; CPC titles from `cpc_texts.json`. Each run is a normal experiment

@@ -44,6 +44,36 @@ def test_inference_matches_trainer_predict(tmp_path):
     assert np.abs(predict_texts(model, tok, texts, bs=7) - ref).max() < 1e-5  # batch size does not matter
 
 
+def test_inference_waits_for_the_device_once(monkeypatch):
+    "Outputs stay on the device until the end: one copy to the host for any number of batches (no sync per batch)."
+    import torch
+    from transformers import BertConfig, BertForSequenceClassification
+
+    from kagglenlp.patents.biencoder import embed_texts
+    from kagglenlp.patents.model import load_tokenizer
+
+    tok = load_tokenizer("minilm")
+    cfg = BertConfig(
+        vocab_size=tok.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=64,
+        num_labels=1,
+    )
+    torch.manual_seed(0)
+    model = BertForSequenceClassification(cfg)
+    texts = make_inputs(demo_frames()[0].iloc[:50], "pair", None, tok.sep_token)
+    ref = predict_texts(model, tok, texts, bs=50)
+    calls, cpu = [], torch.Tensor.cpu
+    monkeypatch.setattr(torch.Tensor, "cpu", lambda t, *a, **k: calls.append(1) or cpu(t, *a, **k))
+    got = predict_texts(model, tok, texts, bs=4)  # 13 batches
+    assert len(calls) == 1 and np.abs(got - ref).max() < 1e-5
+    calls.clear()
+    emb = embed_texts(model.bert, tok, texts, bs=4)
+    assert len(calls) == 1 and emb.shape == (50, 32) and np.isfinite(emb).all()
+
+
 def _torchrun(n, args, cwd, env):
     torchrun = shutil.which("torchrun") or pytest.skip("torchrun not found")
     cmd = [torchrun, "--standalone", f"--nproc_per_node={n}", "-m", "kagglenlp", *args]

@@ -9,7 +9,6 @@
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import GroupKFold, StratifiedGroupKFold, TimeSeriesSplit
 
 from ..errors import require
 
@@ -36,6 +35,8 @@ def _assign(df, splits):
 
 def group_folds(df, n_folds=5, group_col="anchor", seed=42):
     "`df` with a `fold` column from `GroupKFold` on `group_col` (groups shuffled by `seed`)."
+    from sklearn.model_selection import GroupKFold  # here, not at import: the CLI starts 2 s faster
+
     _check_groups(df, n_folds, group_col)
     kf = GroupKFold(n_splits=n_folds, shuffle=True, random_state=seed)
     return _assign(df, kf.split(df, groups=df[group_col]))
@@ -48,6 +49,8 @@ def score_classes(y):
 
 def stratified_group_folds(df, n_folds=5, group_col="anchor", y_col="score", seed=42):
     "`df` with a `fold` column from `StratifiedGroupKFold` on `group_col`, stratified on `y_col`."
+    from sklearn.model_selection import StratifiedGroupKFold
+
     _check_groups(df, n_folds, group_col)
     kf = StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=seed)
     return _assign(df, kf.split(df, score_classes(df[y_col]), groups=df[group_col]))
@@ -55,6 +58,8 @@ def stratified_group_folds(df, n_folds=5, group_col="anchor", y_col="score", see
 
 def time_folds(df, n_folds=5, date_col="date", gap=0):
     "`df` with forward-chaining `fold`s over the unique dates of `date_col`, `gap` dates between train and valid."
+    from sklearn.model_selection import TimeSeriesSplit
+
     require(date_col in df.columns, f"--split time needs a {date_col!r} column")
     dates = pd.to_datetime(df[date_col], errors="coerce")
     require(dates.notna().all(), f"column {date_col!r} has {int(dates.isna().sum())} missing or unparseable dates")
