@@ -2,7 +2,8 @@
 
 Both train the same model on the same real rows in the same batches (bs rows, sorted by length as the fold
 trainer's length-grouped sampler would), with the same precision (bf16/fp16 autocast on a GPU, fp32 on the CPU) and
-fused AdamW (the Trainer's default). The ratio says what HF `Trainer` costs on top of the arithmetic (goal: within 1.5x).
+fused AdamW (the Trainer's default). The ratio says what HF `Trainer` costs on top of the arithmetic (goal: within
+1.5x).
 
     python benchmarks/bench_step_overhead.py [--model minilm|deberta|FOLDER] [--steps 30] [--bs 32] [--json out.json]
 """
