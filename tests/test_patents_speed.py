@@ -117,3 +117,16 @@ def test_train_under_torchrun_two_processes_writes_once(proj):
     # a refused rerun stops every rank with the same one-line error
     r = _torchrun(2, [*common, "--bs", "8", "--lr", "1e-3", "--name", "ddp"], proj, env)
     assert r.returncode != 0 and "error: " in r.stderr and "other settings" in r.stderr
+
+
+def test_gpu_check_script_runs_on_a_machine_without_gpu(tmp_path):
+    "The prepared GPU check parses and runs its preamble anywhere (its parts are smoke-run by hand with SMALL=1)."
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "gpu.sh"
+    env = {**os.environ, "OUT": str(tmp_path / "out"), "KAGGLENLP_DATA": str(tmp_path), "PARTS": "none", "SMALL": "1"}
+    r = subprocess.run(["bash", str(script)], env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    log = (tmp_path / "out" / "gpu.log").read_text()
+    assert "torch " in log and "transformers " in log  # the versions line the GPU log starts with
+    assert f"done: {tmp_path / 'out'}" in log
