@@ -11,7 +11,7 @@ memory (RSS; CUDA max allocated on a GPU) is its own:
 
 Each is measured on the lesson's input string (`--text seed`: the code alone) and on kagglenlp's short `pair`
 input (`anchor [SEP] target [SEP] context`: the same content in about half the tokens); the README gives the
-Pearson of each input beside its speed. `--compile` adds the fold trainer with `torch.compile` (`--compile`).
+Pearson of each input beside its speed. `--compile` adds the fold trainer with `torch.compile`.
 
     python benchmarks/bench_patents_speed.py [--model minilm|deberta|FOLDER] [--rows 2000] [--steps 40]
         [--infer-rows N] [--compile] [--json out.json]
@@ -300,40 +300,45 @@ def main():
         setup = dict(model=a.model, rows=a.rows, infer_rows=infer_rows, steps=a.steps, bs=a.bs, device=device)
         res = {"setup": {**setup, "torch": torch.__version__, "tokens": mean_tokens(model_dir, infer_rows)}}
 
+        def child(v):
+            "Run variant `v` in its own process; its measurements, or None when it failed or ran out of time."
+            rows = str(a.rows if v.startswith("train") else infer_rows)
+            cmd = [sys.executable, str(HERE), "--one", v, "--model-dir", model_dir, "--data-dir", tmp, "--rows", rows]
+            try:
+                out = subprocess.run(
+                    cmd + ["--steps", str(a.steps), "--bs", str(a.bs)],
+                    capture_output=True,
+                    text=True,
+                    timeout=a.timeout,
+                )
+            except subprocess.TimeoutExpired:
+                return print(f"{v}: stopped after {a.timeout} s", flush=True)
+            if out.returncode:
+                return print(f"{v}: failed (exit {out.returncode}):\n{out.stderr[-3000:]}", flush=True)
+            r = json.loads(out.stdout.strip().splitlines()[-1])
+            print(f"{v:24s} {r['per_s']:8.1f} {r['unit']}  peak RSS {r['rss_mb']:.0f} MB", flush=True)
+            return r
+
         def save():
             if a.json:
                 Path(a.json).write_text(json.dumps(summarize(res), indent=2))
 
-        # torch.compile last: its compile time is the one that can run long
-        for v in train + infer + ["predict-command"] + (["train-ours-compile-pair"] if a.compile else []):
-            if v == "predict-command":
-                try:
-                    res[v] = predict_command(model_dir, infer_rows, a.bs, work)
-                except subprocess.CalledProcessError as e:
-                    print(f"{v}: failed (exit {e.returncode}):\n{e.stderr[-3000:]}", flush=True)
-                if (work / "infer-trainer.npy").exists() and (work / "infer-ours.npy").exists():
-                    a_, b_ = np.load(work / "infer-trainer.npy"), np.load(work / "infer-ours.npy")
-                    res["max_abs_diff_predictions"] = float(np.abs(a_ - b_).max())
+        for v in train + infer:
+            if (r := child(v)) is not None:
+                res[v] = r
                 save()
-                continue
-            rows = str(a.rows if v.startswith("train") else infer_rows)
-            cmd = [sys.executable, str(HERE), "--one", v, "--model-dir", model_dir, "--data-dir", tmp, "--rows", rows]
-            cmd += ["--steps", str(a.steps), "--bs", str(a.bs)]
-            try:
-                out = subprocess.run(cmd, capture_output=True, text=True, timeout=a.timeout)
-            except subprocess.TimeoutExpired:
-                print(f"{v}: stopped after {a.timeout} s", flush=True)
-                continue
-            if out.returncode:
-                print(f"{v}: failed (exit {out.returncode}):\n{out.stderr[-3000:]}", flush=True)
-                continue
-            res[v] = json.loads(out.stdout.strip().splitlines()[-1])
-            print(f"{v:24s} {res[v]['per_s']:8.1f} {res[v]['unit']}  peak RSS {res[v]['rss_mb']:.0f} MB", flush=True)
-            save()
-    summarize(res)
+        if (work / "infer-trainer.npy").exists() and (work / "infer-ours.npy").exists():
+            a_, b_ = np.load(work / "infer-trainer.npy"), np.load(work / "infer-ours.npy")
+            res["max_abs_diff_predictions"] = float(np.abs(a_ - b_).max())
+        try:
+            res["predict-command"] = predict_command(model_dir, infer_rows, a.bs, work)
+        except subprocess.CalledProcessError as e:
+            print(f"predict-command: failed (exit {e.returncode}):\n{e.stderr[-3000:]}", flush=True)
+        save()
+        if a.compile and (r := child("train-ours-compile-pair")) is not None:  # last: compiling can run long
+            res["train-ours-compile-pair"] = r
+    save()
     print_table(res)
-    if a.json:
-        Path(a.json).write_text(json.dumps(res, indent=2))
 
 
 if __name__ == "__main__":

@@ -21,9 +21,9 @@ py=${PYTHON:-python3}
 export TOKENIZERS_PARALLELISM=false HF_HUB_OFFLINE=1 PYTHONUNBUFFERED=1 TQDM_DISABLE=1 KAGGLENLP_DATA=$data
 log="$out/gpu.log"
 if [ "${SMALL:-0}" = 1 ]; then  # CPU smoke: every step, tiny sizes
-  rows=200 irows=400 steps=4 drows=100 dsteps=2 fit="--max-rows 600 --folds 2 --epochs 1 --bs 32" ssteps=6
+  rows=200 irows=400 steps=4 drows=100 dsteps=2 split="--max-rows 600 --folds 2" train="--epochs 1 --bs 32" ssteps=6
 else
-  rows=4000 irows=20000 steps=100 drows=2000 dsteps=40 fit="--folds 3 --epochs 2 --bs 64" ssteps=40
+  rows=4000 irows=20000 steps=100 drows=2000 dsteps=40 split="--folds 3" train="--epochs 2 --bs 64" ssteps=40
 fi
 step() {  # step SECONDS COMMAND...: run it under a time limit, output into the log
   local t=$1
@@ -51,12 +51,12 @@ fi
 if has quality; then  # one project root each (separate results.csv), side by side on the GPU
   for text in seed pair; do
     KAGGLENLP_ROOT="$work/$text" step 300 $py -m kagglenlp patents train --data "$data/uspppm" --model "$minilm" \
-      --arch cross --text $text $fit --name "gpu-cross-$text" &
+      --arch cross --text $text $split $train --name "gpu-cross-$text" &
   done
-  KAGGLENLP_ROOT="$work/bi" step 300 $py -m kagglenlp patents train --data "$data/uspppm" --model "$minilm" $fit \
+  KAGGLENLP_ROOT="$work/bi" step 300 $py -m kagglenlp patents train --data "$data/uspppm" --model "$minilm" $split $train \
     --name gpu-bi &
   KAGGLENLP_ROOT="$work/zeroshot" step 300 $py -m kagglenlp patents zeroshot --data "$data/uspppm" \
-    --model "$minilm" $(echo "$fit" | grep -o -e "--max-rows [0-9]*" -e "--folds [0-9]*") --name gpu-zeroshot &
+    --model "$minilm" $split --name gpu-zeroshot &
   wait
   cat "$work"/*/outputs/results.csv > "$out/results.csv"
 fi
@@ -69,7 +69,7 @@ fi
 n=$($py -c "import torch; print(torch.cuda.device_count())")
 if has ddp && [ "$n" -ge 2 ]; then  # two GPUs: the Trainer's own DDP, one process per GPU
   KAGGLENLP_ROOT="$work/ddp" step 300 torchrun --standalone --nproc_per_node=2 -m kagglenlp patents train \
-    --data "$data/uspppm" --model "$minilm" --arch cross --text pair $fit --name gpu-ddp2
+    --data "$data/uspppm" --model "$minilm" --arch cross --text pair $split $train --name gpu-ddp2
   cp "$work/ddp/outputs/results.csv" "$out/results-ddp.csv"
 fi
 rm -rf "$work"

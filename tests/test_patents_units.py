@@ -232,13 +232,11 @@ def test_demo_data_schema_and_idempotent(tmp_path):
 
 # ---- speed options
 def test_compile_option_reaches_trainer_and_keeps_the_experiment(tmp_path):
-    from kagglenlp.patents.config import PatentsConfig, exp_name, settings
+    from kagglenlp.patents.config import IGNORED_ON_RESUME, PatentsConfig, exp_name, settings
     from kagglenlp.patents.train import training_arguments
 
     off, on = PatentsConfig(data="."), PatentsConfig(data=".", compile=True)
     assert training_arguments(on, tmp_path).torch_compile and not training_arguments(off, tmp_path).torch_compile
     assert exp_name(on) == exp_name(off)  # a speed option: same experiment, and a resume may toggle it
-    from kagglenlp.patents.config import IGNORED_ON_RESUME
-
     changed = {k for k in settings(on) if settings(on)[k] != settings(off)[k]}
     assert changed == {"compile"} and changed <= set(IGNORED_ON_RESUME)
