@@ -52,7 +52,7 @@ def test_read_csv_keeps_or_makes_valid(tmp_path):
     [
         ("text\nhello\n", "missing column(s) label"),
         ("label,txt\na,b\n", "label,text"),
-        ("", "cannot read"),
+        ("", "is empty"),
         ("label,text\n", "no rows"),
     ],
 )

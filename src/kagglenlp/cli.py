@@ -3,12 +3,14 @@
 Each pipeline's `cli` module registers its sub-commands through `add_parser(subparsers)` and imports only
 `kagglenlp.args`, never this module; heavy imports (torch, transformers, fastai, kaggle) happen inside the
 commands, so `--help` is instant. Bad input (`UserError`), file-system errors and undecodable files become one
-`error:` line on stderr and exit code 2; Ctrl-C exits 130.
+`error:` line on stderr and exit code 2, as do mistyped options (`args.Parser`: no abbreviations, the closest
+option suggested); Ctrl-C exits 130.
 """
 
-import argparse
 import sys
+from pathlib import Path
 
+from .args import Parser
 from .errors import UserError
 
 __all__ = ["main", "build_parser"]
@@ -20,7 +22,7 @@ def build_parser():
     from .kaggle_tools.cli import add_parser as kaggle_parser
     from .patents.cli import add_parser as patents_parser
 
-    p = argparse.ArgumentParser(prog="kagglenlp", description=__doc__.splitlines()[0])
+    p = Parser(prog="kagglenlp", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="pipeline", required=True)
     for add in (patents_parser, imdb_parser, kaggle_parser):
         add(sub)
@@ -32,7 +34,8 @@ def error_message(e):
     if isinstance(e, UnicodeDecodeError):
         return f"a file is not UTF-8 text ({e.reason} at byte {e.start}); save it as UTF-8 (e.g. CSV UTF-8 in Excel)"
     if isinstance(e, OSError) and e.filename:
-        return f"{e.strerror or e}: {e.filename}" + (" (check the folder's permissions)" if e.errno == 13 else "")
+        what = "file" if Path(e.filename).is_file() else "folder"
+        return f"{e.strerror or e}: {e.filename}" + (f" (check the {what}'s permissions)" if e.errno == 13 else "")
     return str(e)
 
 

@@ -10,16 +10,21 @@
 - while a run writes, it holds `outputs/.locks/<name>.lock` (`filelock`, released by the OS when the process
   dies, so a killed run never blocks its resume); a second run under the same name is refused, naming the first.
 
-Also here: atomic writes (`write_json`, `write_csv`, `write_pickle`, `write_text`: temp file then rename),
-`fingerprint` (sha256 of files, frames and values), `check_writable`, and the one results-row shape
-(`experiment, time, pipeline, metric, score`, then extras) in `outputs/results.csv`.
+Also here: atomic writes (`write_json`, `write_csv`, `write_pickle`, `write_text`: temp file then rename), `saving`
+(a failed save, e.g. a full disk, as one `UserError` naming the file), `read_csv_text` (a CSV whose id columns stay
+text: `NA` is an id, not a missing value), `fingerprint` (sha256 of files, frames and values), `check_writable`, and
+the one results-row shape (`experiment, time, pipeline, metric, score`, then extras) in `outputs/results.csv`,
+written once per experiment (`Experiment.result`).
 """
 
 import csv
+import errno
 import hashlib
 import json
 import os
 import pickle
+import re
+import shlex
 import shutil
 import socket
 import sys
@@ -28,7 +33,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from . import paths
-from .errors import UserError, require
+from .errors import UserError, not_utf8, require
 
 __all__ = [
     "Experiment",
@@ -37,7 +42,11 @@ __all__ = [
     "settings_diff",
     "fingerprint",
     "check_writable",
+    "check_results_writable",
+    "results_path",
     "atomic_path",
+    "saving",
+    "read_csv_text",
     "write_json",
     "read_json",
     "write_csv",
@@ -47,24 +56,69 @@ __all__ = [
     "read_results",
     "RESULT_KEYS",
     "RECORD",
+    "RESULT",
 ]
 
 RECORD = "experiment.json"  # in every experiment folder: pipeline, settings, data fingerprint
+RESULT = "result.json"  # in an experiment folder once its results row is written: that row (written once)
 RESULT_KEYS = ["experiment", "time", "pipeline", "metric", "score"]  # the first columns of outputs/results.csv
 
 
 # ---------------------------------------------------------------- atomic writes
 
 
+FULL = (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC), errno.EFBIG)
+DENIED = (errno.EACCES, errno.EPERM, errno.EROFS)
+
+
+def _write_failure(e):
+    "`(errno or None, reason)` when exception `e` is a failed write (OS, safetensors or torch), else None."
+    if isinstance(e, OSError):
+        return e.errno, e.strerror or str(e)
+    msg = str(e)
+    if type(e).__name__ == "SafetensorError":  # not an OSError: `IoError(Os { code: 28, ..., message: "..." })`
+        code, why = re.search(r"code: (\d+)", msg), re.search(r'message: "([^"]*)"', msg)
+        return (int(code[1]) if code else None), (why[1] if why else msg.splitlines()[0] if msg else "SafetensorError")
+    if isinstance(e, RuntimeError) and any(k in msg for k in ("PytorchStreamWriter", "file write failed")):
+        return None, msg.splitlines()[0]  # torch.save on a full disk
+    return None
+
+
+@contextmanager
+def saving(path):
+    """Run the save of `path` in this block; a failed write (full disk, read-only file or folder, a `SafetensorError`
+    or torch's writer error) becomes one `UserError` naming `path`. Pair it with `atomic_path` (or write to a temp
+    folder and rename) so that nothing half-written is left to trust."""
+    try:
+        yield
+    except UserError:
+        raise
+    except Exception as e:
+        fail = _write_failure(e)
+        if fail is None:
+            raise
+        code, why = fail
+        hint = (
+            "; the disk is full: free some space (or point KAGGLENLP_ROOT at a larger disk) and rerun"
+            if code in FULL or "No space left" in why
+            else "; check its and its folder's permissions"
+            if code in DENIED
+            else ""
+        )
+        raise UserError(f"cannot write {path} ({why}){hint}; nothing half-written was kept") from None
+
+
 @contextmanager
 def atomic_path(path):
-    "Yield a temporary path beside `path`; on success it replaces `path` in one rename (never half a file)."
+    """Yield a temporary path beside `path`; on success it replaces `path` in one rename (never half a file); a failed
+    write becomes one `UserError` naming `path` (see `saving`)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        yield tmp
-        tmp.replace(path)
+        with saving(path):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            yield tmp
+            tmp.replace(path)
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -102,6 +156,33 @@ def write_pickle(obj, path):
     with atomic_path(path) as tmp, open(tmp, "wb") as f:
         pickle.dump(obj, f, protocol=pickle.HIGHEST_PROTOCOL)
     return Path(path)
+
+
+def read_csv_text(path, text=("id",), **kw):
+    """`pandas.read_csv(path)` with the columns in `text` (all columns when None) kept as written: strings, and
+    `NA`, `nan`, `null` or a blank stay text instead of becoming missing (an id `NA` is an id); the other columns
+    are parsed as pandas does. Undecodable or malformed files raise one `UserError` naming `path`."""
+    import pandas as pd
+
+    path = Path(path)
+    require(path.is_file(), f"file not found: {path}")
+    try:
+        if text is None:
+            return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8", **kw)
+        from pandas._libs.parsers import STR_NA_VALUES  # pandas' default missing-value strings
+
+        cols = pd.read_csv(path, nrows=0, encoding="utf-8").columns
+        keep = [c for c in cols if c in set(text)]
+        na = {c: sorted(STR_NA_VALUES) for c in cols if c not in keep}
+        return pd.read_csv(
+            path, dtype={c: str for c in keep}, keep_default_na=False, na_values=na, encoding="utf-8", **kw
+        )
+    except UnicodeDecodeError:
+        raise not_utf8(path) from None
+    except pd.errors.EmptyDataError:
+        raise UserError(f"{path} is empty") from None
+    except pd.errors.ParserError as e:
+        raise UserError(f"{path} is not a valid CSV: {e}") from None
 
 
 def _json_default(o):
@@ -166,6 +247,20 @@ def check_writable(*dirs):
             ) from None
 
 
+def results_path():
+    "The shared results table, `outputs/results.csv`."
+    return paths.outputs_dir() / "results.csv"
+
+
+def check_results_writable(path=None):
+    "Raise `UserError` naming the file when results table `path` (default `outputs/results.csv`) exists read-only."
+    path = Path(path or results_path())
+    require(
+        not path.exists() or os.access(path, os.W_OK),
+        f"cannot write {path}: the file is read-only; fix its permissions (chmod u+w) or move it away",
+    )
+
+
 def settings_diff(old, new, ignore=()):
     "Keys whose values differ between settings dicts `old` and `new`, except those in `ignore` (sorted)."
     keys = (set(old) | set(new)) - set(ignore)
@@ -192,8 +287,20 @@ class Experiment:
         return self.dir.joinpath(*parts)
 
     def result(self, metric, score, **extras):
-        "Append this experiment's row to `outputs/results.csv` (see `append_result`)."
-        return append_result(self.name, self.pipeline, metric, score, **extras)
+        """Append this experiment's row to `outputs/results.csv` (see `append_result`) once: the row is kept in
+        `<dir>/result.json` first, so a rerun adds nothing when it is in the table, and adds that same row when an
+        earlier run stopped before writing it. `--overwrite` (a new folder) gives a new row. Returns the path."""
+        table, mark = results_path(), self.path(RESULT)
+        if mark.exists():
+            row = read_json(mark)
+            done = any(
+                r.get("experiment") == row["experiment"] and r.get("time") == row["time"] for r in read_results()
+            )
+            return table if done else append_result(path=table, **row)
+        row = dict(experiment=self.name, time=_now(), pipeline=self.pipeline)
+        row.update(metric=metric, score=score, **{k: v for k, v in extras.items() if k not in RESULT_KEYS})
+        write_json(row, mark)
+        return append_result(path=table, **row)
 
     def close(self):
         "Release the write lock."
@@ -210,6 +317,12 @@ class Experiment:
 
 def _lock_file(name):
     return paths.outputs_dir() / ".locks" / f"{name}.lock"
+
+
+def _shown_command(argv, limit=1000):
+    "Command line `argv` as a shell would take it, cut at `limit` characters with '…'."
+    cmd = shlex.join([os.path.basename(argv[0]) if argv else "python", *argv[1:]])
+    return cmd if len(cmd) <= limit else cmd[: limit - 1] + "…"
 
 
 def _acquire(name, own=True):
@@ -230,7 +343,7 @@ def _acquire(name, own=True):
         ) from None
     if not own:
         return lock
-    cmd = " ".join(sys.argv[:6])
+    cmd = _shown_command(sys.argv)
     started = time.strftime("%Y-%m-%d %H:%M:%S")
     info.write_text(f"pid {os.getpid()} on {socket.gethostname()}, started {started}: {cmd}\n")
     return lock
@@ -242,6 +355,7 @@ def check_experiment(name, pipeline, settings, data, ignore=(), overwrite=False,
     require(name and "/" not in name and name not in (".", ".."), f"--name {name!r} must be a plain folder name")
     out = paths.exp_dir(name)
     check_writable(out, *[Path(p).parent for p in also])
+    check_results_writable()
     if _lock_file(name).exists():  # a run under way is named first: its settings may be the difference
         _acquire(name, own=False).release()
     return _check_resume(out, name, pipeline, settings, data, ignore, overwrite, also)
@@ -254,6 +368,7 @@ def open_experiment(name, pipeline, settings, data, ignore=(), overwrite=False, 
     require(name and "/" not in name and name not in (".", ".."), f"--name {name!r} must be a plain folder name")
     out = paths.exp_dir(name)
     check_writable(out, *[Path(p).parent for p in also])
+    check_results_writable()
     lock = _acquire(name)
     try:
         resumed = _check_resume(out, name, pipeline, settings, data, ignore, overwrite, also)
@@ -310,13 +425,13 @@ def _check_resume(out, name, pipeline, settings, data, ignore, overwrite, also):
 # ---------------------------------------------------------------- results table
 
 
-def append_result(experiment, pipeline, metric, score, path=None, **extras):
+def append_result(experiment, pipeline, metric, score, path=None, time=None, **extras):
     """Append a row `experiment, time, pipeline, metric, score, **extras` to `path` (default
-    `outputs/results.csv`), widening the header when new extra keys appear. Returns the path."""
-    path = Path(path or paths.outputs_dir() / "results.csv")
+    `outputs/results.csv`; `time` default now), widening the header when new extra keys appear. Returns the path."""
+    path = Path(path or results_path())
     row = dict(
         experiment=experiment,
-        time=time.strftime("%Y-%m-%d %H:%M:%S"),
+        time=time or _now(),
         pipeline=pipeline,
         metric=metric,
         score=score,
@@ -326,7 +441,7 @@ def append_result(experiment, pipeline, metric, score, path=None, **extras):
     keys = list(rows[0].keys()) if rows else list(RESULT_KEYS)
     keys += [k for k in row if k not in keys]
     if rows and list(rows[0].keys()) == keys:
-        with open(path, "a", newline="") as f:
+        with saving(path), open(path, "a", newline="") as f:
             csv.DictWriter(f, keys).writerow(row)
         return path
     with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
@@ -336,9 +451,14 @@ def append_result(experiment, pipeline, metric, score, path=None, **extras):
     return path
 
 
+def _now():
+    "The time as results rows show it."
+    return time.strftime("%Y-%m-%d %H:%M:%S")
+
+
 def read_results(path=None):
     "Rows of `path` (default `outputs/results.csv`) as dicts; [] when absent."
-    path = Path(path or paths.outputs_dir() / "results.csv")
+    path = Path(path or results_path())
     if not path.exists():
         return []
     with open(path, newline="") as f:

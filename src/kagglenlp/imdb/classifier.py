@@ -4,7 +4,7 @@ import pickle
 from pathlib import Path
 
 from ..errors import UserError
-from .fit import export_learner, fp16_if_gpu, run_stages
+from .fit import export_learner, fp16_if_gpu, last_done, run_stages
 from .lm import direction, lm_config
 
 __all__ = ["clas_learner", "check_vocab", "load_encoder_checked", "train_classifier", "valid_probs", "ensemble"]
@@ -61,10 +61,13 @@ def train_classifier(dls, c, arch, exp, stages, enc, backwards=False, log=print)
     learn = clas_learner(dls, arch, c.clas_drop_mult, c.seq_len, exp)
     load_encoder_checked(learn, *enc)
     learn = fp16_if_gpu(learn)
-    learn = run_stages(learn, stages, f"clas_{direction(backwards)}", exp, log)
+    prefix, fname = f"clas_{direction(backwards)}", Path(exp) / f"classifier_{direction(backwards)}.pkl"
+    exported = fname.exists() and last_done(learn, prefix, stages) == len(stages) - 1  # a resumed, finished one
+    learn = run_stages(learn, stages, prefix, exp, log)
     if hasattr(learn, "to_fp32"):
         learn = learn.to_fp32()
-    export_learner(learn, Path(exp) / f"classifier_{direction(backwards)}.pkl")
+    if not exported:
+        export_learner(learn, fname)
     return learn
 
 

@@ -19,7 +19,7 @@ class ImdbPredictArgs:
     )
     texts: str = opt(help="CSV with a text column, or a folder of .txt files")
     out: str = opt("predictions.csv", "output CSV: input columns (no text) + label, prob, prob_<class>")
-    bs: int = opt(64, "batch size")
+    bs: int = opt(64, "batch size", ge=1)
     overwrite: bool = opt(False, "replace an existing --out")
 
 
@@ -29,9 +29,9 @@ class ImdbGenerateArgs:
 
     model: str = opt("outputs/imdb-ulmfit/lm_fwd.pkl", "exported LM (outputs/<name>/lm_fwd.pkl)")
     prompt: str = opt("I liked this movie because", "text to continue")
-    words: int = opt(40, "words to add")
-    temperature: float = opt(0.75, "sampling temperature (<1: safer, >1: wilder)")
-    n: int = opt(1, "number of samples")
+    words: int = opt(40, "words to add", ge=1)
+    temperature: float = opt(0.75, "sampling temperature (<1: safer, >1: wilder)", gt=0)
+    n: int = opt(1, "number of samples", ge=1)
 
 
 def _pretrain(ns):

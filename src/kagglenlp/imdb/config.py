@@ -2,8 +2,9 @@
 
 Defaults are fastbook chapter 10's (fastai's AWD-LSTM size, `drop_mult` 0.3/0.5, the LM's 1+10 epochs, the
 classifier's four gradual-unfreezing stages). An experiment is a small diff from these (see the README, "IMDb
-sentiment with ULMFiT"). Every field is saved in `outputs/<name>/experiment.json` and compared on a rerun, except
-those in `RESUME_IGNORED` (they do not change results), so a field added here is safe by default.
+sentiment with ULMFiT"). Each number's allowed range is declared on its field (`ge`, `gt`, `lt`) and checked before
+anything is written (`args.check_ranges`). Every field is saved in `outputs/<name>/experiment.json` and compared on a
+rerun, except those in `RESUME_IGNORED` (they do not change results), so a field added here is safe by default.
 """
 
 from dataclasses import dataclass
@@ -23,9 +24,9 @@ RESUME_IGNORED = ("name", "threads", "n_workers", "overwrite", "data", "pretrain
 class Arch:
     "AWD-LSTM size (fastai's default; a CPU wants e.g. 200/400/2)."
 
-    emb_sz: int = opt(400, "AWD-LSTM embedding size")
-    n_hid: int = opt(1152, "AWD-LSTM hidden size")
-    n_layers: int = opt(3, "AWD-LSTM layers")
+    emb_sz: int = opt(400, "AWD-LSTM embedding size", ge=1)
+    n_hid: int = opt(1152, "AWD-LSTM hidden size", ge=1)
+    n_layers: int = opt(3, "AWD-LSTM layers", ge=1)
 
     def arch(self):
         "The size as the dict fastai's AWD-LSTM config takes."
@@ -36,14 +37,16 @@ class Arch:
 class Loader:
     "Batching, tokenizing and vocab settings shared by pretraining and training."
 
-    bs: int = opt(64, "batch size")
-    seq_len: int = opt(72, "tokens per LM sequence / classifier BPTT chunk")
-    min_freq: int = opt(3, "drop tokens seen fewer times from the vocab")
-    max_vocab: int = opt(60000, "largest vocab")
-    lm_valid_pct: float = opt(0.1, "share of texts held out to validate the language model")
-    seed: int = opt(42, "random seed for splits and weights")
-    n_workers: int = opt(0, "tokenizer processes (0: every available core)")
-    threads: int = opt(0, "torch CPU threads (0: torch's default; 1 is much faster for tiny models on a busy CPU)")
+    bs: int = opt(64, "batch size", ge=1)
+    seq_len: int = opt(72, "tokens per LM sequence / classifier BPTT chunk", ge=1)
+    min_freq: int = opt(3, "drop tokens seen fewer times from the vocab", ge=0)
+    max_vocab: int = opt(60000, "largest vocab (fastai's 9 special tokens included)", ge=16)
+    lm_valid_pct: float = opt(0.1, "share of texts held out to validate the language model", gt=0, lt=1)
+    seed: int = opt(42, "random seed for splits and weights", ge=0)
+    n_workers: int = opt(0, "tokenizer processes (0: every available core)", ge=0)
+    threads: int = opt(
+        0, "torch CPU threads (0: torch's default; 1 is much faster for tiny models on a busy CPU)", ge=0
+    )
 
 
 @dataclass(kw_only=True)
@@ -52,9 +55,9 @@ class PretrainConfig(Arch, Loader):
 
     corpus: list[str] = opt(help="plain-text corpus file(s), e.g. wikitext2/valid.txt test.txt")
     name: str = opt("imdb-pretrain", "output folder outputs/<name>/ (lstm_fwd.pth, itos.pkl, config.json)")
-    epochs: int = opt(2, "epochs of one-cycle training")
-    lr: float = opt(1e-2, "one-cycle max learning rate")
-    drop_mult: float = opt(0.1, "AWD-LSTM dropout multiplier")
+    epochs: int = opt(2, "epochs of one-cycle training", ge=1)
+    lr: float = opt(1e-2, "one-cycle max learning rate", gt=0)
+    drop_mult: float = opt(0.1, "AWD-LSTM dropout multiplier", ge=0, lt=4)
     backwards: bool = opt(False, "also pretrain the backward LM (lstm_bwd.pth)")
     overwrite: bool = opt(False, "delete outputs/<name>/ first and start over (else a rerun resumes)")
 
@@ -69,13 +72,13 @@ class UlmfitConfig(Arch, Loader):
     )
     name: str = opt("imdb-ulmfit", "experiment name: outputs/<name>/")
     backwards: bool = opt(False, "also train the backward LM + classifier and report the ensemble")
-    valid_pct: float = opt(0.2, "classifier hold-out when a CSV marks no row is_valid")
-    lm_drop_mult: float = opt(0.3, "LM dropout multiplier")
-    clas_drop_mult: float = opt(0.5, "classifier dropout multiplier")
-    lm_epochs: list[int] = opt([1, 10], "LM epochs per stage: frozen, unfrozen")
-    lm_lrs: list[float] = opt([2e-2, 2e-3], "LM learning rate per stage")
-    clas_epochs: list[int] = opt([1, 1, 1, 2], "classifier epochs per stage: last layer, -2, -3, all")
-    clas_lrs: list[float] = opt([2e-2, 1e-2, 5e-3, 1e-3], "classifier top learning rate per stage")
+    valid_pct: float = opt(0.2, "classifier hold-out when a CSV marks no row is_valid", gt=0, lt=1)
+    lm_drop_mult: float = opt(0.3, "LM dropout multiplier", ge=0, lt=4)
+    clas_drop_mult: float = opt(0.5, "classifier dropout multiplier", ge=0, lt=2)
+    lm_epochs: list[int] = opt([1, 10], "LM epochs per stage: frozen, unfrozen (0 skips a stage)", ge=0)
+    lm_lrs: list[float] = opt([2e-2, 2e-3], "LM learning rate per stage", gt=0)
+    clas_epochs: list[int] = opt([1, 1, 1, 2], "classifier epochs per stage: last layer, -2, -3, all", ge=0)
+    clas_lrs: list[float] = opt([2e-2, 1e-2, 5e-3, 1e-3], "classifier top learning rate per stage", gt=0)
     overwrite: bool = opt(False, "delete outputs/<name>/ first and start over (else a rerun resumes)")
 
 
@@ -109,7 +112,12 @@ def lm_stages(c):
 
 def clas_stages(c):
     "The seed's gradual unfreezing from config `c`: last group, last 2, last 3 (discriminative), all."
+    from ..errors import require
+
     _check(c.clas_epochs, c.clas_lrs, 4, "clas")
+    require(
+        sum(c.clas_epochs) > 0, f"--clas-epochs {' '.join(map(str, c.clas_epochs))}: the classifier would not train"
+    )
     e, lr = c.clas_epochs, c.clas_lrs
     return [
         Stage("last", -1, e[0], lr[0]),

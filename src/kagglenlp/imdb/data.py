@@ -3,7 +3,8 @@
 Both layouts become one DataFrame with columns `text, label, is_valid, split`:
 - the aclImdb folder (`train/{pos,neg}`, `test/{pos,neg}`, `unsup/` or the original's `train/unsup/`): label = parent
   folder, valid = `test` grandparent;
-- a CSV `label,text[,is_valid]` (fastai's IMDB_SAMPLE); with no valid rows a seeded random `valid_pct` is held out.
+- a CSV `label,text[,is_valid]` (fastai's IMDB_SAMPLE); `is_valid` must be True/False, 1/0 or yes/no in every row;
+  with no valid rows a seeded random `valid_pct` is held out; rows without a label are unlabelled (LM only).
 Files must be UTF-8 (anything else is refused, naming the file); empty texts are dropped with a note.
 The language model reads every text; the classifier reads the labelled ones with the LM's vocab.
 Tokens are cached under `outputs/cache/imdb_tok/<sha1 of the texts>.pkl`, so the second run and the classifier skip
@@ -18,12 +19,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import UserError, require
-from ..experiment import write_pickle
+from ..errors import UTF8_HINT, UserError, not_utf8, require
+from ..experiment import read_csv_text, write_pickle
 from ..paths import outputs_dir
 
 __all__ = [
     "read_folder",
+    "parse_bools",
     "read_labelled_csv",
     "read_texts",
     "read_corpus",
@@ -42,7 +44,7 @@ __all__ = [
 ]
 
 TOK_VERSION = "fastai-spacy-rules-v1"  # bump when the tokenizer or its rules change, to invalidate the cache
-UTF8_HINT = "save it as UTF-8 (in Excel: CSV UTF-8)"
+TRUE_WORDS, FALSE_WORDS = {"true", "1", "yes"}, {"false", "0", "no"}  # is_valid values (any case)
 
 
 def n_cpus():
@@ -57,8 +59,8 @@ def read_utf8(f):
     "The text of file `f`, or a `UserError` naming it when it is not UTF-8."
     try:
         return Path(f).read_text(encoding="utf-8")
-    except UnicodeDecodeError as e:
-        raise UserError(f"{f} is not UTF-8 text ({e.reason} at byte {e.start}); {UTF8_HINT}") from None
+    except UnicodeDecodeError:
+        raise not_utf8(f, UTF8_HINT) from None
 
 
 def drop_empty_texts(df, src, log=print):
@@ -83,23 +85,38 @@ def read_folder(path, log=print):
     return drop_empty_texts(pd.DataFrame(rows), path, log)
 
 
+def parse_bools(col, name, src):
+    """Series `col` (text) as booleans: True/False, 1/0, yes/no in any case; a blank or other value is a `UserError`
+    naming column `name` of file `src`, the first such row (as a spreadsheet numbers it) and how many there are."""
+    v = col.astype(str).str.strip().str.lower()
+    bad = ~v.isin(TRUE_WORDS | FALSE_WORDS)
+    if bad.any():
+        i = int(bad.to_numpy().argmax())
+        raise UserError(
+            f"{src}: column {name} must be True/False (or 1/0, yes/no); row {i + 2} holds {col.iloc[i]!r} "
+            f"({int(bad.sum())} row(s) like it); fill every cell"
+        )
+    return v.isin(TRUE_WORDS).to_numpy()
+
+
 def read_labelled_csv(fname, valid_pct=0.2, seed=42, log=print):
-    "CSV `fname` with `label,text[,is_valid]`; holds out a seeded `valid_pct` when no row is marked valid."
+    """CSV `fname` with `label,text[,is_valid]`; holds out a seeded `valid_pct` when no row is marked valid. Rows
+    without a label are unlabelled (the language model reads them, the classifier not), with a note."""
     fname = Path(fname)
-    try:
-        df = pd.read_csv(fname)
-    except UnicodeDecodeError as e:
-        raise UserError(f"{fname} is not UTF-8 text ({e.reason}); {UTF8_HINT}") from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as e:
-        raise UserError(f"{fname}: cannot read as CSV ({e})") from None
+    df = read_csv_text(fname, text=("text", "is_valid"))  # `NA` is a review, and a blank is_valid is no `False`
     miss = [c for c in ("label", "text") if c not in df.columns]
     require(not miss, f"{fname}: missing column(s) {', '.join(miss)}; expected label,text[,is_valid]")
     require(len(df), f"{fname}: no rows")
+    df["is_valid"] = parse_bools(df["is_valid"], "is_valid", fname) if "is_valid" in df.columns else False
     df = drop_empty_texts(df, fname, log)
-    df["text"], df["label"] = df["text"].astype(str), df["label"].fillna("").astype(str)
-    if "is_valid" in df.columns and df["is_valid"].astype(bool).any():
-        df["is_valid"] = df["is_valid"].astype(bool)
-    else:
+    no_label = df["label"].isna() | (df["label"].astype(str).str.strip() == "")
+    if no_label.any():
+        log(
+            f"note: {fname}: {int(no_label.sum())} of {len(df)} rows have no label (blank or NA): they are unlabelled "
+            "texts for the language model only, not for the classifier"
+        )
+    df["text"], df["label"] = df["text"].astype(str), df["label"].where(~no_label, "").astype(str).str.strip()
+    if not df["is_valid"].any():
         df["is_valid"] = df.index.isin(df.sample(frac=valid_pct, random_state=seed).index)
     df["split"] = df["is_valid"].map({True: "test", False: "train"})
     return df[["text", "label", "is_valid", "split"]]

@@ -7,13 +7,15 @@ once tokenized (cached by content), that every loader gets a full batch. It fing
 rerun whose data or any setting but `config.RESUME_IGNORED` changed, `--overwrite` starts over, and its lock keeps a
 second run under the same name out) and holds it while writing: vocab -> LM fine-tune (fwd[, bwd]) -> encoder ->
 classifier stages -> export, `metrics.json` after every stage, plots, a row in `outputs/results.csv`. Rerunning the
-same command resumes after the last finished stage. `pretrain` works the same way for step 1.
+same command resumes after the last finished stage; rerunning a finished one writes nothing (no second results row,
+no re-export). `pretrain` works the same way for step 1.
 """
 
 import pickle
 import time
 from dataclasses import asdict
 
+from ..args import check_ranges
 from ..errors import require
 from ..experiment import check_writable, fingerprint, open_experiment, write_pickle
 from .config import RESUME_IGNORED, clas_stages, lm_stages
@@ -70,6 +72,7 @@ def pretrain(c, log=print):
     from .lm import direction, lm_learner, save_pretrained
 
     t0 = time.time()
+    check_ranges(c)
     corpus = read_corpus(c.corpus)
     check_writable(tok_cache_dir())
     df = tokenize_cached(corpus, c.n_workers or None)
@@ -125,6 +128,7 @@ def data_fingerprint(df, pretrained):
 def train(c, log=print):
     "Steps 2-3 for config `c`; returns the metrics dict also written to `outputs/<name>/metrics.json`."
     t0 = time.time()
+    check_ranges(c)
     schedules = lm_stages(c), clas_stages(c)
     pretrained, arch = pretrained_inputs(c)
     df = read_texts(c.data, c.valid_pct, c.seed, log)
@@ -149,6 +153,11 @@ def _train(c, exp, df, vocab, n_labelled, arch, schedules, t0, log):
     from .lm import direction, finetune_lm, save_encoder
 
     lm_st, cl_st = schedules
+    done = read_metrics(exp.dir)
+    if "summary" in done and all(exp.path(f"classifier_{direction(b)}.pkl").exists() for b in _directions(c)):
+        log(f"experiment {c.name!r} is finished in {exp.dir} (nothing to do; --overwrite retrains it)")
+        _record(exp, done["summary"])  # the results row only if an earlier run stopped before writing it
+        return done
     probs, targs = [], None
     for bwd in _directions(c):
         d = direction(bwd)
@@ -177,10 +186,15 @@ def _train(c, exp, df, vocab, n_labelled, arch, schedules, t0, log):
         **arch,
     )
     write_metrics(exp.dir, m)
-    score = round(m["summary"].get("accuracy_ensemble", accs[0]), 4)
-    exp.result("accuracy", score, model="awd_lstm_ulmfit", **m["summary"])
+    _record(exp, m["summary"])
     log(f"summary: {m['summary']}")
     return m
+
+
+def _record(exp, summary):
+    "The experiment's one row in `outputs/results.csv`: the ensemble's accuracy (else the forward model's)."
+    score = round(summary.get("accuracy_ensemble", summary["accuracy_fwd"]), 4)
+    exp.result("accuracy", score, model="awd_lstm_ulmfit", **summary)
 
 
 def summarize(stages, accs, ens, **extra):

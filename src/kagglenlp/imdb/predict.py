@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import UserError, require
-from ..experiment import check_writable, write_csv
+from ..experiment import check_writable, read_csv_text, write_csv
 
 __all__ = ["read_new_texts", "load_learner_file", "learner_kind", "predict_probs", "predict_df", "write_predictions"]
 
@@ -30,15 +30,9 @@ def read_new_texts(src):
         fs = sorted(src.rglob("*.txt"))
         require(fs, f"{src}: no .txt files to classify")
         return pd.DataFrame(dict(file=[str(f.relative_to(src)) for f in fs], text=[read_utf8(f) for f in fs]))
-    try:
-        df = pd.read_csv(src)
-    except UnicodeDecodeError as e:
-        raise UserError(f"{src} is not UTF-8 text ({e.reason}); save it as UTF-8") from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as e:
-        raise UserError(f"{src}: cannot read as CSV ({e})") from None
+    df = read_csv_text(src, text=None)  # every column as written: ids such as `NA` come back unchanged
     require("text" in df.columns, f"{src}: missing column text")
     require(len(df), f"{src}: no rows")
-    df["text"] = df["text"].fillna("").astype(str)
     return df
 
 

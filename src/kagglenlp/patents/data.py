@@ -9,11 +9,14 @@ import numpy as np
 import pandas as pd
 
 from ..errors import UserError, require
+from ..experiment import read_csv_text
 
 __all__ = [
     "TRAIN_COLS",
     "TEST_COLS",
     "read_competition_csv",
+    "read_csv_text",
+    "shared_ids_note",
     "check_train",
     "check_test",
     "check_sample",
@@ -27,19 +30,9 @@ TEST_COLS = ["id", "anchor", "target", "context"]
 
 
 def read_competition_csv(path, cols):
-    "Read `path` as strings (score parsed later), requiring columns `cols`."
+    "Read `path` as text (ids such as `NA` stay ids; the score is parsed later), requiring columns `cols`."
     path = Path(path)
-    require(path.is_file(), f"file not found: {path}")
-    try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-    except pd.errors.EmptyDataError:
-        raise UserError(f"{path} is empty") from None
-    except pd.errors.ParserError as e:
-        raise UserError(f"{path} is not a valid CSV: {e}") from None
-    except UnicodeDecodeError as e:
-        raise UserError(
-            f"{path} is not UTF-8 text (byte {e.start}: {e.reason}); save it as UTF-8 CSV (Excel: 'CSV UTF-8')"
-        ) from None
+    df = read_csv_text(path, text=None)
     missing = [c for c in cols if c not in df.columns]
     require(not missing, f"{path.name} lacks column(s) {missing}; it has {list(df.columns)}")
     return df
@@ -97,8 +90,19 @@ def competition_files(data_dir, need_train=True):
     return {"train": d / "train.csv", **files} if need_train else files
 
 
-def load_competition(data_dir, max_rows=None, seed=42, need_train=True):
-    "Validated `(train, test, sample)` frames from `data_dir`; `max_rows` keeps whole anchors, about that many rows."
+def shared_ids_note(trn, tst):
+    "A `note:` line when train and test share ids (legal, but often a test file cut from train), else None."
+    both = sorted(set(trn["id"]) & set(tst["id"]))
+    if both:
+        return (
+            f"note: {len(both)} id(s) appear in both train.csv and test.csv (e.g. {both[:3]}); the test rows are "
+            "still predicted, but check that test.csv was not cut from train.csv"
+        )
+
+
+def load_competition(data_dir, max_rows=None, seed=42, need_train=True, log=print):
+    """Validated `(train, test, sample)` frames from `data_dir`; `max_rows` keeps whole anchors, about that many rows
+    (noting what it kept). Notes (shared ids, the subsample) go to `log`."""
     d = Path(data_dir)
     require(
         not d.is_file(),
@@ -109,8 +113,18 @@ def load_competition(data_dir, max_rows=None, seed=42, need_train=True):
     tst = check_test(read_competition_csv(f["test"], TEST_COLS))
     sample = check_sample(read_competition_csv(f["sample"], ["id", "score"]), tst)
     trn = check_train(read_competition_csv(f["train"], TRAIN_COLS)) if need_train else None
+    if trn is not None and (note := shared_ids_note(trn, tst)):
+        log(note)
     if trn is not None and max_rows and len(trn) > max_rows:
+        n, n_anchors = len(trn), trn["anchor"].nunique()
         trn = subsample_anchors(trn, max_rows, seed)
+        k = trn["anchor"].nunique()
+        require(
+            k >= 2,
+            f"--max-rows {max_rows} keeps {len(trn)} rows of a single anchor (of {n_anchors}): folds split by anchor "
+            "need several; raise --max-rows",
+        )
+        log(f"note: --max-rows {max_rows} keeps {len(trn)} of {n} rows: {k} whole anchor(s) of {n_anchors}")
     return trn, tst, sample
 
 

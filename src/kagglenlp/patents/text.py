@@ -21,6 +21,7 @@ __all__ = [
     "TITLED",
     "SECTION_TITLES",
     "seed_input",
+    "Titles",
     "load_titles",
     "context_titles",
     "sibling_targets",
@@ -50,8 +51,14 @@ def seed_input(anchor, target, context):
     return f"TEXT1: {context}; TEXT2: {target}; ANC1: {anchor}"
 
 
+class Titles(dict):
+    "CPC code -> title, remembering the file it came from (`path`) so that a message can name it."
+
+    path = None
+
+
 def load_titles(path):
-    "Read a JSON object of CPC code -> title from `path` (e.g. `cpc_texts.json`)."
+    "Read a JSON object of CPC code -> title from `path` (e.g. `cpc_texts.json`) as `Titles` (its `path` set)."
     path = Path(path)
     require(path.is_file(), f"--titles file not found: {path}")
     try:
@@ -62,20 +69,27 @@ def load_titles(path):
         isinstance(titles, dict) and all(isinstance(v, str) for v in titles.values()),
         f"--titles file {path} must hold one JSON object mapping CPC codes to title strings",
     )
-    return titles
+    out = Titles(titles)
+    out.path = path
+    return out
 
 
-def context_titles(contexts, titles=None, source="--titles file", fix="pass --titles FILE"):
+def context_titles(contexts, titles=None, source="--titles file", fix=None):
     """Map each code in `contexts` to its title from `titles`, or to its section title when `titles` is None;
-    `UserError` (naming `source` and what to do, `fix`) for codes without one."""
+    `UserError` for codes without one, naming them, `source` (and the titles file when `titles` came from
+    `load_titles`) and what to do (`fix`; by default: pass a titles file, or add the codes to the one passed)."""
     contexts = pd.Series(contexts, dtype=str)
     if titles is None:
         out = contexts.str[0].map(SECTION_TITLES)
         bad = sorted(set(contexts[out.isna()]))
+        fix = fix or "pass --titles FILE (a JSON object of CPC code -> title) that covers them"
         require(not bad, f"contexts {bad[:5]} start with no CPC section letter (A-H, Y); {fix}")
         return out
     bad = sorted(set(contexts) - set(titles))
-    require(not bad, f"{len(bad)} context(s) missing from the {source}: {bad[:10]}; {fix}")
+    path = getattr(titles, "path", None)
+    where = f"{source or '--titles file'}" + (f" {path}" if path and str(path) not in (source or "") else "")
+    fix = fix or f"add them to {path or 'that file'} or pass a --titles file that covers them"
+    require(not bad, f"{len(bad)} context(s) missing from the {where}: {bad[:10]}; {fix}")
     return contexts.map(titles)
 
 
