@@ -168,3 +168,18 @@ def test_concurrent_runs_one_refused_the_other_whole(root, capsys):
     assert stages["lm_fwd_1_unfrozen"]["epochs"] == 4 and stages["lm_fwd_1_unfrozen"]["lr"] == 2e-3
     assert stages["clas_fwd_3_all"]["epochs"] == 2 and (exp / "classifier_fwd.pkl").exists()
     assert [r["experiment"] for r in read_results()] == ["c"]
+
+
+def test_rerun_of_a_finished_experiment_writes_nothing(root, capsys):
+    csv = write_toy_csv(root / "s.csv", n=16)
+    assert train("--data", str(csv), "--name", "r") == 0
+    exp = root / "outputs" / "r"
+    clf = exp / "classifier_fwd.pkl"
+    before, stamp, rows = files(exp), clf.stat().st_mtime_ns, read_results()
+    capsys.readouterr()
+    assert train("--data", str(csv), "--name", "r") == 0
+    assert read_results() == rows and [r["experiment"] for r in rows] == ["r"]  # one row, not two
+    assert "experiment 'r' is finished" in capsys.readouterr().out
+    assert clf.stat().st_mtime_ns == stamp and files(exp) == before  # the export and metrics left alone
+    (root / "outputs" / "results.csv").unlink()  # the first run's end died before its row: the rerun writes it
+    assert train("--data", str(csv), "--name", "r") == 0 and read_results() == rows
