@@ -145,6 +145,22 @@ def test_saving_turns_a_full_disk_into_one_error_naming_the_file(tmp_path):
             raise ValueError("a bug")
 
 
+def test_a_save_failure_outside_saving_is_still_one_error_line(monkeypatch, capsys):
+    from safetensors import SafetensorError
+
+    from kagglenlp.imdb import predict
+
+    def full(*a, **k):
+        raise SafetensorError('Error while serializing: IoError(Os { code: 28, message: "No space left on device" })')
+
+    monkeypatch.setattr(predict, "load_learner_file", full)
+    assert main(["imdb", "generate"]) == 2
+    assert "a write failed (No space left on device)" in one_error_line(capsys)
+    monkeypatch.setattr(predict, "load_learner_file", lambda *a, **k: 1 / 0)
+    with pytest.raises(ZeroDivisionError):  # a bug is not a failed write: its traceback stays
+        main(["imdb", "generate"])
+
+
 def test_a_full_disk_keeps_the_old_file_and_leaves_no_temp(tmp_path, monkeypatch):
     f = write_json({"a": 1}, tmp_path / "cv.json")
     real = experiment.Path.write_text

@@ -50,6 +50,14 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as e:  # a failed write outside `experiment.saving` (e.g. a SafetensorError): still one line
+        from .experiment import write_failure
+
+        fail = write_failure(e)
+        if fail is None:
+            raise
+        print(f"error: a write failed ({fail[1]}); free disk space or fix permissions, then rerun", file=sys.stderr)
+        return 2
     return res if isinstance(res, int) else 0
 
 

@@ -46,6 +46,7 @@ __all__ = [
     "results_path",
     "atomic_path",
     "saving",
+    "write_failure",
     "read_csv_text",
     "write_json",
     "read_json",
@@ -71,7 +72,7 @@ FULL = (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC), errno.EFBIG)
 DENIED = (errno.EACCES, errno.EPERM, errno.EROFS)
 
 
-def _write_failure(e):
+def write_failure(e):
     "`(errno or None, reason)` when exception `e` is a failed write (OS, safetensors or torch), else None."
     if isinstance(e, OSError):
         return e.errno, e.strerror or str(e)
@@ -94,7 +95,7 @@ def saving(path):
     except UserError:
         raise
     except Exception as e:
-        fail = _write_failure(e)
+        fail = write_failure(e)
         if fail is None:
             raise
         code, why = fail
