@@ -159,6 +159,16 @@ def write_pickle(obj, path):
     return Path(path)
 
 
+def _na_strings():
+    "The strings `pandas.read_csv` reads as missing by default (`NA`, `nan`, `null`, '', ...)."
+    try:
+        from pandas._libs.parsers import STR_NA_VALUES
+    except ImportError:  # a pandas that moved it: its documented list
+        STR_NA_VALUES = {"", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN"}
+        STR_NA_VALUES |= {"<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"}
+    return sorted(STR_NA_VALUES)
+
+
 def read_csv_text(path, text=("id",), **kw):
     """`pandas.read_csv(path)` with the columns in `text` (all columns when None) kept as written: strings, and
     `NA`, `nan`, `null` or a blank stay text instead of becoming missing (an id `NA` is an id); the other columns
@@ -170,11 +180,9 @@ def read_csv_text(path, text=("id",), **kw):
     try:
         if text is None:
             return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8", **kw)
-        from pandas._libs.parsers import STR_NA_VALUES  # pandas' default missing-value strings
-
         cols = pd.read_csv(path, nrows=0, encoding="utf-8").columns
         keep = [c for c in cols if c in set(text)]
-        na = {c: sorted(STR_NA_VALUES) for c in cols if c not in keep}
+        na = {c: _na_strings() for c in cols if c not in keep}
         return pd.read_csv(
             path, dtype={c: str for c in keep}, keep_default_na=False, na_values=na, encoding="utf-8", **kw
         )
