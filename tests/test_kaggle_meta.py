@@ -200,7 +200,12 @@ def test_install_cell_on_kaggle_installs_every_staged_wheel_and_insists_on_the_s
     import subprocess
 
     calls = []
-    monkeypatch.setattr(subprocess, "check_call", lambda args: calls.append(args))  # pip installs nothing here
+
+    def fake_run(args, **kw):  # pip installs nothing here
+        calls.append(args)
+        return subprocess.CompletedProcess(args, 0, "", "")
+
+    monkeypatch.setattr(subprocess, "run", fake_run)
     monkeypatch.setenv("KAGGLE_KERNEL_RUN_TYPE", "Batch")
     monkeypatch.setenv("KAGGLENLP_KAGGLE_ROOT", str(tmp_path))
     mount = tmp_path / "input" / "datasets" / "alice" / "kagglenlp-code"  # the newer input/datasets/<owner>/<slug>

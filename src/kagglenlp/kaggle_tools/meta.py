@@ -270,13 +270,18 @@ if os.environ.get("KAGGLE_KERNEL_RUN_TYPE"):
     _own = [w for w in _whl if os.path.basename(w).startswith("{package}-")]
     if len(_own) != 1:
         raise FileNotFoundError("expected one {package} wheel in " + _d[0] + ", found " + str(_own))
-    _pip = [sys.executable, "-m", "pip", "install", "-q", "--no-index", "--find-links", _d[0]]
-    subprocess.check_call(_pip + _whl)  # every staged wheel; pip checks each one's requirements against the image
+    def _pip(*args):  # pip's own message in the error (and so in the kernel's log) when it refuses
+        _r = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-index", "--find-links", _d[0], *args],
+                            capture_output=True, text=True)
+        if _r.returncode:
+            _why = "\\n".join((_r.stdout + _r.stderr).strip().splitlines()[-8:])
+            raise RuntimeError("pip cannot install the staged wheels on this image:\\n" + _why)
+    _pip(*_whl)  # every staged wheel; pip checks each one's requirements against the image
     _v = os.path.basename(_own[0]).split("-")[1]
     importlib.invalidate_caches()
     import importlib.metadata as _md
     if _md.version("{package}") != _v:  # an installed build of the same version: replace it with the staged one
-        subprocess.check_call(_pip + ["--force-reinstall", "--no-deps", _own[0]])
+        _pip("--force-reinstall", "--no-deps", _own[0])
     import {package}
     _files = str(_md.distribution("{package}").locate_file("{package}"))
     if _md.version("{package}") != _v or not {package}.__file__.startswith(_files):
