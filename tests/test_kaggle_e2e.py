@@ -43,7 +43,11 @@ def cli(capsys, *argv):
     return rc, out.out, out.err
 
 
-def notebook(path, params="fold = None\nmodel_dirs = []\ndata_dir = 'input'"):
+PARAMS = "fold = None\nfolds = 5\nmodel = None\nsplit = 'group'\nseed = 42\nsettings = {}\nmodel_dirs = []\n"
+PARAMS += "data_dir = 'input'"
+
+
+def notebook(path, params=PARAMS):
     nb = nbformat.v4.new_notebook()
     p = nbformat.v4.new_code_cell(params)
     p.metadata["tags"] = ["parameters"]

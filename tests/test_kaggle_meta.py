@@ -6,6 +6,7 @@ import json
 import sys
 import time
 import zipfile
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -507,3 +508,21 @@ def test_root_cli_routes_kaggle_commands(clean_env, capsys):
 
     assert root_main(["kaggle", "status", "alice/uspppm-fold0"]) == 2
     assert "no Kaggle credentials found" in capsys.readouterr().err
+
+
+def test_unknown_parameters_are_refused_with_a_hint(tmp_path, capsys):
+    from kagglenlp.cli import main
+    from kagglenlp.kaggle_tools.meta import check_params, notebook_parameters
+
+    nb = make_nb()
+    assert notebook_parameters(nb) == {"fold", "model_dirs", "data_dir"}
+    check_params(nb, {"fold": 1})
+    with pytest.raises(UserError, match=r"flod \(did you mean fold\?\)"):
+        check_params(nb, {"flod": 1})
+    with pytest.raises(UserError, match="no cell tagged `parameters`"):
+        check_params(make_nb(with_params=False), {"model": "x"})
+    root = Path(__file__).resolve().parents[1]
+    argv = ["kaggle", "push", str(root / "notebooks" / "10-patents-folds.ipynb"), "--id", "alice/uspppm-typo"]
+    rc = main([*argv, "--param", "modle=minilm", "--dir", str(tmp_path / "k"), "--dry-run"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "modle (did you mean model?)" in err and not (tmp_path / "k").exists()

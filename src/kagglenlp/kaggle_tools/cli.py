@@ -231,7 +231,7 @@ def _rehearse_folders(a, folders, timeout):
 
 def _push(a):
     from .kernels import push_kernel, read_notebook
-    from .meta import accelerator_settings, kernel_meta, validate_kernel_meta
+    from .meta import accelerator_settings, check_params, kernel_meta, validate_kernel_meta
 
     _check_rehearse(a)
     nb = read_notebook(a.notebook)
@@ -252,6 +252,7 @@ def _push(a):
     )
     validate_kernel_meta(meta)
     params = parse_params(a.param)
+    check_params(nb, params, a.notebook)
     if a.rehearse:
         _check_rehearsal(a, [meta])
         push_kernel(nb, meta, params, a.code_dataset, a.dir, dry_run=True)
@@ -266,8 +267,8 @@ def _push(a):
 
 
 def _folds(a):
-    from .kernels import push_folds
-    from .meta import accelerator_settings, fold_kernels
+    from .kernels import push_folds, read_notebook
+    from .meta import accelerator_settings, check_params, fold_kernels
     from .proc import Deadline
 
     deadline = Deadline(a.timeout)
@@ -291,6 +292,9 @@ def _folds(a):
         machine_shape=shape,
         enable_internet=a.internet,
     )
+    nbs = {"fold": (read_notebook(a.notebook), a.notebook), "inference": (read_notebook(a.inference), a.inference)}
+    for s in specs:
+        check_params(nbs[s.role][0], s.params, nbs[s.role][1])
     dry = a.dry_run or a.rehearse
     push_inf = a.wait or a.skip_folds or dry
     written = [s for s in specs if s.role == "inference" or not a.skip_folds]

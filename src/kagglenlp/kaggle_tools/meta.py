@@ -26,6 +26,8 @@ __all__ = [
     "prepare_notebook",
     "inject_parameters",
     "install_cell",
+    "notebook_parameters",
+    "check_params",
     "KernelSpec",
     "fold_kernels",
     "split_params",
@@ -242,6 +244,44 @@ def _code_cell(nb, source, tag):
     if (nb.get("nbformat", 4), nb.get("nbformat_minor", 0)) >= (4, 5):
         c["id"] = tag  # cell ids exist from 4.5 on
     return c
+
+
+def notebook_parameters(nb):
+    "Names the cell tagged `parameters` of notebook `nb` assigns (None when it has no such cell)."
+    import ast
+
+    cells = [c for c in nb.get("cells", []) if c.get("cell_type") == "code" and "parameters" in _tags(c)]
+    if not cells:
+        return None
+    src = "".join(c["source"] if isinstance(c["source"], str) else "".join(c["source"]) for c in cells)
+    try:
+        tree = ast.parse(src)
+    except SyntaxError as e:
+        raise UserError(f"the notebook's parameters cell is not valid Python: {e}") from None
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            for tgt in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                names |= {n.id for n in ast.walk(tgt) if isinstance(n, ast.Name)}
+    return names
+
+
+def check_params(nb, params, what="the notebook"):
+    "Refuse `params` names that the parameters cell of `nb` does not define (a typo would be injected silently)."
+    if not params:
+        return
+    names = notebook_parameters(nb)
+    if names is None:
+        raise UserError(f"{what} has no cell tagged `parameters`, so --param {', '.join(params)} would do nothing")
+    bad = sorted(set(params) - names)
+    if bad:
+        import difflib
+
+        hints = [f"{b} (did you mean {m[0]}?)" if (m := difflib.get_close_matches(b, names, 1)) else b for b in bad]
+        raise UserError(
+            f"unknown parameter(s) for {what}: {', '.join(hints)}; its parameters cell defines "
+            + ", ".join(sorted(names))
+        )
 
 
 def inject_parameters(nb, **params):
