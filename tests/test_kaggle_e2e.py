@@ -252,7 +252,50 @@ def check_folds_dry_run(capsys, tmp_path, train, infer):
         tmp_path / "k",
         "--dry-run",
     )
-    assert rc == 2 and "not empty" in err  # nothing written is silently replaced
+    assert rc == 2 and "not empty" in err and "--overwrite" in err  # nothing written is silently replaced
+    (tmp_path / "k" / "uspppm-fold1" / "stale.txt").write_text("old")
+    rc, _, err = cli(
+        capsys, "folds", "--notebook", train, "--inference", infer, "--id-prefix", f"{USER}/uspppm", "--folds", 2,
+        "--dir", tmp_path / "k", "--dry-run", "--overwrite",
+    )  # fmt: skip
+    assert rc == 0, err  # the flag the error names re-runs the same command
+    assert not (tmp_path / "k" / "uspppm-fold1" / "stale.txt").exists()
+    (tmp_path / "k" / "uspppm-fold0").mkdir(exist_ok=True)
+    for p in (tmp_path / "k" / "uspppm-fold0").iterdir():
+        p.unlink()
+    (tmp_path / "k" / "uspppm-fold0" / "mine.txt").write_text("mine")  # not a kernel folder: never deleted
+    rc, _, err = cli(
+        capsys, "folds", "--notebook", train, "--inference", infer, "--id-prefix", f"{USER}/uspppm", "--folds", 2,
+        "--dir", tmp_path / "k", "--dry-run", "--overwrite",
+    )  # fmt: skip
+    assert rc == 2 and "holds no kernel-metadata.json" in err
+    assert (tmp_path / "k" / "uspppm-fold0" / "mine.txt").read_text() == "mine"
+
+
+def test_a_failed_push_leaves_no_folder_that_blocks_the_retry(stub, tmp_path, capsys):
+    nb, d = notebook(tmp_path / "t.ipynb"), tmp_path / "k" / "fold0"
+    stub.replies["SaveKernel"] = {"error": "Notebook slug is reserved", "ref": "", "url": ""}
+    rc, _, err = cli(capsys, "push", nb, "--id", f"{USER}/uspppm-fold0", "--dir", d)
+    assert rc == 2 and "refused" in err and not d.exists()
+    del stub.replies["SaveKernel"]
+    rc, out, err = cli(capsys, "push", nb, "--id", f"{USER}/uspppm-fold0", "--dir", d)
+    assert rc == 0 and "version 1" in out and (d / "kernel-metadata.json").is_file(), err
+
+
+def test_dataset_overwrite_replaces_an_earlier_staging_only(tmp_path, capsys):
+    argv = ["dataset", "--id", f"{USER}/kagglenlp-code", "--stage-dir", tmp_path / "st", "--dry-run", "--project", ROOT]
+    assert cli(capsys, *argv)[0] == 0
+    (tmp_path / "st" / "kagglenlp-0.0.0-py3-none-any.whl").write_text("stale build")
+    rc, _, err = cli(capsys, *argv)
+    assert rc == 2 and "pass --overwrite" in err
+    rc, _, err = cli(capsys, *argv, "--overwrite")
+    assert rc == 0, err
+    names = sorted(p.name for p in (tmp_path / "st").iterdir())
+    assert names == ["dataset-metadata.json", f"kagglenlp-{ds.source_version(ROOT)}-py3-none-any.whl"]
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "notes.txt").write_text("mine")
+    rc, _, err = cli(capsys, *argv[:3], "--stage-dir", tmp_path / "other", "--dry-run", "--overwrite")
+    assert rc == 2 and "choose another" in err and (tmp_path / "other" / "notes.txt").read_text() == "mine"
 
 
 def test_folds_dry_run_writes_kernel_folders(stub, tmp_path, capsys):

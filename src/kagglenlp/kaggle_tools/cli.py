@@ -42,6 +42,7 @@ class DatasetArgs:
     extra: Optional[list[str]] = opt(None, "extra files to stage as they are")
     version_notes: str = opt("kagglenlp code", "notes of a new dataset version")
     stage_dir: Optional[str] = opt(None, "empty folder to stage into (default: a temporary one)")
+    overwrite: bool = opt(False, "replace what an earlier run staged in --stage-dir")
     project: Optional[str] = opt(None, "kagglenlp checkout to build (default: the one holding the current folder)")
     python_version: str = opt(KAGGLE_PYTHON, "Kaggle's Python (the image profile's), for dependency wheels")
     platform: str = opt("manylinux_2_17_x86_64", "Kaggle's platform tag, for dependency wheels")
@@ -61,7 +62,7 @@ class RehearsalOptions:
     image: Optional[str] = opt(
         None, "rehearsal: run the notebooks in an image profile's environment: 'kaggle' (built once, cached) or a .toml"
     )
-    overwrite: bool = opt(False, "rehearsal: replace earlier rehearsals of the same kernels under --work")
+    overwrite: bool = opt(False, "replace earlier kernel folders in --dir and rehearsals of the same kernels (--work)")
 
 
 @dataclass(kw_only=True)
@@ -173,6 +174,8 @@ def _dataset(a):
     require(not a.dry_run or a.stage_dir, "--dry-run needs --stage-dir to stage into")
     if not a.dry_run:
         require_credentials()
+    if a.stage_dir:
+        ds.check_stage_dir(a.stage_dir, a.overwrite)
     root = ds.project_root(a.project)
     print(f"packaging the kagglenlp checkout at {root}", file=sys.stderr)
     with tempfile.TemporaryDirectory(prefix="kagglenlp-dataset-") as tmp:
@@ -188,7 +191,7 @@ def _dataset(a):
                 file=sys.stderr,
             )
         stage_dir = Path(a.stage_dir) if a.stage_dir else Path(tmp) / "stage"
-        staged = ds.stage(stage_dir, meta, [wheel, *deps], a.extra or [])
+        staged = ds.stage(stage_dir, meta, [wheel, *deps], a.extra or [], overwrite=a.overwrite)
         names = ", ".join(p.name for p in staged)
         print(f"staged {len(staged)} files in {stage_dir}: {names}", file=sys.stderr)
         if a.dry_run:
@@ -230,7 +233,7 @@ def _rehearse_folders(a, folders, timeout):
 
 
 def _push(a):
-    from .kernels import push_kernel, read_notebook
+    from .kernels import check_kernel_dir, push_kernel, read_notebook
     from .meta import accelerator_settings, check_params, kernel_meta, validate_kernel_meta
 
     _check_rehearse(a)
@@ -253,12 +256,14 @@ def _push(a):
     validate_kernel_meta(meta)
     params = parse_params(a.param)
     check_params(nb, params, a.notebook)
+    if a.dir:
+        check_kernel_dir(a.dir, a.overwrite)
     if a.rehearse:
         _check_rehearsal(a, [meta])
-        push_kernel(nb, meta, params, a.code_dataset, a.dir, dry_run=True)
+        push_kernel(nb, meta, params, a.code_dataset, a.dir, dry_run=True, overwrite=a.overwrite)
         return _rehearse_folders(a, [a.dir], a.rehearse_timeout)
     kw = {} if a.dry_run else dict(timeout=a.timeout)
-    v = push_kernel(nb, meta, params, a.code_dataset, a.dir, dry_run=a.dry_run, **kw)
+    v = push_kernel(nb, meta, params, a.code_dataset, a.dir, dry_run=a.dry_run, overwrite=a.overwrite, **kw)
     if a.dry_run:
         print(f"wrote {a.dir}")
     else:
@@ -267,7 +272,7 @@ def _push(a):
 
 
 def _folds(a):
-    from .kernels import push_folds, read_notebook
+    from .kernels import check_kernel_dir, push_folds, read_notebook
     from .meta import accelerator_settings, check_params, fold_kernels
     from .proc import Deadline
 
@@ -298,6 +303,9 @@ def _folds(a):
     dry = a.dry_run or a.rehearse
     push_inf = a.wait or a.skip_folds or dry
     written = [s for s in specs if s.role == "inference" or not a.skip_folds]
+    if a.dir:
+        for s in written:
+            check_kernel_dir(Path(a.dir) / s.id.split("/")[1], a.overwrite)
     if a.rehearse:
         _check_rehearsal(a, [s.meta for s in written])
     push_folds(
@@ -312,6 +320,7 @@ def _folds(a):
         interval=a.interval,
         dry_run=dry,
         deadline=deadline,
+        overwrite=a.overwrite,
     )
     if a.rehearse:
         folders = [Path(a.dir) / s.id.split("/")[1] for s in written]

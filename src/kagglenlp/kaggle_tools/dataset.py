@@ -31,6 +31,7 @@ __all__ = [
     "download_wheels",
     "staging_plan",
     "stage",
+    "check_stage_dir",
     "upload",
     "source_version",
     "wheel_requirements",
@@ -214,17 +215,31 @@ def staging_plan(wheels, extra_files=()):
     return plan
 
 
-def stage(stage_dir, meta, wheels, extra_files=(), secrets=None):
-    """Write `meta` as `dataset-metadata.json` and copy the files into empty folder `stage_dir`, after checking that
-    none is or holds a credential (our own wheel is searched for key-shaped strings too). Returns the staged paths."""
+def check_stage_dir(stage_dir, overwrite=False):
+    """Refuse `stage_dir` unless it is missing or empty, or (with `overwrite`) an earlier staging folder (it holds
+    `dataset-metadata.json` and files only): anything else is never deleted."""
+    d = Path(stage_dir)
+    if not d.exists() or not any(d.iterdir()):
+        return d
+    require(overwrite, f"staging folder {d} is not empty; pass --overwrite to replace it, or another --stage-dir")
+    require(
+        (d / "dataset-metadata.json").is_file() and all(p.is_file() for p in d.iterdir()),
+        f"staging folder {d} holds more than an earlier staging (dataset-metadata.json and files); choose another",
+    )
+    return d
+
+
+def stage(stage_dir, meta, wheels, extra_files=(), secrets=None, overwrite=False):
+    """Write `meta` as `dataset-metadata.json` and copy the files into empty folder `stage_dir` (an earlier staging
+    is replaced with `overwrite`), after checking that none is or holds a credential (our own wheel is searched for
+    key-shaped strings too). Returns the staged paths."""
     validate_dataset_meta(meta)
     plan = staging_plan(wheels, extra_files)
     creds.check_no_credentials([p for p, _ in plan], secrets=secrets, shape_wheels=("kagglenlp-",))
-    stage_dir = Path(stage_dir)
-    require(
-        not stage_dir.exists() or not any(stage_dir.iterdir()),
-        f"staging folder {stage_dir} is not empty; give an empty or new --stage-dir",
-    )
+    stage_dir = check_stage_dir(stage_dir, overwrite)
+    if stage_dir.exists():
+        for p in stage_dir.iterdir():
+            p.unlink()
     stage_dir.mkdir(parents=True, exist_ok=True)
     out = []
     for p, name in plan:

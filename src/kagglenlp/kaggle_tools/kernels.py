@@ -26,6 +26,7 @@ __all__ = [
     "wait",
     "output",
     "push_folds",
+    "check_kernel_dir",
     "DONE",
     "FAILED",
     "PUSH_TIMEOUT",
@@ -52,14 +53,33 @@ def read_notebook(path):
         raise UserError(f"{path} is not a readable notebook: {e}") from None
 
 
-def write_kernel(folder, meta, nb, params=None, code_dataset=None):
+def check_kernel_dir(folder, overwrite=False):
+    """Refuse kernel folder `folder` unless it is missing or empty, or (with `overwrite`) an earlier kernel folder
+    (it holds `kernel-metadata.json`): anything else is never deleted."""
+    folder = Path(folder)
+    if not folder.exists() or not any(folder.iterdir()):
+        return folder
+    require(overwrite, f"kernel folder {folder} is not empty; pass --overwrite to replace it, or another --dir")
+    require(
+        (folder / "kernel-metadata.json").is_file(),
+        f"kernel folder {folder} is not empty and holds no kernel-metadata.json; --overwrite replaces only kernel "
+        "folders: choose another --dir",
+    )
+    return folder
+
+
+def write_kernel(folder, meta, nb, params=None, code_dataset=None, overwrite=False):
     """Write `kernel-metadata.json` and the prepared notebook (outputs stripped, kernelspec set, `params` injected,
-    install cell when `code_dataset` is given) into empty folder `folder`; returns the folder."""
+    install cell when `code_dataset` is given) into empty folder `folder` (an earlier kernel folder is replaced with
+    `overwrite`); returns the folder."""
+    import shutil
+
     import nbformat
 
     validate_kernel_meta(meta)
-    folder = Path(folder)
-    require(not folder.exists() or not any(folder.iterdir()), f"kernel folder {folder} is not empty")
+    folder = check_kernel_dir(folder, overwrite)
+    if folder.exists() and any(folder.iterdir()):
+        shutil.rmtree(folder)
     nb = prepare_notebook(nb)
     if params:
         nb = inject_parameters(nb, **params)
@@ -91,16 +111,25 @@ def push(folder, timeout=PUSH_TIMEOUT):
     return int(m[1])
 
 
-def push_kernel(notebook, meta, params=None, code_dataset=None, folder=None, dry_run=False, **kw):
+def push_kernel(notebook, meta, params=None, code_dataset=None, folder=None, dry_run=False, overwrite=False, **kw):
     """Write notebook `notebook` as kernel `meta` into `folder` (a temporary one by default) and push it unless
-    `dry_run`; returns the version (None for a dry run)."""
+    `dry_run`; returns the version (None for a dry run). A failed push removes the folder it wrote, so the same
+    command can be run again."""
+    import shutil
+
     nb = read_notebook(notebook) if not isinstance(notebook, dict) else notebook
     if folder is None:
         require(not dry_run, "--dry-run needs --dir to write the kernel folder into")
         with tempfile.TemporaryDirectory(prefix="kagglenlp-kernel-") as tmp:
             return push(write_kernel(Path(tmp) / "k", meta, nb, params, code_dataset), **kw)
-    write_kernel(folder, meta, nb, params, code_dataset)
-    return None if dry_run else push(folder, **kw)
+    write_kernel(folder, meta, nb, params, code_dataset, overwrite)
+    if dry_run:
+        return None
+    try:
+        return push(folder, **kw)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
 
 
 def status(kernel, timeout=STATUS_TIMEOUT):
@@ -186,6 +215,7 @@ def push_folds(
     dry_run=False,
     log=print,
     deadline=None,
+    overwrite=False,
 ):
     """Push the fold kernels of `specs` (from `meta.fold_kernels`) with notebook `train_nb`, wait for the versions just
     pushed when `wait_timeout`, then push the inference kernel with `infer_nb`; with `dry_run` only write the kernel
@@ -205,7 +235,7 @@ def push_folds(
                 wait(pushed, timeout=max(deadline.left(), 0), interval=interval)
             folder = base / s.id.split("/")[1]
             kw = {} if dry_run else dict(timeout=deadline.cap(PUSH_TIMEOUT, "pushing the kernels"))
-            v = push_kernel(nb, s.meta, s.params, code_dataset, folder, dry_run=dry_run, **kw)
+            v = push_kernel(nb, s.meta, s.params, code_dataset, folder, dry_run=dry_run, overwrite=overwrite, **kw)
             versions[s.id] = v
             log(f"pushed {s.id} version {v}" if v else f"wrote {s.id} to {folder}")
     return versions
