@@ -468,9 +468,9 @@ def test_wait_fails_on_error_and_on_timeout(monkeypatch):
     monkeypatch.setattr("kagglenlp.kaggle_tools.kernels.status", lambda k, timeout: ("RUNNING", ""))
     clock = FakeClock()
     out = io.StringIO()
-    with pytest.raises(UserError, match="timed out after 60 s waiting for a/kern1"):
+    with pytest.raises(UserError, match="timed out after 50 s waiting for a/kern1; less than one poll of the 60 s"):
         wait(["a/kern1"], timeout=60, interval=25, out=out, clock=clock, sleep=clock.sleep, heartbeat=40)
-    assert clock.t == 50
+    assert clock.t == 50  # the poll at 75 s would pass the limit: the message says so, and the time waited
     assert [s.split("]")[0].strip("[ s") for s in out.getvalue().splitlines()] == ["0", "50"]  # change, then heartbeat
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from ..errors import UserError, require
 from . import creds
 from .meta import dumps, inject_parameters, install_cell, prepare_notebook, validate_kernel_meta
-from .proc import Deadline, DeadlineError, KaggleError, kaggle
+from .proc import Deadline, DeadlineError, KaggleError, kaggle, retry_after, secs, transient
 
 __all__ = [
     "read_notebook",
@@ -25,6 +25,9 @@ __all__ = [
     "status",
     "wait",
     "output",
+    "kernel_log",
+    "log_tail",
+    "failure_log",
     "push_folds",
     "check_kernel_dir",
     "DONE",
@@ -143,19 +146,54 @@ def status(kernel, timeout=STATUS_TIMEOUT):
     return m[1].upper(), fm[1] if fm else ""
 
 
-def _timed_out(timeout, kernels):
-    "The error for a wait on `kernels` that ran past `timeout` s."
+def _timed_out(timeout, kernels, elapsed, hint=None):
+    "The error for a wait on `kernels` that gave up after `elapsed` s of its `timeout`."
+    left = "" if elapsed >= timeout else f"; less than one poll of the {secs(timeout)} --timeout was left"
     return UserError(
-        f"timed out after {timeout:g} s waiting for "
+        f"timed out after {secs(elapsed)} waiting for "
         + ", ".join(kernels)
-        + "; they keep running on Kaggle: check again with `kagglenlp kaggle status ... --wait`"
+        + f"{left}; they keep running on Kaggle: "
+        + (hint or "check again with `kagglenlp kaggle status ... --wait`")
     )
 
 
-def wait(kernels, timeout=3600, interval=30, out=None, clock=time.monotonic, sleep=time.sleep, heartbeat=600):
+def _poll(k, deadline, sleep, out, clock, max_pause=60):
+    """`status(k)`, retrying a transient error (a 5xx, 429 or refused connection) with growing pauses (or the
+    `Retry-After` asked for) while `deadline` allows; the last error when it does not."""
+    n = 0
+    while True:
+        t = deadline.cap(STATUS_TIMEOUT)
+        try:
+            return status(k, timeout=t)
+        except KaggleError as e:
+            if isinstance(e, DeadlineError) or (t < STATUS_TIMEOUT and deadline.left() < 1):
+                raise DeadlineError(str(e)) from None
+            if not transient(e):
+                raise
+            n += 1
+            pause = retry_after(e) or min(2.0**n, max_pause)
+            first = str(e).strip().splitlines()[-1][:200]
+            if deadline.left() < pause:
+                raise DeadlineError(f"the server kept failing ({first})") from None
+            print(f"{k}: {first}; retrying in {secs(pause)} (attempt {n})", file=out, flush=True)
+            sleep(pause)
+
+
+def wait(
+    kernels,
+    timeout=3600,
+    interval=30,
+    out=None,
+    clock=time.monotonic,
+    sleep=time.sleep,
+    heartbeat=600,
+    hint=None,
+    logs=True,
+):
     """Poll `kernels` (`owner/slug[/version]`) until each is complete or failed, printing a status line whenever one
-    changes (and every `heartbeat` s); `UserError` when one fails or `timeout` s pass, however slowly the server
-    answers. Returns `{kernel: status}`."""
+    changes (and every `heartbeat` s); a transient server or network error is retried within `timeout`. `UserError`
+    when one fails (with the last lines of its log when `logs`) or `timeout` s pass, however slowly the server
+    answers; `hint` says how to continue then. Returns `{kernel: status}`."""
     kernels, deadline, last, why, out = list(kernels), Deadline(timeout, clock), {}, {}, out or sys.stderr
     start = shown = clock()
     while True:
@@ -165,25 +203,55 @@ def wait(kernels, timeout=3600, interval=30, out=None, clock=time.monotonic, sle
                 cur[k] = last[k]
                 continue
             try:
-                t = deadline.cap(STATUS_TIMEOUT)
-                cur[k], why[k] = status(k, timeout=t)
-            except KaggleError as e:
-                if isinstance(e, DeadlineError) or (t < STATUS_TIMEOUT and deadline.left() < 1):
-                    raise _timed_out(timeout, [k for k in kernels if last.get(k) not in DONE]) from None
-                raise
+                cur[k], why[k] = _poll(k, deadline, sleep, out, clock)
+            except DeadlineError as e:
+                todo = [k for k in kernels if last.get(k) not in DONE]
+                err = _timed_out(timeout, todo, clock() - start, hint)
+                raise UserError(f"{err} (last error: {e})" if "kept failing" in str(e) else str(err)) from None
         if cur != last or clock() - shown >= heartbeat:
             shown = clock()
             line = "  ".join(f"{k}: {s}" for k, s in cur.items())
-            print(f"[{clock() - start:6.0f}s] {line}", file=out, flush=True)
+            print(f"[{secs(clock() - start):>6}] {line}", file=out, flush=True)
             last = cur
-        bad = [f"{k}: {s} {why[k]}".rstrip() for k, s in cur.items() if s in FAILED]
+        bad = [k for k, s in cur.items() if s in FAILED]
         if bad:
-            raise UserError("kernel failed: " + "; ".join(bad) + " (its log: kagglenlp kaggle output KERNEL --dir D)")
+            msg = "kernel failed: " + "; ".join(f"{k}: {cur[k]} {why[k]}".rstrip() for k in bad)
+            raise UserError(msg + "".join(failure_log(k, deadline) if logs else "" for k in bad))
         if all(s in DONE for s in cur.values()):
             return cur
         if deadline.left() < interval:
-            raise _timed_out(timeout, [k for k in kernels if cur[k] not in DONE])
+            raise _timed_out(timeout, [k for k in kernels if cur[k] not in DONE], clock() - start, hint)
         sleep(interval)
+
+
+def kernel_log(kernel, timeout=STATUS_TIMEOUT):
+    "The log of `kernel`'s latest run as text (`kaggle kernels logs`)."
+    creds.require_credentials()
+    ref = "/".join(kernel.split("/")[:2])
+    return kaggle("kernels", "logs", ref, timeout=timeout, what=f"kaggle kernels logs {ref}").out
+
+
+def log_tail(text, n=20):
+    """The last `n` lines of a kernel log (Kaggle's JSON list of `{"data": ...}` entries, or plain text), with the
+    traceback's last lines."""
+    try:
+        entries = json.loads(text)
+        text = "".join(e.get("data", "") for e in entries if isinstance(e, dict))
+    except ValueError:
+        pass
+    lines = [s for s in text.replace("\r", "\n").splitlines() if s.strip()]
+    return "\n".join(lines[-n:])
+
+
+def failure_log(kernel, deadline=None):
+    "`\\n<the last lines of the failed kernel's log>`, or a line saying how to fetch it when it cannot be read."
+    how = f"\n(its log: kagglenlp kaggle output {'/'.join(kernel.split('/')[:2])} --dir DIR)"
+    try:
+        t = deadline.cap(STATUS_TIMEOUT) if deadline else STATUS_TIMEOUT
+        tail = log_tail(kernel_log(kernel, timeout=t))
+    except (KaggleError, UserError):
+        return how
+    return f"\nlast lines of the log of {kernel}:\n{tail}{how}" if tail else how
 
 
 def output(kernel, folder, timeout=1800, overwrite=False):
