@@ -805,3 +805,65 @@ def test_dataset_refuses_credentials_in_the_package_naming_the_users_file(stub, 
     assert rc == 2 and f"{mod}:" in err and "configured Kaggle credential" in err
     assert os.environ["KAGGLE_KEY"] not in err and "kagglenlp-wheel-" not in err  # no temporary copy named
     assert not (tmp_path / "st").exists() and stub.calls == []
+
+
+# ---- waits that survive a real server, failures that show why --------------------------------
+def test_status_wait_survives_transient_server_errors(stub, capsys):
+    stub.failures["GetKernelSessionStatus"] = [(500, {"code": 500, "message": "Internal error"})] * 2 + [
+        (429, {"code": 429, "message": "slow down"}, {"Retry-After": "1"})
+    ]
+    stub.statuses = ["RUNNING", "COMPLETE"]
+    rc, out, err = cli(capsys, "status", f"{USER}/uspppm-fold0", "--wait", "--interval", 0.01, "--timeout", 60)
+    assert rc == 0 and f"{USER}/uspppm-fold0\tCOMPLETE" in out, err
+    assert err.count("retrying in") == 3 and "problem on Kaggle's side" in err and "rate limited" in err
+    assert len(stub.api("GetKernelSessionStatus")) == 5
+
+
+def test_status_wait_gives_up_on_a_failing_server_within_the_timeout(stub, capsys):
+    stub.failures["GetKernelSessionStatus"] = [(503, {"code": 503, "message": "Unavailable"})] * 50
+    t = time.monotonic()
+    rc, _, err = cli(capsys, "status", f"{USER}/uspppm-fold0", "--wait", "--interval", 1, "--timeout", 5)
+    assert rc == 2 and "timed out after" in err and "the server kept failing" in err and time.monotonic() - t < 20
+
+
+def test_folds_wait_that_gives_up_says_how_to_continue(stub, tmp_path, capsys):
+    train, infer = notebook(tmp_path / "train.ipynb"), notebook(tmp_path / "infer.ipynb")
+    stub.statuses = ["RUNNING"]
+    rc, _, err = cli(
+        capsys, "folds", "--notebook", train, "--inference", infer, "--id-prefix", f"{USER}/uspppm", "--folds", 2,
+        "--wait", "--interval", 0.5, "--timeout", 8,
+    )  # fmt: skip
+    assert rc == 2 and "timed out after" in err and "--skip-folds" in err
+    assert f"kagglenlp kaggle status {USER}/uspppm-fold0/1 {USER}/uspppm-fold1/1 --wait" in err
+    assert [c.json["slug"] for c in stub.api("SaveKernel")] == [f"{USER}/uspppm-fold0", f"{USER}/uspppm-fold1"]
+
+
+def test_skip_folds_checks_every_fold_is_complete_first(stub, tmp_path, capsys):
+    train, infer = notebook(tmp_path / "train.ipynb"), notebook(tmp_path / "infer.ipynb")
+    base = ["folds", "--notebook", train, "--inference", infer, "--id-prefix", f"{USER}/uspppm", "--folds", 3]
+    stub.slug_statuses = {"uspppm-fold1": ["RUNNING"], "uspppm-fold2": ["ERROR"]}
+    rc, _, err = cli(capsys, *base, "--skip-folds")
+    assert rc == 2 and "2 of 3 are not" in err
+    for line in (f"{USER}/uspppm-fold0: COMPLETE", f"{USER}/uspppm-fold1: RUNNING", f"{USER}/uspppm-fold2: ERROR"):
+        assert line in err
+    assert stub.api("SaveKernel") == []
+    stub.slug_statuses = {}
+    rc, out, err = cli(capsys, *base, "--skip-folds")
+    assert rc == 0, err
+    assert [c.json["slug"] for c in stub.api("SaveKernel")] == [f"{USER}/uspppm-infer"]
+
+
+def test_a_failed_kernel_shows_the_end_of_its_log(stub, capsys):
+    lines = [f"step {i}\n" for i in range(40)] + ["Traceback (most recent call last):\n", "ValueError: bad fold\n"]
+    stub.log = json.dumps([{"stream_name": "stderr", "data": s} for s in lines])
+    stub.statuses = ["ERROR"]
+    rc, _, err = cli(capsys, "status", f"{USER}/uspppm-fold0", "--wait", "--interval", 0.01)
+    assert rc == 2 and "kernel failed" in err and f"last lines of the log of {USER}/uspppm-fold0" in err
+    assert "ValueError: bad fold" in err and "step 39" in err and "step 5\n" not in err
+    assert stub.api("ListKernelSessionOutput")[0].json["kernelSlug"] == "uspppm-fold0"
+
+
+def test_quota_shows_the_gpu_hours_left(stub, capsys):
+    rc, out, err = cli(capsys, "quota")
+    assert rc == 0, err
+    assert "GPU" in out and "20.00h" in out and "30.00h" in out and stub.api("GetAcceleratorQuotaStatistics")

@@ -27,6 +27,7 @@ __all__ = [
     "RehearseArgs",
     "StatusArgs",
     "OutputArgs",
+    "QuotaArgs",
     "SubmitArgs",
     "parse_params",
 ]
@@ -128,6 +129,11 @@ class StatusArgs:
     wait: bool = opt(False, "poll until complete or error")
     timeout: float = opt(3600, "seconds the command may take, however slowly the server answers")
     interval: float = opt(30, "seconds between polls")
+
+
+@dataclass(kw_only=True)
+class QuotaArgs:
+    timeout: float = opt(120, "seconds allowed")
 
 
 @dataclass(kw_only=True)
@@ -308,6 +314,11 @@ def _folds(a):
             check_kernel_dir(Path(a.dir) / s.id.split("/")[1], a.overwrite)
     if a.rehearse:
         _check_rehearsal(a, [s.meta for s in written])
+    if a.skip_folds and not dry:
+        from .kernels import check_folds_complete
+
+        fold_ids = [f"{a.id_prefix}-fold{k}" for k in range(a.folds)]
+        check_folds_complete(fold_ids, deadline)
     push_folds(
         specs,
         a.notebook,
@@ -352,6 +363,13 @@ def _status(a):
         failed |= s in FAILED
         print(f"{k}\t{s}" + (f"\t{msg}" if msg else ""))
     return 1 if failed else 0
+
+
+def _quota(a):
+    from .kernels import quota
+
+    print(quota(timeout=a.timeout))
+    return 0
 
 
 def _output(a):
@@ -420,7 +438,7 @@ def _command(cmds, name, cls, func, help):
 
 
 def add_parser(sub):
-    "Register `kagglenlp kaggle {dataset,push,folds,rehearse,status,output,submit}`."
+    "Register `kagglenlp kaggle {dataset,push,folds,rehearse,status,output,quota,submit}`."
     p = sub.add_parser(
         "kaggle",
         help="Kaggle plumbing: code dataset, kernels, rehearsal, status, outputs, submit",
@@ -447,5 +465,6 @@ def add_parser(sub):
     )
     _command(cmds, "status", StatusArgs, _status, "show (or --wait for) kernels' status")
     _command(cmds, "output", OutputArgs, _output, "download a kernel's outputs and log")
+    _command(cmds, "quota", QuotaArgs, _quota, "show the week's GPU/TPU quota used and left (kaggle quota)")
     _command(cmds, "submit", SubmitArgs, _submit, "submit a checked file, or a kernel version to a code competition")
     return p

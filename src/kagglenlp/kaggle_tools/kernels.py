@@ -30,6 +30,8 @@ __all__ = [
     "failure_log",
     "push_folds",
     "check_kernel_dir",
+    "check_folds_complete",
+    "quota",
     "DONE",
     "FAILED",
     "PUSH_TIMEOUT",
@@ -159,23 +161,23 @@ def _timed_out(timeout, kernels, elapsed, hint=None):
 
 def _poll(k, deadline, sleep, out, clock, max_pause=60):
     """`status(k)`, retrying a transient error (a 5xx, 429 or refused connection) with growing pauses (or the
-    `Retry-After` asked for) while `deadline` allows; the last error when it does not."""
-    n = 0
+    `Retry-After` asked for) while `deadline` allows; `DeadlineError` (naming the last such error) when it does not."""
+    n, last = 0, None
     while True:
-        t = deadline.cap(STATUS_TIMEOUT)
         try:
+            t = deadline.cap(STATUS_TIMEOUT)
             return status(k, timeout=t)
         except KaggleError as e:
-            if isinstance(e, DeadlineError) or (t < STATUS_TIMEOUT and deadline.left() < 1):
-                raise DeadlineError(str(e)) from None
-            if not transient(e):
+            out_of_time = isinstance(e, DeadlineError) or (t < STATUS_TIMEOUT and deadline.left() < 1)
+            if not out_of_time and not transient(e):
                 raise
-            n += 1
-            pause = retry_after(e) or min(2.0**n, max_pause)
-            first = str(e).strip().splitlines()[-1][:200]
-            if deadline.left() < pause:
-                raise DeadlineError(f"the server kept failing ({first})") from None
-            print(f"{k}: {first}; retrying in {secs(pause)} (attempt {n})", file=out, flush=True)
+            if not out_of_time:
+                n, last = n + 1, str(e).strip().splitlines()[-1][:200]
+                pause = retry_after(e) or min(2.0**n, max_pause)
+                out_of_time = deadline.left() < pause
+            if out_of_time:
+                raise DeadlineError(f"the server kept failing ({last})" if last else str(e)) from None
+            print(f"{k}: {last}; retrying in {secs(pause)} (attempt {n})", file=out, flush=True)
             sleep(pause)
 
 
@@ -254,6 +256,29 @@ def failure_log(kernel, deadline=None):
     return f"\nlast lines of the log of {kernel}:\n{tail}{how}" if tail else how
 
 
+def check_folds_complete(fold_ids, deadline=None):
+    "Refuse (`UserError` with each fold's status) unless the latest version of every kernel of `fold_ids` is COMPLETE."
+    got = {}
+    for k in fold_ids:
+        t = deadline.cap(STATUS_TIMEOUT, f"asking for the status of {k}") if deadline else STATUS_TIMEOUT
+        got[k] = status(k, timeout=t)[0]
+    bad = {k: s for k, s in got.items() if s not in DONE}
+    if bad:
+        lines = "\n  ".join(f"{k}: {s}" for k, s in got.items())
+        raise UserError(
+            f"--skip-folds needs every fold kernel's latest version COMPLETE; {len(bad)} of {len(got)} are not:\n  "
+            f"{lines}\nwait for them (kagglenlp kaggle status {' '.join(bad)} --wait), or re-run a failed one with "
+            "--only K"
+        )
+    return got
+
+
+def quota(timeout=STATUS_TIMEOUT):
+    "The accelerator quota table the kaggle CLI prints (`kaggle quota`): used, remaining, total, refresh time."
+    creds.require_credentials()
+    return kaggle("quota", timeout=timeout, what="kaggle quota").tail(10)
+
+
 def output(kernel, folder, timeout=1800, overwrite=False):
     "Download `kernel`'s outputs (and log) into `folder`, refusing a non-empty folder unless `overwrite`; returns them."
     creds.require_credentials()
@@ -300,7 +325,11 @@ def push_folds(
         for s, nb in todo:
             if s.role == "inference" and push_folds and wait_timeout and not dry_run:
                 pushed = [f"{f.id}/{versions[f.id]}" for f in folds]  # the versions just pushed, not older ones
-                wait(pushed, timeout=max(deadline.left(), 0), interval=interval)
+                hint = (
+                    "when they are COMPLETE, push the inference kernel with the same command plus --skip-folds "
+                    "(without --wait); follow them with `kagglenlp kaggle status " + " ".join(pushed) + " --wait`"
+                )
+                wait(pushed, timeout=max(deadline.left(), 0), interval=interval, hint=hint)
             folder = base / s.id.split("/")[1]
             kw = {} if dry_run else dict(timeout=deadline.cap(PUSH_TIMEOUT, "pushing the kernels"))
             v = push_kernel(nb, s.meta, s.params, code_dataset, folder, dry_run=dry_run, overwrite=overwrite, **kw)
