@@ -98,7 +98,11 @@ class KaggleStub:
             keys = ("ownerSlug", "modelSlug", "framework", "instanceSlug")
             ref = "/".join(str(b[k]) for k in keys if b.get(k))
             return {"ref": ref, "url": f"http://localhost/models/{ref}", "error": "", "id": next(self._n)}
-        if m in ("GetModel", "GetModelInstance"):
+        if m in ("GetModel", "GetModelInstance"):  # found once created here
+            made = {"GetModel": "CreateModel", "GetModelInstance": "CreateModelInstance"}[m]
+            slug = b.get("modelSlug")
+            if any(x["method"] == made and slug in (x.get("slug"), x.get("modelSlug")) for x in self.models):
+                return {"ref": f"{b.get('ownerSlug')}/{slug}", "title": "Model", "id": 1, "slug": slug}
             return 404, {"code": 404, "message": "Model not found"}
         if m == "IntrospectToken":  # access tokens (KAGGLE_API_TOKEN) are checked before use
             return {"active": b.get("token", "").startswith("KGAT_"), "username": "stubuser"}

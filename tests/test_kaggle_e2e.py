@@ -867,3 +867,38 @@ def test_quota_shows_the_gpu_hours_left(stub, capsys):
     rc, out, err = cli(capsys, "quota")
     assert rc == 0, err
     assert "GPU" in out and "20.00h" in out and "30.00h" in out and stub.api("GetAcceleratorQuotaStatistics")
+
+
+# ---- Kaggle Models ----------------------------------------------------------------------------
+def test_model_upload_creates_the_model_then_adds_versions(stub, tmp_path, capsys):
+    d = tmp_path / "fold0"
+    d.mkdir()
+    (d / "config.json").write_text('{"model_type": "bert"}')
+    (d / "model.safetensors").write_bytes(b"\0weights" * 100)
+    (d / "tokenizer.json").write_text("{}")
+    rc, out, err = cli(capsys, "model-upload", d, "--id", f"{USER}/uspppm-minilm", "--variation", "fold0")
+    assert rc == 0, err
+    assert f"attach it with --model {USER}/uspppm-minilm/transformers/fold0/VERSION" in out
+    made = [(m["method"], m.get("slug") or m.get("modelSlug")) for m in stub.models]
+    assert made == [("CreateModel", "uspppm-minilm"), ("CreateModelInstance", "uspppm-minilm")]
+    assert stub.models[0]["isPrivate"] is True
+    assert sorted(stub.uploads.values()) == sorted([b"{}", b'{"model_type": "bert"}', b"\0weights" * 100])
+    assert sorted(p.name for p in d.iterdir()) == ["config.json", "model.safetensors", "tokenizer.json"]  # untouched
+    rc, out, err = cli(capsys, "model-upload", d, "--id", f"{USER}/uspppm-minilm", "--variation", "fold0")
+    assert rc == 0 and f"added a version to {USER}/uspppm-minilm/transformers/fold0" in out, err
+    assert [m["method"] for m in stub.models][-1] == "CreateModelInstanceVersion"
+    (d / "model.safetensors").unlink()
+    rc, _, err = cli(capsys, "model-upload", d, "--id", f"{USER}/uspppm-minilm")
+    assert rc == 2 and "has no weights" in err
+
+
+def test_model_sources_reach_fold_and_inference_kernels(stub, tmp_path, capsys):
+    train, infer = notebook(tmp_path / "train.ipynb"), notebook(tmp_path / "infer.ipynb")
+    src = f"{USER}/uspppm-minilm/transformers/fold0/2"
+    rc, _, err = cli(
+        capsys, "folds", "--notebook", train, "--inference", infer, "--id-prefix", f"{USER}/uspppm", "--folds", 2,
+        "--model", src, "--dir", tmp_path / "k", "--dry-run",
+    )  # fmt: skip
+    assert rc == 0, err
+    for slug in ("uspppm-fold0", "uspppm-infer"):
+        assert json.loads((tmp_path / "k" / slug / "kernel-metadata.json").read_text())["model_sources"] == [src]

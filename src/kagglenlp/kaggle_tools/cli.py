@@ -28,6 +28,7 @@ __all__ = [
     "StatusArgs",
     "OutputArgs",
     "QuotaArgs",
+    "ModelUploadArgs",
     "SubmitArgs",
     "parse_params",
 ]
@@ -129,6 +130,18 @@ class StatusArgs:
     wait: bool = opt(False, "poll until complete or error")
     timeout: float = opt(3600, "seconds the command may take, however slowly the server answers")
     interval: float = opt(30, "seconds between polls")
+
+
+@dataclass(kw_only=True)
+class ModelUploadArgs:
+    folder: str = opt(help="save_pretrained() folder (config.json, weights, tokenizer files)", positional=True)
+    id: str = opt(help="Kaggle Model owner/model-slug")
+    framework: str = opt("transformers", "the model's framework on Kaggle (transformers, pyTorch, ...)")
+    variation: str = opt("default", "the variation (instance) slug")
+    license: str = opt("Apache 2.0", "license name of the variation")
+    version_notes: str = opt("kagglenlp upload", "notes of a new version of an existing variation")
+    public: bool = opt(False, "make a new model public")
+    timeout: float = opt(1800, "seconds allowed for each upload step")
 
 
 @dataclass(kw_only=True)
@@ -365,6 +378,23 @@ def _status(a):
     return 1 if failed else 0
 
 
+def _model_upload(a):
+    from .models import upload_model
+
+    what, inst = upload_model(
+        a.folder,
+        a.id,
+        a.framework,
+        a.variation,
+        a.version_notes,
+        timeout=a.timeout,
+        private=not a.public,
+        license=a.license,
+    )
+    print(f"{what}; attach it with --model {inst}/VERSION (see `kaggle models instances versions list {inst}`)")
+    return 0
+
+
 def _quota(a):
     from .kernels import quota
 
@@ -465,6 +495,7 @@ def add_parser(sub):
     )
     _command(cmds, "status", StatusArgs, _status, "show (or --wait for) kernels' status")
     _command(cmds, "output", OutputArgs, _output, "download a kernel's outputs and log")
+    _command(cmds, "model-upload", ModelUploadArgs, _model_upload, "upload a save_pretrained folder as a Kaggle Model")
     _command(cmds, "quota", QuotaArgs, _quota, "show the week's GPU/TPU quota used and left (kaggle quota)")
     _command(cmds, "submit", SubmitArgs, _submit, "submit a checked file, or a kernel version to a code competition")
     return p
