@@ -238,12 +238,18 @@ def test_python_with_an_editable_kagglenlp_is_refused(tmp_path, capsys):
     assert rc == 2 and "has an editable kagglenlp install" in err
 
 
-def test_hub_model_without_internet_fails_with_the_clear_message(tmp_path, capsys):
+def code(flow):
+    "Options attaching the staged code dataset of `flow` (a kernel that imports kagglenlp needs it, as on Kaggle)."
+    return ["--code-dataset", f"{USER}/kagglenlp-code", "--source", f"{USER}/kagglenlp-code={flow['stage']}"]
+
+
+def test_hub_model_without_internet_fails_with_the_clear_message(flow, tmp_path, capsys):
     demo = write_demo(tmp_path / "demo")
     rc, _, err = cli(
         capsys,
         "push",
         NB10,
+        *code(flow),
         "--id",
         f"{USER}/uspppm-hub0",
         "--competition",
@@ -282,7 +288,7 @@ def probe_notebook(path):
     return path
 
 
-def test_kernels_see_kaggle_and_the_internet_setting(tmp_path, capsys, monkeypatch):
+def test_kernels_see_kaggle_and_the_internet_setting(flow, tmp_path, capsys, monkeypatch):
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)  # as on a user's machine
     monkeypatch.setenv("KAGGLE_KEY", "0123456789abcdef0123456789abcdef")
     monkeypatch.setenv("KAGGLE_USERNAME", USER)
@@ -310,6 +316,9 @@ def test_kernels_see_kaggle_and_the_internet_setting(tmp_path, capsys, monkeypat
             data,
             "--source",
             f"{USER}/extra-data={data}",
+            f"{USER}/kagglenlp-code={flow['stage']}",
+            "--code-dataset",
+            f"{USER}/kagglenlp-code",
         )
         assert rc == 0, err
     work = tmp_path / "k-rehearsal"
@@ -319,10 +328,10 @@ def test_kernels_see_kaggle_and_the_internet_setting(tmp_path, capsys, monkeypat
     assert off["offline"] is True and on["offline"] is False  # fix 1: only the internet setting decides
     assert off["pip_no_index"] == "1" and on["pip_no_index"] is None
     assert off["root"] == str(work / "probe-offline" / "kaggle") and off["cwd"] == str(Path(off["root"]) / "working")
-    assert off["inputs"] == ["extra-data", COMP] and off["creds"] == []  # sources mounted; no credentials
+    assert off["inputs"] == ["extra-data", "kagglenlp-code", COMP] and off["creds"] == []  # sources; no credentials
 
 
-def test_rehearse_checks_everything_before_running(tmp_path, capsys):
+def test_rehearse_checks_everything_before_running(flow, tmp_path, capsys):
     nb = probe_notebook(tmp_path / "probe.ipynb")
     k = tmp_path / "k"
     rc, _, err = cli(
@@ -376,13 +385,14 @@ def test_rehearse_checks_everything_before_running(tmp_path, capsys):
     assert rc == 2 and "interpreter not found" in err and not (k / "nopy").exists()
     rc, _, err = cli(capsys, "rehearse", tmp_path)
     assert rc == 2 and "not a kernel folder" in err
-    rc, _, err = cli(capsys, "push", nb, "--id", f"{USER}/probe-one", "--dir", k / "one", "--rehearse")
+    rc, _, err = cli(capsys, "push", nb, "--id", f"{USER}/probe-one", "--dir", k / "one", "--rehearse", *code(flow))
     assert rc == 0, err
     out = tmp_path / "k-rehearsal" / "probe-one" / "kaggle" / "working" / "x.json"
     out.write_text("mine")
-    rc, _, err = cli(capsys, "rehearse", k / "one")
+    src = code(flow)[2:]
+    rc, _, err = cli(capsys, "rehearse", k / "one", *src)
     assert rc == 2 and "--overwrite" in err and out.read_text() == "mine"  # an earlier rehearsal is not replaced
-    rc, _, err = cli(capsys, "rehearse", k / "one", "--overwrite")
+    rc, _, err = cli(capsys, "rehearse", k / "one", "--overwrite", *src)
     assert rc == 0, err
     assert json.loads(out.read_text())["kaggle"] is True
 
