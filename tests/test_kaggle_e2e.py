@@ -349,6 +349,7 @@ def test_dataset_builds_stages_and_uploads_the_wheel(stub, tmp_path, capsys):
     assert sorted(p.name for p in stage.iterdir()) == ["dataset-metadata.json", whl.name]
     names = zipfile.ZipFile(whl).namelist()
     assert "kagglenlp/kaggle_tools/meta.py" in names and not any("__pycache__" in n for n in names)
+    assert "kagglenlp/kaggle_tools/kaggle_image.toml" in names  # the image profile ships with the code
     assert [c.method for c in stub.calls if c.method] == ["GetDatasetStatus", "StartBlobUpload", "CreateDataset"]
     [start] = stub.api("StartBlobUpload")
     assert start.json["name"] == whl.name and start.json["contentLength"] == whl.stat().st_size
