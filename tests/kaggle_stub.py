@@ -7,7 +7,10 @@ request, upload PUTs and output downloads included, arrives here in absolute for
 (a dict, a `(status, dict)` pair, or a callable taking the `Call` and returning one of those; `stub.hang` is
 one that never answers while the stub runs). Kernel status follows the version asked for: a request naming a
 version (`kernels status owner/slug/N` sends `versionLabel: "vN"`) is answered from `version_statuses["vN"]`
-when that is set, otherwise from `statuses`.
+when that is set, otherwise from `statuses`; `slug_statuses[slug]`, when set, answers for one kernel (folds in
+different states). `failures[Method]` lists errors answered before any reply (a transient 500, a 429 with a
+`Retry-After`), `log` is the kernel log `kernels logs`/`kernels output` get, `quota` the accelerator quota, and
+model uploads (`CreateModel`, `CreateModelInstance`, `CreateModelInstanceVersion`) are recorded in `models`.
 """
 
 import itertools
@@ -48,6 +51,16 @@ class KaggleStub:
     calls: list = field(default_factory=list)
     uploads: dict = field(default_factory=dict)  # upload token -> bytes PUT to its createUrl
     version_statuses: dict = field(default_factory=dict)  # "vN" -> successive statuses of that kernel version
+    slug_statuses: dict = field(default_factory=dict)  # kernel slug -> successive statuses of that kernel
+    failures: dict = field(default_factory=dict)  # method -> [(status, body[, headers])] answered first, in order
+    log: str = '[{"stream_name": "stdout", "data": "ok\\n"}]'  # ListKernelSessionOutput's log
+    quota: dict = field(
+        default_factory=lambda: {
+            "quotaRefreshTime": "2026-12-05T00:00:00Z",
+            "gpuQuota": {"timeUsed": "36000s", "totalTimeAllowed": "108000s"},
+        }
+    )
+    models: list = field(default_factory=list)  # JSON bodies of the model-creating calls
 
     def __post_init__(self):
         self._n = itertools.count(1)
@@ -69,14 +82,28 @@ class KaggleStub:
                 v = self._versions[slug] = self._versions.get(slug, 0) + 1
             return {"ref": f"/code/{slug}", "url": f"http://localhost/code/{slug}", "versionNumber": v, "error": ""}
         if m == "GetKernelSessionStatus":
-            seq = self.version_statuses.get(b.get("versionLabel"), self.statuses)
+            seq = self.version_statuses.get(b.get("versionLabel")) or self.slug_statuses.get(b.get("kernelSlug"))
+            seq = seq or self.statuses
             st = seq.pop(0) if len(seq) > 1 else seq[0]
             return {"status": st, "failureMessage": "boom" if st == "ERROR" else None}
         if m == "ListKernelSessionOutput":
             return {
                 "files": [{"fileName": n, "url": f"http://localhost/files/{n}"} for n in self.files],
-                "log": '[{"data": "ok"}]',
+                "log": self.log,
             }
+        if m == "GetAcceleratorQuotaStatistics":
+            return self.quota
+        if m in ("CreateModel", "CreateModelInstance", "CreateModelInstanceVersion"):
+            self.models.append({"method": m, **b})
+            keys = ("ownerSlug", "modelSlug", "framework", "instanceSlug")
+            ref = "/".join(str(b[k]) for k in keys if b.get(k))
+            return {"ref": ref, "url": f"http://localhost/models/{ref}", "error": "", "id": next(self._n)}
+        if m in ("GetModel", "GetModelInstance"):  # found once created here
+            made = {"GetModel": "CreateModel", "GetModelInstance": "CreateModelInstance"}[m]
+            slug = b.get("modelSlug")
+            if any(x["method"] == made and slug in (x.get("slug"), x.get("modelSlug")) for x in self.models):
+                return {"ref": f"{b.get('ownerSlug')}/{slug}", "title": "Model", "id": 1, "slug": slug}
+            return 404, {"code": 404, "message": "Model not found"}
         if m == "IntrospectToken":  # access tokens (KAGGLE_API_TOKEN) are checked before use
             return {"active": b.get("token", "").startswith("KGAT_"), "username": "stubuser"}
         if m == "GetDatasetStatus":
@@ -92,7 +119,11 @@ class KaggleStub:
         return 404, {"code": 404, "message": f"stub has no reply for {m}"}
 
     def reply(self, c):
-        "The `(status, body)` for API call `c`."
+        "The `(status, body[, headers])` for API call `c`."
+        with self._lock:
+            queued = self.failures.get(c.method)
+            if queued:
+                return queued.pop(0)
         r = self.replies.get(c.method)
         if callable(r):
             r = r(c)
@@ -127,9 +158,11 @@ class KaggleStub:
                         self.rfile.readline()
                 return self.rfile.read(int(self.headers.get("Content-Length") or 0))
 
-            def _send(self, status, body, ctype="application/json"):
+            def _send(self, status, body, headers=None, ctype="application/json"):
                 data = body if isinstance(body, bytes) else json.dumps(body).encode()
                 self.send_response(status)
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
                 self.send_header("Content-Type", ctype)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
@@ -149,7 +182,7 @@ class KaggleStub:
                     stub.uploads[parts[1]] = c.body
                     return self._send(200, {})
                 if self.command == "GET" and parts[0] == "files" and parts[1] in stub.files:
-                    return self._send(200, stub.files[parts[1]], "application/octet-stream")
+                    return self._send(200, stub.files[parts[1]], ctype="application/octet-stream")
                 self._send(404, {"code": 404, "message": "not found"})
 
             do_GET = do_POST = do_PUT = _handle

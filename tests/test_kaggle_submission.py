@@ -53,3 +53,31 @@ def test_check_file_flags_empty_and_missing_values(tmp_path):
     (tmp_path / "empty.csv").write_text("id,score\na,0.5\nb,\n")
     with pytest.raises(UserError, match="1 missing or non-numeric"):
         check_submission_file(tmp_path / "empty.csv", tmp_path / "sample.csv")
+
+
+@pytest.mark.parametrize(
+    "text, msg",
+    [
+        ("ID,Score\na,0.5\n", "column names are case-sensitive"),
+        ("id;score\na;0,5\n", ";-delimited"),
+        ("", r"empty \(0 bytes\)"),
+        ("id,score\na,0.5\nb,1,2,3\n", "not a readable CSV"),
+    ],
+)
+def test_check_file_refuses_unreadable_files_with_one_message(tmp_path, text, msg):
+    (tmp_path / "sample.csv").write_text("id,score\na,0\n")
+    (tmp_path / "s.csv").write_text(text)
+    with pytest.raises(UserError, match=msg):
+        check_submission_file(tmp_path / "s.csv", tmp_path / "sample.csv")
+
+
+@pytest.mark.parametrize("text", ["ID,Score\na,0.5\n", "id;score\na;0,5\n", ""])
+def test_submit_refuses_them_with_one_error_line_and_exit_2(tmp_path, text, capsys):
+    from kagglenlp.cli import main
+
+    (tmp_path / "sample.csv").write_text("id,score\na,0\n")
+    (tmp_path / "s.csv").write_text(text)
+    rc = main(["kaggle", "submit", "-c", "comp", "-m", "x", "-f", str(tmp_path / "s.csv"), "--sample",
+               str(tmp_path / "sample.csv")])  # fmt: skip
+    err = capsys.readouterr().err
+    assert rc == 2 and err.startswith("error: ") and "Traceback" not in err

@@ -88,9 +88,27 @@ def read_submission_csv(path, id_col="id", bom_ok=False):
         f"{path} starts with a UTF-8 byte-order mark (BOM), so its first column is not named {id_col!r} for Kaggle; "
         "save it as plain UTF-8 (e.g. `df.to_csv(path, index=False)`, or in Excel 'CSV (Comma delimited)')",
     )
-    return pd.read_csv(
-        path, dtype={id_col: str}, keep_default_na=False, na_values=[""], encoding="utf-8-sig" if bom_ok else "utf-8"
-    )
+    require(path.stat().st_size > 0, f"{path} is empty (0 bytes); write the submission with a header line first")
+    try:
+        df = pd.read_csv(
+            path,
+            dtype={id_col: str},
+            keep_default_na=False,
+            na_values=[""],
+            encoding="utf-8-sig" if bom_ok else "utf-8",
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
+        raise UserError(f"{path} is not a readable CSV file: {str(e).strip().splitlines()[0]}") from None
+    if id_col not in df.columns:
+        cols = list(df.columns)
+        if len(cols) == 1 and ";" in str(cols[0]):
+            why = "it looks ;-delimited (European Excel); save it comma-delimited ('CSV (Comma delimited)')"
+        elif id_col.lower() in [str(c).lower() for c in cols]:
+            why = "column names are case-sensitive"
+        else:
+            why = "the first column must be the ids"
+        raise UserError(f"{path} has no {id_col!r} column (columns: {cols}): {why}")
+    return df
 
 
 def check_submission_file(path, sample_path, id_col="id", **kw):

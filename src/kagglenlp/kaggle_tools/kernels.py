@@ -15,7 +15,7 @@ from pathlib import Path
 from ..errors import UserError, require
 from . import creds
 from .meta import dumps, inject_parameters, install_cell, prepare_notebook, validate_kernel_meta
-from .proc import Deadline, DeadlineError, KaggleError, kaggle
+from .proc import Deadline, DeadlineError, KaggleError, kaggle, retry_after, secs, transient
 
 __all__ = [
     "read_notebook",
@@ -25,7 +25,13 @@ __all__ = [
     "status",
     "wait",
     "output",
+    "kernel_log",
+    "log_tail",
+    "failure_log",
     "push_folds",
+    "check_kernel_dir",
+    "check_folds_complete",
+    "quota",
     "DONE",
     "FAILED",
     "PUSH_TIMEOUT",
@@ -52,14 +58,33 @@ def read_notebook(path):
         raise UserError(f"{path} is not a readable notebook: {e}") from None
 
 
-def write_kernel(folder, meta, nb, params=None, code_dataset=None):
+def check_kernel_dir(folder, overwrite=False):
+    """Refuse kernel folder `folder` unless it is missing or empty, or (with `overwrite`) an earlier kernel folder
+    (it holds `kernel-metadata.json`): anything else is never deleted."""
+    folder = Path(folder)
+    if not folder.exists() or not any(folder.iterdir()):
+        return folder
+    require(overwrite, f"kernel folder {folder} is not empty; pass --overwrite to replace it, or another --dir")
+    require(
+        (folder / "kernel-metadata.json").is_file(),
+        f"kernel folder {folder} is not empty and holds no kernel-metadata.json; --overwrite replaces only kernel "
+        "folders: choose another --dir",
+    )
+    return folder
+
+
+def write_kernel(folder, meta, nb, params=None, code_dataset=None, overwrite=False):
     """Write `kernel-metadata.json` and the prepared notebook (outputs stripped, kernelspec set, `params` injected,
-    install cell when `code_dataset` is given) into empty folder `folder`; returns the folder."""
+    install cell when `code_dataset` is given) into empty folder `folder` (an earlier kernel folder is replaced with
+    `overwrite`); returns the folder."""
+    import shutil
+
     import nbformat
 
     validate_kernel_meta(meta)
-    folder = Path(folder)
-    require(not folder.exists() or not any(folder.iterdir()), f"kernel folder {folder} is not empty")
+    folder = check_kernel_dir(folder, overwrite)
+    if folder.exists() and any(folder.iterdir()):
+        shutil.rmtree(folder)
     nb = prepare_notebook(nb)
     if params:
         nb = inject_parameters(nb, **params)
@@ -91,16 +116,25 @@ def push(folder, timeout=PUSH_TIMEOUT):
     return int(m[1])
 
 
-def push_kernel(notebook, meta, params=None, code_dataset=None, folder=None, dry_run=False, **kw):
+def push_kernel(notebook, meta, params=None, code_dataset=None, folder=None, dry_run=False, overwrite=False, **kw):
     """Write notebook `notebook` as kernel `meta` into `folder` (a temporary one by default) and push it unless
-    `dry_run`; returns the version (None for a dry run)."""
+    `dry_run`; returns the version (None for a dry run). A failed push removes the folder it wrote, so the same
+    command can be run again."""
+    import shutil
+
     nb = read_notebook(notebook) if not isinstance(notebook, dict) else notebook
     if folder is None:
         require(not dry_run, "--dry-run needs --dir to write the kernel folder into")
         with tempfile.TemporaryDirectory(prefix="kagglenlp-kernel-") as tmp:
             return push(write_kernel(Path(tmp) / "k", meta, nb, params, code_dataset), **kw)
-    write_kernel(folder, meta, nb, params, code_dataset)
-    return None if dry_run else push(folder, **kw)
+    write_kernel(folder, meta, nb, params, code_dataset, overwrite)
+    if dry_run:
+        return None
+    try:
+        return push(folder, **kw)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
 
 
 def status(kernel, timeout=STATUS_TIMEOUT):
@@ -114,19 +148,54 @@ def status(kernel, timeout=STATUS_TIMEOUT):
     return m[1].upper(), fm[1] if fm else ""
 
 
-def _timed_out(timeout, kernels):
-    "The error for a wait on `kernels` that ran past `timeout` s."
+def _timed_out(timeout, kernels, elapsed, hint=None):
+    "The error for a wait on `kernels` that gave up after `elapsed` s of its `timeout`."
+    left = "" if elapsed >= timeout else f"; less than one poll of the {secs(timeout)} --timeout was left"
     return UserError(
-        f"timed out after {timeout:g} s waiting for "
+        f"timed out after {secs(elapsed)} waiting for "
         + ", ".join(kernels)
-        + "; they keep running on Kaggle: check again with `kagglenlp kaggle status ... --wait`"
+        + f"{left}; they keep running on Kaggle: "
+        + (hint or "check again with `kagglenlp kaggle status ... --wait`")
     )
 
 
-def wait(kernels, timeout=3600, interval=30, out=None, clock=time.monotonic, sleep=time.sleep, heartbeat=600):
+def _poll(k, deadline, sleep, out, clock, max_pause=60):
+    """`status(k)`, retrying a transient error (a 5xx, 429 or refused connection) with growing pauses (or the
+    `Retry-After` asked for) while `deadline` allows; `DeadlineError` (naming the last such error) when it does not."""
+    n, last = 0, None
+    while True:
+        try:
+            t = deadline.cap(STATUS_TIMEOUT)
+            return status(k, timeout=t)
+        except KaggleError as e:
+            out_of_time = isinstance(e, DeadlineError) or (t < STATUS_TIMEOUT and deadline.left() < 1)
+            if not out_of_time and not transient(e):
+                raise
+            if not out_of_time:
+                n, last = n + 1, str(e).strip().splitlines()[-1][:200]
+                pause = retry_after(e) or min(2.0**n, max_pause)
+                out_of_time = deadline.left() < pause
+            if out_of_time:
+                raise DeadlineError(f"the server kept failing ({last})" if last else str(e)) from None
+            print(f"{k}: {last}; retrying in {secs(pause)} (attempt {n})", file=out, flush=True)
+            sleep(pause)
+
+
+def wait(
+    kernels,
+    timeout=3600,
+    interval=30,
+    out=None,
+    clock=time.monotonic,
+    sleep=time.sleep,
+    heartbeat=600,
+    hint=None,
+    logs=True,
+):
     """Poll `kernels` (`owner/slug[/version]`) until each is complete or failed, printing a status line whenever one
-    changes (and every `heartbeat` s); `UserError` when one fails or `timeout` s pass, however slowly the server
-    answers. Returns `{kernel: status}`."""
+    changes (and every `heartbeat` s); a transient server or network error is retried within `timeout`. `UserError`
+    when one fails (with the last lines of its log when `logs`) or `timeout` s pass, however slowly the server
+    answers; `hint` says how to continue then. Returns `{kernel: status}`."""
     kernels, deadline, last, why, out = list(kernels), Deadline(timeout, clock), {}, {}, out or sys.stderr
     start = shown = clock()
     while True:
@@ -136,25 +205,78 @@ def wait(kernels, timeout=3600, interval=30, out=None, clock=time.monotonic, sle
                 cur[k] = last[k]
                 continue
             try:
-                t = deadline.cap(STATUS_TIMEOUT)
-                cur[k], why[k] = status(k, timeout=t)
-            except KaggleError as e:
-                if isinstance(e, DeadlineError) or (t < STATUS_TIMEOUT and deadline.left() < 1):
-                    raise _timed_out(timeout, [k for k in kernels if last.get(k) not in DONE]) from None
-                raise
+                cur[k], why[k] = _poll(k, deadline, sleep, out, clock)
+            except DeadlineError as e:
+                todo = [k for k in kernels if last.get(k) not in DONE]
+                err = _timed_out(timeout, todo, clock() - start, hint)
+                raise UserError(f"{err} (last error: {e})" if "kept failing" in str(e) else str(err)) from None
         if cur != last or clock() - shown >= heartbeat:
             shown = clock()
             line = "  ".join(f"{k}: {s}" for k, s in cur.items())
-            print(f"[{clock() - start:6.0f}s] {line}", file=out, flush=True)
+            print(f"[{secs(clock() - start):>6}] {line}", file=out, flush=True)
             last = cur
-        bad = [f"{k}: {s} {why[k]}".rstrip() for k, s in cur.items() if s in FAILED]
+        bad = [k for k, s in cur.items() if s in FAILED]
         if bad:
-            raise UserError("kernel failed: " + "; ".join(bad) + " (its log: kagglenlp kaggle output KERNEL --dir D)")
+            msg = "kernel failed: " + "; ".join(f"{k}: {cur[k]} {why[k]}".rstrip() for k in bad)
+            raise UserError(msg + "".join(failure_log(k, deadline) if logs else "" for k in bad))
         if all(s in DONE for s in cur.values()):
             return cur
         if deadline.left() < interval:
-            raise _timed_out(timeout, [k for k in kernels if cur[k] not in DONE])
+            raise _timed_out(timeout, [k for k in kernels if cur[k] not in DONE], clock() - start, hint)
         sleep(interval)
+
+
+def kernel_log(kernel, timeout=STATUS_TIMEOUT):
+    "The log of `kernel`'s latest run as text (`kaggle kernels logs`)."
+    creds.require_credentials()
+    ref = "/".join(kernel.split("/")[:2])
+    return kaggle("kernels", "logs", ref, timeout=timeout, what=f"kaggle kernels logs {ref}").out
+
+
+def log_tail(text, n=20):
+    """The last `n` lines of a kernel log (Kaggle's JSON list of `{"data": ...}` entries, or plain text), with the
+    traceback's last lines."""
+    try:
+        entries = json.loads(text)
+        text = "".join(e.get("data", "") for e in entries if isinstance(e, dict))
+    except ValueError:
+        pass
+    lines = [s for s in text.replace("\r", "\n").splitlines() if s.strip()]
+    return "\n".join(lines[-n:])
+
+
+def failure_log(kernel, deadline=None):
+    "`\\n<the last lines of the failed kernel's log>`, or a line saying how to fetch it when it cannot be read."
+    how = f"\n(its log: kagglenlp kaggle output {'/'.join(kernel.split('/')[:2])} --dir DIR)"
+    try:
+        t = deadline.cap(STATUS_TIMEOUT) if deadline else STATUS_TIMEOUT
+        tail = log_tail(kernel_log(kernel, timeout=t))
+    except (KaggleError, UserError):
+        return how
+    return f"\nlast lines of the log of {kernel}:\n{tail}{how}" if tail else how
+
+
+def check_folds_complete(fold_ids, deadline=None):
+    "Refuse (`UserError` with each fold's status) unless the latest version of every kernel of `fold_ids` is COMPLETE."
+    got = {}
+    for k in fold_ids:
+        t = deadline.cap(STATUS_TIMEOUT, f"asking for the status of {k}") if deadline else STATUS_TIMEOUT
+        got[k] = status(k, timeout=t)[0]
+    bad = {k: s for k, s in got.items() if s not in DONE}
+    if bad:
+        lines = "\n  ".join(f"{k}: {s}" for k, s in got.items())
+        raise UserError(
+            f"--skip-folds needs every fold kernel's latest version COMPLETE; {len(bad)} of {len(got)} are not:\n  "
+            f"{lines}\nwait for them (kagglenlp kaggle status {' '.join(bad)} --wait), or re-run a failed one with "
+            "--only K"
+        )
+    return got
+
+
+def quota(timeout=STATUS_TIMEOUT):
+    "The accelerator quota table the kaggle CLI prints (`kaggle quota`): used, remaining, total, refresh time."
+    creds.require_credentials()
+    return kaggle("quota", timeout=timeout, what="kaggle quota").tail(10)
 
 
 def output(kernel, folder, timeout=1800, overwrite=False):
@@ -186,6 +308,7 @@ def push_folds(
     dry_run=False,
     log=print,
     deadline=None,
+    overwrite=False,
 ):
     """Push the fold kernels of `specs` (from `meta.fold_kernels`) with notebook `train_nb`, wait for the versions just
     pushed when `wait_timeout`, then push the inference kernel with `infer_nb`; with `dry_run` only write the kernel
@@ -202,10 +325,14 @@ def push_folds(
         for s, nb in todo:
             if s.role == "inference" and push_folds and wait_timeout and not dry_run:
                 pushed = [f"{f.id}/{versions[f.id]}" for f in folds]  # the versions just pushed, not older ones
-                wait(pushed, timeout=max(deadline.left(), 0), interval=interval)
+                hint = (
+                    "when they are COMPLETE, push the inference kernel with the same command plus --skip-folds "
+                    "(without --wait); follow them with `kagglenlp kaggle status " + " ".join(pushed) + " --wait`"
+                )
+                wait(pushed, timeout=max(deadline.left(), 0), interval=interval, hint=hint)
             folder = base / s.id.split("/")[1]
             kw = {} if dry_run else dict(timeout=deadline.cap(PUSH_TIMEOUT, "pushing the kernels"))
-            v = push_kernel(nb, s.meta, s.params, code_dataset, folder, dry_run=dry_run, **kw)
+            v = push_kernel(nb, s.meta, s.params, code_dataset, folder, dry_run=dry_run, overwrite=overwrite, **kw)
             versions[s.id] = v
             log(f"pushed {s.id} version {v}" if v else f"wrote {s.id} to {folder}")
     return versions

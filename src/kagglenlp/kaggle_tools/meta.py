@@ -26,6 +26,8 @@ __all__ = [
     "prepare_notebook",
     "inject_parameters",
     "install_cell",
+    "notebook_parameters",
+    "check_params",
     "KernelSpec",
     "fold_kernels",
     "split_params",
@@ -244,6 +246,44 @@ def _code_cell(nb, source, tag):
     return c
 
 
+def notebook_parameters(nb):
+    "Names the cell tagged `parameters` of notebook `nb` assigns (None when it has no such cell)."
+    import ast
+
+    cells = [c for c in nb.get("cells", []) if c.get("cell_type") == "code" and "parameters" in _tags(c)]
+    if not cells:
+        return None
+    src = "".join(c["source"] if isinstance(c["source"], str) else "".join(c["source"]) for c in cells)
+    try:
+        tree = ast.parse(src)
+    except SyntaxError as e:
+        raise UserError(f"the notebook's parameters cell is not valid Python: {e}") from None
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            for tgt in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                names |= {n.id for n in ast.walk(tgt) if isinstance(n, ast.Name)}
+    return names
+
+
+def check_params(nb, params, what="the notebook"):
+    "Refuse `params` names that the parameters cell of `nb` does not define (a typo would be injected silently)."
+    if not params:
+        return
+    names = notebook_parameters(nb)
+    if names is None:
+        raise UserError(f"{what} has no cell tagged `parameters`, so --param {', '.join(params)} would do nothing")
+    bad = sorted(set(params) - names)
+    if bad:
+        import difflib
+
+        hints = [f"{b} (did you mean {m[0]}?)" if (m := difflib.get_close_matches(b, names, 1)) else b for b in bad]
+        raise UserError(
+            f"unknown parameter(s) for {what}: {', '.join(hints)}; its parameters cell defines "
+            + ", ".join(sorted(names))
+        )
+
+
 def inject_parameters(nb, **params):
     """Copy of `nb` with a code cell tagged `injected-parameters` (papermill's convention) setting `params`, placed
     right after the cell tagged `parameters` (or first); an older injected cell is removed."""
@@ -259,15 +299,34 @@ def inject_parameters(nb, **params):
 # The install cell runs on Kaggle before kagglenlp is installed, so it cannot ask `kagglenlp.paths` where the mounts
 # are: it reads the same setting itself (`KAGGLENLP_KAGGLE_ROOT`, default `/kaggle`, which the local rehearsal of a
 # kernel points at a stand-in folder) and looks for the code dataset in both layouts `paths.kaggle_input` knows.
-INSTALL_SRC = """# Install {package} offline from the code dataset (internet is off on Kaggle)
-import glob, os, subprocess, sys
+INSTALL_SRC = """# Install the staged wheels ({package}, any --deps) offline from the code dataset (Kaggle: no internet)
+import glob, importlib, os, subprocess, sys
 if os.environ.get("KAGGLE_KERNEL_RUN_TYPE"):
     _inp = os.path.join(os.environ.get("KAGGLENLP_KAGGLE_ROOT") or "/kaggle", "input")
     _d = glob.glob(os.path.join(_inp, "{slug}")) + glob.glob(os.path.join(_inp, "datasets", "*", "{slug}"))
     if not _d:
         raise FileNotFoundError("code dataset {slug} is not attached to this kernel (looked under " + _inp + ")")
-    _pip = [sys.executable, "-m", "pip", "install", "-q", "--no-index", "--find-links", _d[0], "{package}"]
-    subprocess.check_call(_pip)
+    _whl = sorted(glob.glob(os.path.join(_d[0], "*.whl")))
+    _own = [w for w in _whl if os.path.basename(w).startswith("{package}-")]
+    if len(_own) != 1:
+        raise FileNotFoundError("expected one {package} wheel in " + _d[0] + ", found " + str(_own))
+    def _pip(*args):  # pip's own message in the error (and so in the kernel's log) when it refuses
+        _r = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-index", "--find-links", _d[0], *args],
+                            capture_output=True, text=True)
+        if _r.returncode:
+            _why = "\\n".join((_r.stdout + _r.stderr).strip().splitlines()[-8:])
+            raise RuntimeError("pip cannot install the staged wheels on this image:\\n" + _why)
+    _pip(*_whl)  # every staged wheel; pip checks each one's requirements against the image
+    _v = os.path.basename(_own[0]).split("-")[1]
+    importlib.invalidate_caches()
+    import importlib.metadata as _md
+    if _md.version("{package}") != _v:  # an installed build of the same version: replace it with the staged one
+        _pip("--force-reinstall", "--no-deps", _own[0])
+    import {package}
+    _files = str(_md.distribution("{package}").locate_file("{package}"))
+    if _md.version("{package}") != _v or not {package}.__file__.startswith(_files):
+        raise ImportError("{package} " + _v + " was staged but " + {package}.__file__ + " is imported")
+    print("installed", os.path.basename(_own[0]), "and", len(_whl) - 1, "more staged wheels")
 """
 
 

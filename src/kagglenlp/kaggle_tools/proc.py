@@ -18,9 +18,52 @@ from dataclasses import dataclass
 from ..errors import UserError
 from ..paths import env as _env
 
-__all__ = ["KaggleError", "DeadlineError", "Result", "Deadline", "run", "kaggle", "kaggle_cmd", "TIMEOUT"]
+__all__ = [
+    "KaggleError",
+    "DeadlineError",
+    "Result",
+    "Deadline",
+    "run",
+    "kaggle",
+    "kaggle_cmd",
+    "secs",
+    "transient",
+    "retry_after",
+    "TIMEOUT",
+]
 
 TIMEOUT = 300  # default seconds for one kaggle CLI call (uploads of big wheels take a while)
+
+
+def secs(s):
+    "Seconds `s` for people: `1.6 s`, `42 s`, `12 min`, `3.5 h`."
+    s = max(float(s), 0.0)
+    if s < 10:
+        return f"{s:.1f}".removesuffix(".0") + " s"
+    if s < 120:
+        return f"{s:.0f} s"
+    if s < 2 * 3600:
+        return f"{s / 60:.0f} min"
+    return f"{s / 3600:.1f}".removesuffix(".0") + " h"
+
+
+# What the kaggle CLI prints for an error worth retrying: a 5xx ("a problem on Kaggle's side"), a 429, no connection.
+TRANSIENT = re.compile(
+    r"problem on Kaggle's side|rate limited|Too Many Requests|\b50[0234]\b|Connection refused|Max retries exceeded|"
+    r"Connection reset|Connection aborted|RemoteDisconnected|Temporary failure in name resolution|timed out",
+    re.I,
+)
+
+
+def transient(err):
+    "True when error `err` (a `KaggleError` of a CLI call) is worth retrying: a server or network hiccup."
+    return isinstance(err, KaggleError) and not isinstance(err, DeadlineError) and bool(TRANSIENT.search(str(err)))
+
+
+def retry_after(err):
+    "Seconds a `Retry-After: N` in error `err` asks to wait, or None (the kaggle CLI 2.2.5 does not print it)."
+    m = re.search(r"Retry-After:?\s*(\d+(?:\.\d+)?)", str(err), re.I)
+    return float(m[1]) if m else None
 
 
 class KaggleError(UserError):
@@ -61,7 +104,7 @@ class Deadline:
         "`min(timeout, time left)`; `DeadlineError` when no time is left."
         left = self.left()
         if left <= 0:
-            raise DeadlineError(f"timed out after {self.seconds:g} s {what}")
+            raise DeadlineError(f"timed out after {secs(self.clock() - self.end + self.seconds)} {what}")
         return min(timeout, left)
 
 
@@ -103,7 +146,7 @@ def run(args, timeout=TIMEOUT, what=None, ok=None, env=None, cwd=None):
         out, _ = p.communicate()
         res = Result(list(args), -9, _mask(out or ""))
         raise KaggleError(
-            f"{what}: no answer after {timeout:g} s (is the network up? the kaggle CLI retries with "
+            f"{what}: no answer after {secs(timeout)} (is the network up? the kaggle CLI retries with "
             f"back-off); last output:\n{res.tail()}"
         ) from None
     except BaseException:  # Ctrl-C: do not leave the child (and its children) running

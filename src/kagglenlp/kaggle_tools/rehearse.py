@@ -6,14 +6,22 @@ for `/kaggle` (`<work>/<slug>/kaggle`). Its `input/` holds what `kernel-metadata
 competition data from a local folder, datasets (the code dataset's staged wheel folder) and models from folders given
 as `REF=DIR`, and the outputs of kernels rehearsed earlier for `kernel_sources`. Its `working/` is the current folder
 and becomes the kernel's outputs. With `enable_internet` false, hub downloads and pip's index are switched off
-(`HF_HUB_OFFLINE`, `TRANSFORMERS_OFFLINE`, `PIP_NO_INDEX`), so the install cell must find the staged wheels. A kernel
-whose `working/` ends with a `submission.csv` has it checked against the competition's `sample_submission.csv`.
-Not rehearsed: Kaggle's image (the kernel runs this machine's Python, or `python`), its GPU, its time limits.
+(`HF_HUB_OFFLINE`, `TRANSFORMERS_OFFLINE`, `PIP_NO_INDEX`, no pip configuration), so the install cell must find the
+staged wheels. A kernel whose `working/` ends with a `submission.csv` has it checked against the competition's
+`sample_submission.csv`.
+
+The notebooks never see the working tree (`PYTHONPATH` is dropped) nor an installed kagglenlp: by default they run in
+a fresh virtual environment made for each rehearsal (`<work>/.python`) that sees this interpreter's packages except
+kagglenlp, so the install cell must install the staged wheel; `image` runs them in the environment of an image profile
+(`image.profile_env`: Kaggle's Python and packages, nothing else); `python` runs them with that interpreter as it is.
+Not rehearsed: Kaggle's GPU and its time limits.
 """
 
 import json
 import os
 import shutil
+import site
+import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -34,11 +42,14 @@ __all__ = [
     "check",
     "rehearse",
     "default_work",
+    "stand_in_python",
+    "interpreter_for",
     "DONE_FILE",
 ]
 
 DONE_FILE = "rehearsal.json"  # written beside a kernel's stand-in root once it ran to the end (Kaggle's COMPLETE)
 OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "PIP_NO_INDEX": "1"}
+OWN = ("kagglenlp", "__editable__.kagglenlp", "__editable___kagglenlp")  # site-packages entries of kagglenlp
 
 
 @dataclass
@@ -164,10 +175,11 @@ def kernel_env(meta, root, jupyter_path=None, base=None):
     plus a kernel's `KAGGLE_KERNEL_RUN_TYPE`, the stand-in `root`, and no hub or package index when `meta` has no
     internet."""
     base = os.environ if base is None else base
-    env = {k: v for k, v in base.items() if not k.startswith(("KAGGLE", "KAGGLENLP_"))}
+    drop = ("KAGGLE", "KAGGLENLP_", "PIP_", "PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYENV_VERSION")
+    env = {k: v for k, v in base.items() if not k.startswith(drop)}  # the working tree and pip settings stay here
     env.update(KAGGLE_KERNEL_RUN_TYPE="Batch", KAGGLENLP_KAGGLE_ROOT=str(root))
     if not meta.get("enable_internet", True):  # the kaggle CLI's default is on; our builders always write it
-        env.update(OFFLINE)
+        env.update(OFFLINE, PIP_CONFIG_FILE=os.devnull)  # no index and no find-links but the install cell's
     if jupyter_path:
         env["JUPYTER_PATH"] = os.pathsep.join([str(jupyter_path), *filter(None, [base.get("JUPYTER_PATH")])])
     return env
@@ -243,6 +255,55 @@ def _run_one(k, work, mounts, deadline, kernel_name, jupyter_path, log):
     return root / "working"
 
 
+def stand_in_python(folder, base=None, python=sys.executable):
+    """A fresh virtual environment of interpreter `python` in `folder/venv` that sees the packages of site-packages
+    folders `base` (default: this interpreter's) except kagglenlp: a `.pth` adds `folder/view`, links to every other
+    entry. A `--system-site-packages` venv would also show an editable kagglenlp, which pip calls "already satisfied".
+    The view lies outside the venv, so pip never uninstalls what it links to. Returns the interpreter."""
+    folder = Path(folder)
+    shutil.rmtree(folder, ignore_errors=True)
+    run([python, "-m", "venv", "--without-pip", folder / "venv"], timeout=300, what="python -m venv")
+    view = folder / "view"
+    view.mkdir()
+    for sp in base or site.getsitepackages():
+        for p in Path(sp).iterdir():
+            if not p.name.lower().startswith(OWN) and not (view / p.name).exists():
+                (view / p.name).symlink_to(p)
+    [sp] = (folder / "venv" / "lib").glob("python3*/site-packages")
+    (sp / "_kagglenlp_view.pth").write_text(f"import site; site.addsitedir({str(view)!r})\n")
+    return folder / "venv" / "bin" / "python"
+
+
+def _editable_kagglenlp(python):
+    "Where interpreter `python` has an editable kagglenlp installed, or None."
+    code = (
+        "import importlib.metadata as m\ntry:\n d = m.distribution('kagglenlp')\nexcept m.PackageNotFoundError:\n"
+        " pass\nelse:\n u = d.read_text('direct_url.json') or ''\n print(u if '\"editable\": true' in u else '')"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYENV_VERSION")}
+    r = subprocess.run([python, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    return r.stdout.strip() or None
+
+
+def interpreter_for(work, python=None, image=None, log=print):
+    """The interpreter the notebooks run with: `python` as it is (refused when it has an editable kagglenlp, which the
+    install cell would replace), the environment of image profile `image`, or a fresh `stand_in_python`."""
+    if python:
+        py = _interpreter(python)
+        where = _editable_kagglenlp(py)
+        require(
+            not where,
+            f"--python {python} has an editable kagglenlp install ({where}); the install cell would replace it. "
+            "Drop --python (the rehearsal makes its own environment) or pass --image kaggle",
+        )
+        return Path(py)
+    if image:
+        from .image import load_profile, profile_env
+
+        return profile_env(load_profile(image), log=log)
+    return stand_in_python(Path(work) / ".python")
+
+
 def _interpreter(python):
     "The path of interpreter `python` (a path or a name on PATH), or `UserError`."
     py = shutil.which(str(python)) or str(python)
@@ -250,14 +311,19 @@ def _interpreter(python):
     return py
 
 
-def check(kernels, sources=(), data=None, work=None, overwrite=False, python=None):
+def check(kernels, sources=(), data=None, work=None, overwrite=False, python=None, image=None):
     """`(work, {kernel id: mounts})` for rehearsing `kernels` (in order) under `work` (default: `default_work`), or
     one `UserError` listing every missing input and every earlier rehearsal that would be replaced without
     `overwrite`. Nothing is written."""
     sources = parse_sources(sources) if not isinstance(sources, dict) else sources
     require(data is None or Path(data).is_dir(), f"--data folder not found: {data}")
+    require(not (python and image), "--python and --image exclude each other")
     if python:
         _interpreter(python)
+    if image:
+        from .image import load_profile
+
+        load_profile(image)
     work = Path(work) if work else default_work([k.folder for k in kernels])
     planned = {k.id: work / k.slug / "kaggle" / "working" for k in kernels}
     plans, problems = {}, []
@@ -274,17 +340,20 @@ def check(kernels, sources=(), data=None, work=None, overwrite=False, python=Non
     return work, plans
 
 
-def rehearse(folders, sources=(), data=None, work=None, python=None, timeout=3 * 3600, overwrite=False, log=print):
+def rehearse(
+    folders, sources=(), data=None, work=None, python=None, timeout=3 * 3600, overwrite=False, log=print, image=None
+):
     """Rehearse the kernel folders `folders` in dependency order (see the module docstring) under `work` (default:
     `default_work`). Every input is checked and every output folder is free before the first kernel runs (`check`);
     an existing `work/<slug>` is replaced only with `overwrite`. Returns `{kernel id: outputs folder}`."""
     require(folders, "give at least one kernel folder")
     kernels = order_kernels([read_kernel(f) for f in folders])
-    work, plans = check(kernels, sources, data, work, overwrite, python)
+    work, plans = check(kernels, sources, data, work, overwrite, python, image)
     deadline = Deadline(timeout)
     work.mkdir(parents=True, exist_ok=True)
-    jp = kernelspec(python, work / ".jupyter") if python else None
-    name = "kagglenlp-rehearsal" if python else "python3"
+    py = interpreter_for(work, python, image, log)
+    log(f"notebooks run with {py}")
+    jp, name = kernelspec(py, work / ".jupyter"), "kagglenlp-rehearsal"
     outs = {}
     for k in kernels:
         shutil.rmtree(work / k.slug, ignore_errors=True)

@@ -6,7 +6,6 @@ anywhere else. `check_backbone` loads the tokenizer and the model once and check
 `--model` fails before anything is written.
 """
 
-import socket
 from pathlib import Path
 
 from .. import paths
@@ -63,10 +62,15 @@ def _looks_like_path(name):
 
 
 def _hub_reachable(timeout=3):
+    # Ask the hub huggingface_hub itself downloads from (HF_ENDPOINT, a mirror, else huggingface.co), through its own
+    # HTTP session (proxies included): any HTTP answer means reachable; a connection error or a timeout does not.
+    from huggingface_hub import constants
+    from huggingface_hub.utils import get_session
+
     try:
-        with socket.create_connection((HUB_HOST, 443), timeout=timeout):
-            return True
-    except OSError:
+        get_session().head(constants.ENDPOINT, timeout=timeout)
+        return True
+    except Exception:  # the session's connection and timeout errors (httpx's or requests', by hub version)
         return False
 
 

@@ -1,0 +1,161 @@
+"""Kaggle's image as a profile (`kaggle_image.toml`): its Python and packages, and a local environment built from it.
+
+`load_profile('kaggle')` reads the profile shipped with kagglenlp; a path reads another one (tests use a tiny one).
+`profile_env(profile)` builds, once, a virtual environment with the profile's Python and exactly its packages under
+`~/.cache/kagglenlp/images/<name>-<hash>` (`KAGGLENLP_CACHE` moves it; the hash is the profile's, so a changed
+profile builds a new one) and returns its interpreter: `kagglenlp kaggle rehearse --image kaggle` runs the kernels
+in it, so a wheel staged for another Python or a dependency the image lacks fails there as it would on Kaggle.
+"""
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import UserError, require
+from .proc import run
+
+__all__ = ["Profile", "load_profile", "profile_hash", "find_python", "profile_env", "PROFILE", "KAGGLE_PYTHON"]
+
+PROFILE = Path(__file__).with_name("kaggle_image.toml")  # Kaggle's image, with its source and date
+BUILD_TIMEOUT = 3600  # seconds for building a profile environment (torch alone is several GB)
+
+
+@dataclass(frozen=True)
+class Profile:
+    "An image profile: a name, its Python (major.minor) and the requirement specifiers of its packages."
+
+    name: str
+    python: str
+    packages: tuple
+    checked: str = ""
+    source: str = ""
+    path: str = ""
+
+
+def _toml(path):
+    "The TOML document at `path` as a dict."
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        import tomli as tomllib
+    with open(path, "rb") as f:
+        return tomllib.load(f)
+
+
+def load_profile(ref="kaggle"):
+    "The profile `ref`: 'kaggle' (the one shipped, `PROFILE`) or the path of a profile TOML file."
+    path = PROFILE if ref == "kaggle" else Path(ref)
+    require(path.is_file(), f"--image {ref}: no such profile (use 'kaggle' or the path of a profile .toml)")
+    try:
+        d = _toml(path)
+    except ValueError as e:
+        raise UserError(f"--image {path}: not valid TOML: {e}") from None
+    py = str(d.get("python", ""))
+    require(re.fullmatch(r"3\.\d+", py), f"--image {path}: `python` must look like 3.12, got {py!r}")
+    pkgs = d.get("packages", [])
+    require(isinstance(pkgs, list) and all(isinstance(p, str) for p in pkgs), f"{path}: `packages` must be a list")
+    name = str(d.get("name") or path.stem)
+    return Profile(name, py, tuple(pkgs), str(d.get("checked", "")), str(d.get("source", "")), str(path))
+
+
+KAGGLE_PYTHON = load_profile().python  # Kaggle's Python (major.minor), for the wheels `--with-deps` stages
+
+
+def profile_hash(p):
+    "A short hash of what profile `p` installs (its Python and packages)."
+    return hashlib.sha256(json.dumps([p.python, list(p.packages)]).encode()).hexdigest()[:12]
+
+
+def package_names(p):
+    "The normalised project names profile `p` provides."
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    return {canonicalize_name(Requirement(s).name) for s in p.packages}
+
+
+def _pyenv_versions():
+    "Python versions pyenv knows (newest last), or []."
+    if not shutil.which("pyenv"):
+        return []
+    r = subprocess.run(["pyenv", "versions", "--bare"], capture_output=True, text=True, timeout=60)
+    vs = [v.strip() for v in r.stdout.split() if re.fullmatch(r"\d+\.\d+\.\d+", v.strip())]
+    return sorted(vs, key=lambda v: tuple(map(int, v.split("."))))
+
+
+def find_python(version):
+    """`(command, env)` running a Python `version` (`3.12`): `python3.12` on PATH, through pyenv's shim with
+    `PYENV_VERSION` set to the newest installed 3.12.x when there is one; `UserError` when none runs."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
+    pv = [v for v in _pyenv_versions() if v.startswith(version + ".")]
+    if pv:
+        env["PYENV_VERSION"] = pv[-1]
+    exe = shutil.which(f"python{version}")
+    if exe:
+        r = subprocess.run(
+            [exe, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
+        if r.returncode == 0 and r.stdout.strip() == version:
+            return exe, env
+    raise UserError(f"no Python {version} found (python{version} on PATH, or pyenv install {version})")
+
+
+def cache_root():
+    "Folder of the built profile environments (`KAGGLENLP_CACHE`, default `~/.cache/kagglenlp`)."
+    from ..paths import env
+
+    return Path(env("KAGGLENLP_CACHE") or Path.home() / ".cache" / "kagglenlp") / "images"
+
+
+def env_python(venv):
+    "The interpreter of virtual environment `venv`."
+    return Path(venv) / "bin" / "python"
+
+
+def profile_env(p, root=None, log=print, timeout=BUILD_TIMEOUT):
+    """The interpreter of profile `p`'s environment under `root` (default `cache_root()`), built first when missing:
+    `python -m venv` with the profile's Python, then `pip install` of exactly its packages. A build that stopped half
+    way is started over; one build at a time (a file lock)."""
+    from filelock import FileLock
+
+    root = Path(root or cache_root())
+    root.mkdir(parents=True, exist_ok=True)
+    venv = root / f"{p.name}-py{p.python}-{profile_hash(p)}"
+    with FileLock(str(venv) + ".lock"):
+        if (venv / "profile.json").is_file():
+            return env_python(venv)
+        exe, env = find_python(p.python)
+        part = venv.with_name(venv.name + ".partial")
+        shutil.rmtree(part, ignore_errors=True)
+        log(f"building the {p.name} image environment (Python {p.python}, {len(p.packages)} packages) in {venv} ...")
+        run([exe, "-m", "venv", part], timeout=300, what=f"python{p.python} -m venv", env=env)
+        (part / "requirements.txt").write_text("\n".join(p.packages) + "\n")
+        pip = [env_python(part), "-m", "pip", "install", "-q", "-r", part / "requirements.txt"]
+        penv = {k: v for k, v in env.items() if k != "PYENV_VERSION"}
+        run(pip, timeout=timeout, what=f"pip install of the {p.name} profile's packages", env=penv)
+        shutil.rmtree(venv, ignore_errors=True)
+        part.rename(venv)
+        # the venv's scripts name the .partial folder in their shebangs; only `python -m ...` is used
+        meta = dict(name=p.name, python=p.python, packages=list(p.packages), source=p.source, checked=p.checked)
+        (venv / "profile.json").write_text(json.dumps(meta, indent=1))
+    return env_python(venv)
+
+
+def _main(argv=None):
+    "Build the profile environment named by `argv[0]` (for a background build): `python -m ... kaggle`."
+    argv = sys.argv[1:] if argv is None else argv
+    print(profile_env(load_profile(argv[0] if argv else "kaggle")))
+
+
+if __name__ == "__main__":
+    _main()
