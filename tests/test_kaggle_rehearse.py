@@ -14,6 +14,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from helpers import KERNEL_TINY as TINY
+from helpers import kaggle_cli as cli
 from kaggle_stub import KaggleStub, set_env
 
 from kagglenlp.cli import main
@@ -27,14 +29,6 @@ pytest.importorskip("papermill")
 ROOT = Path(__file__).resolve().parents[1]
 USER, COMP = "stubuser", "us-patent-phrase-to-phrase-matching"
 NB10, NB11 = ROOT / "notebooks" / "10-patents-folds.ipynb", ROOT / "notebooks" / "11-patents-inference.ipynb"
-TINY = "{'epochs': 1, 'bs': 16, 'max_rows': 120, 'max_steps': 2}"
-
-
-def cli(capsys, *argv):
-    "Run `kagglenlp kaggle ARGV`; returns `(exit code, stdout, stderr)`."
-    rc = main(["kaggle", *map(str, argv)])
-    out = capsys.readouterr()
-    return rc, out.out, out.err
 
 
 def fresh_venv(dest):
@@ -130,6 +124,7 @@ def rehearsed(flow):
     )
 
 
+@pytest.mark.e2e  # rehearses kernels: a venv, notebooks that train
 def test_readme_flow_rehearsed_end_to_end(flow, rehearsed):
     assert rehearsed["rc"] == 0, rehearsed["err"][-3000:]
     assert rehearsed["calls"] == []  # nothing reached Kaggle
@@ -169,6 +164,7 @@ def test_inference_refuses_a_fold_rerun_with_another_split(flow, rehearsed, caps
     assert json.loads((flow["dir"] / "rerun-rehearsal" / "uspppm-fold1" / "rehearsal.json").read_text())["id"]
 
 
+@pytest.mark.e2e  # rehearses kernels (papermill)
 def test_hub_model_without_internet_fails_with_the_clear_message(tmp_path, capsys):
     demo = write_demo(tmp_path / "demo")
     rc, _, err = cli(
@@ -213,6 +209,7 @@ def probe_notebook(path):
     return path
 
 
+@pytest.mark.e2e  # rehearses kernels (papermill)
 def test_kernels_see_kaggle_and_the_internet_setting(tmp_path, capsys, monkeypatch):
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)  # as on a user's machine
     monkeypatch.setenv("KAGGLE_KEY", "0123456789abcdef0123456789abcdef")
@@ -253,6 +250,7 @@ def test_kernels_see_kaggle_and_the_internet_setting(tmp_path, capsys, monkeypat
     assert off["inputs"] == ["extra-data", COMP] and off["creds"] == []  # sources mounted; no credentials
 
 
+@pytest.mark.e2e  # rehearses kernels (papermill)
 def test_rehearse_checks_everything_before_running(tmp_path, capsys):
     nb = probe_notebook(tmp_path / "probe.ipynb")
     k = tmp_path / "k"
@@ -318,6 +316,7 @@ def test_rehearse_checks_everything_before_running(tmp_path, capsys):
     assert json.loads(out.read_text())["kaggle"] is True
 
 
+@pytest.mark.e2e  # rehearses kernels (papermill)
 def test_a_failing_cell_fails_the_rehearsal_with_its_error(tmp_path, capsys):
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell("raise ValueError('broken notebook cell')")]
