@@ -10,7 +10,7 @@ memory (RSS; CUDA max allocated on a GPU) is its own:
   and of the whole `kagglenlp patents predict` command (process start and model loading included).
 
 Each is measured on the lesson's input string (`--text seed`: the code alone) and on kagglenlp's short `pair`
-input (`anchor [SEP] target [SEP] context`: the same content in about half the tokens); the README gives the
+input (`anchor [SEP] target [SEP] context`: the same content in about half the tokens); `docs/results/` gives the
 Pearson of each input beside its speed. `--compile` adds the fold trainer with `torch.compile`.
 
     python benchmarks/bench_patents_speed.py [--model minilm|deberta|FOLDER] [--rows 2000] [--steps 40]
@@ -248,7 +248,7 @@ def summarize(res):
 
 
 def print_table(res):
-    "The README's markdown table of `res`."
+    "The markdown table of `res` (as in `docs/results/`)."
     s = res["setup"]
     print(
         f"\n{s['model']}, {s['rows']} real rows (inference {s['infer_rows']}), bs {s['bs']}, {s['steps']} steps, "

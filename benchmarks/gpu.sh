@@ -36,6 +36,21 @@ command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,memory.total,dri
 $py -c "import torch, transformers; print('torch', torch.__version__, 'transformers', transformers.__version__, \
 'cuda', torch.cuda.is_available() and torch.cuda.get_device_name())" | tee -a "$log"
 
+merge_results() {  # merge_results OUT IN...: the rows of results.csv files under one header (the union of columns)
+  local dest=$1
+  shift
+  $py - "$dest" "$@" <<'PY'
+import csv, sys
+from kagglenlp.experiment import read_results
+rows = [r for p in sys.argv[2:] for r in read_results(p)]
+keys = list(dict.fromkeys(k for r in rows for k in r))
+with open(sys.argv[1], "w", newline="") as f:
+    w = csv.DictWriter(f, keys, restval="")
+    w.writeheader()
+    w.writerows(rows)
+PY
+}
+
 parts=${PARTS:-speed quality overhead ddp}
 has() { [[ " $parts " == *" $1 "* ]]; }
 work=$(mktemp -d)  # project roots of the training runs: the fold models stay out of $out
@@ -58,7 +73,7 @@ if has quality; then  # one project root each (separate results.csv), side by si
   KAGGLENLP_ROOT="$work/zeroshot" step 300 $py -m kagglenlp patents zeroshot --data "$data/uspppm" \
     --model "$minilm" $split --name gpu-zeroshot &
   wait
-  cat "$work"/*/outputs/results.csv > "$out/results.csv"
+  merge_results "$out/results.csv" "$work"/*/outputs/results.csv
 fi
 
 if has overhead; then

@@ -4,7 +4,7 @@ Every recipe runs on the same anchor-grouped folds of the same rows (`--rows` ro
 folds, seed 42) with MiniLM-L6 (`minilm`, offline), `--epochs` epochs at batch size `--bs`, every option not named in
 the recipe at its default. Each run is a normal experiment (`outputs/<prefix>-<recipe>/`, a row in
 `outputs/results.csv`; a rerun resumes it), so the table is copied from what the CLI itself wrote. Prints the
-README's markdown table and writes it as JSON and CSV (`--out`, default `outputs/<prefix>-recipes.{json,csv}`).
+table of `docs/results/` and writes it as JSON and CSV (`--out`, default `outputs/<prefix>-recipes.{json,csv}`).
 
     python scripts/compare_recipes.py [--data ../shared/data] [--rows 4000] [--epochs 1] [--only zeroshot,bi-cpc]
     python scripts/compare_recipes.py --rows 8000 --epochs 2 --only zeroshot,default,cross-cls-seed   # longer budget
@@ -119,7 +119,7 @@ def _exists(stem):
 
 
 def table(rows):
-    "The README's markdown table of recipe rows."
+    "The markdown table of recipe rows (as in `docs/results/`)."
     out = [
         "| recipe | OOF Pearson | per fold | rows, folds, epochs, bs | fold seconds | wall seconds |",
         "|---|---|---|---|---|---|",

@@ -3,7 +3,7 @@
 MiniLM (offline, from PyPI), ~3,000 rows (whole anchors), 2 anchor-grouped folds, 1 epoch, batch size 16,
 the seed's recipe otherwise; CPC titles from `cpc_texts.json`. Each run is a normal experiment
 (`outputs/cmp-<format>/`, a row in
-`outputs/results.csv`); the table printed at the end is what the README reports.
+`outputs/results.csv`); the table printed at the end is what `docs/results/` reports.
 
     python scripts/compare_text_formats.py [--data ../shared/data] [--rows 3000] [--epochs 1]
 """

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""`kagglenlp kaggle dataset` (see `--help` and the README, "Run on Kaggle")."""
+"""`kagglenlp kaggle dataset` (see `--help` and docs/kaggle.md)."""
 
 import sys
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""`kagglenlp kaggle output` (see `--help` and the README, "Run on Kaggle")."""
+"""`kagglenlp kaggle output` (see `--help` and docs/kaggle.md)."""
 
 import sys
 

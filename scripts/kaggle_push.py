@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""`kagglenlp kaggle push` (see `--help` and the README, "Run on Kaggle")."""
+"""`kagglenlp kaggle push` (see `--help` and docs/kaggle.md)."""
 
 import sys
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""`kagglenlp kaggle rehearse` (see `--help` and the README, "Run on Kaggle")."""
+"""`kagglenlp kaggle rehearse` (see `--help` and docs/kaggle.md)."""
 
 import sys
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""`kagglenlp kaggle submit` (see `--help` and the README, "Run on Kaggle")."""
+"""`kagglenlp kaggle submit` (see `--help` and docs/kaggle.md)."""
 
 import sys
 

@@ -1,4 +1,9 @@
-"""Shared fixtures: an isolated project root per test, the generated demo data, and the shared real data."""
+"""Shared fixtures: an isolated project root per test and the shared real data.
+
+Markers (registered in pyproject.toml): `slow` needs the real data (left out by default); `e2e` trains end to end,
+runs torchrun, builds a venv, executes notebooks, rehearses kernels or kills a run (`-m "not slow and not e2e"` is
+the fast lane).
+"""
 
 import os
 
@@ -11,12 +16,18 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
 @pytest.fixture
-def proj(tmp_path, monkeypatch):
-    "A fresh project root (outputs/, submissions/, input/) for one test."
+def root(tmp_path, monkeypatch):
+    "`KAGGLENLP_ROOT` set to a fresh folder for one test (the current folder is left alone)."
     monkeypatch.setenv("KAGGLENLP_ROOT", str(tmp_path))
-    monkeypatch.delenv("KAGGLE_KERNEL_RUN_TYPE", raising=False)
-    monkeypatch.chdir(tmp_path)
     return tmp_path
+
+
+@pytest.fixture
+def proj(root, monkeypatch):
+    "A fresh project root (outputs/, submissions/, input/) for one test, also the current folder, not on Kaggle."
+    monkeypatch.delenv("KAGGLE_KERNEL_RUN_TYPE", raising=False)
+    monkeypatch.chdir(root)
+    return root
 
 
 @pytest.fixture(scope="session")

@@ -13,12 +13,6 @@ from kagglenlp.imdb.toy import write_toy_csv, write_toy_folder
 TINY = IMDB_TINY
 
 
-@pytest.fixture
-def root(tmp_path, monkeypatch):
-    monkeypatch.setenv("KAGGLENLP_ROOT", str(tmp_path))
-    return tmp_path
-
-
 def fails(capsys, argv, msg):
     "Run `argv`, assert exit 2 and `msg` in the one-line stderr error."
     assert main(argv) == 2
@@ -73,6 +67,7 @@ def test_missing_pretrained_and_corpus(root, capsys):
     assert not (root / "outputs" / "x").exists()
 
 
+@pytest.mark.e2e  # trains end to end
 def test_changed_data_and_settings_refused(root, capsys):
     csv = write_toy_csv(root / "s.csv", n=16)
     assert main(["imdb", "train", "--data", str(csv), "--name", "v", *TINY]) == 0

@@ -7,10 +7,7 @@ from kagglenlp.errors import UserError
 from kagglenlp.imdb import data
 from kagglenlp.imdb.toy import write_toy_csv, write_toy_folder
 
-
-@pytest.fixture(autouse=True)
-def _root(tmp_path, monkeypatch):
-    monkeypatch.setenv("KAGGLENLP_ROOT", str(tmp_path))
+pytestmark = pytest.mark.usefixtures("root")
 
 
 def test_read_folder_labels_and_split(tmp_path):

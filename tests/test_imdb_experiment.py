@@ -9,7 +9,7 @@ import time
 
 import pandas as pd
 import pytest
-from helpers import IMDB_TINY
+from helpers import IMDB_TINY, IMDB_TINY_KW
 
 from kagglenlp.cli import main
 from kagglenlp.errors import UserError
@@ -19,15 +19,7 @@ from kagglenlp.imdb.config import UlmfitConfig
 from kagglenlp.imdb.toy import write_toy_corpus, write_toy_csv, write_toy_folder
 
 TINY = IMDB_TINY
-TINY_KW = dict(
-    emb_sz=16, n_hid=32, n_layers=1, bs=8, seq_len=16, threads=1, min_freq=1, lm_epochs=[1, 1], clas_epochs=[1, 1, 1, 1]
-)
-
-
-@pytest.fixture
-def root(tmp_path, monkeypatch):
-    monkeypatch.setenv("KAGGLENLP_ROOT", str(tmp_path))
-    return tmp_path
+TINY_KW = IMDB_TINY_KW
 
 
 @pytest.fixture
@@ -95,6 +87,7 @@ def test_edited_folder_refused(root, record_only, capsys):
     assert "input data of experiment 'f' changed" in last_error(capsys)
 
 
+@pytest.mark.e2e  # trains end to end
 def test_overwrite_starts_over_with_new_data_and_settings(root, capsys):
     csv = write_toy_csv(root / "s.csv", n=16)
     assert train("--data", str(csv), "--name", "o") == 0
@@ -118,6 +111,7 @@ def test_overwrite_starts_over_with_new_data_and_settings(root, capsys):
     assert train(*new) == 0 and "resuming experiment 'o'" in capsys.readouterr().out  # --overwrite is not a setting
 
 
+@pytest.mark.e2e  # trains end to end
 def test_pretrain_resumes_refuses_and_overwrites(root, capsys):
     corpus = write_toy_corpus(root / "c.txt")
     args = ["imdb", "pretrain", "--corpus", str(corpus), "--name", "p", "--epochs", "1", *TINY[:14]]
@@ -145,6 +139,7 @@ def test_run_refused_while_another_holds_the_experiment(root, capsys):
         assert sorted(p.name for p in (root / "outputs" / "h").iterdir()) == ["experiment.json"]
 
 
+@pytest.mark.e2e  # trains in a CLI subprocess
 def test_concurrent_runs_one_refused_the_other_whole(root, capsys):
     csv = write_toy_csv(root / "s.csv", n=16)
     first = [*TINY[:-6], "--lm-epochs", "1", "4", "--clas-epochs", "1", "1", "1", "2"]  # long enough to overlap

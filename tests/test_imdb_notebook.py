@@ -4,15 +4,15 @@ import json
 from pathlib import Path
 
 import pytest
+from helpers import IMDB_TINY_KW
 
 from kagglenlp.imdb.toy import write_toy_csv
 
 NB = Path(__file__).resolve().parents[1] / "notebooks" / "20-imdb-ulmfit.ipynb"
-TINY = dict(
-    emb_sz=16, n_hid=32, n_layers=1, bs=8, seq_len=16, threads=1, min_freq=1, lm_epochs=[1, 1], clas_epochs=[1, 1, 1, 1]
-)
+TINY = IMDB_TINY_KW
 
 
+@pytest.mark.e2e  # executes the notebook (papermill), which trains
 def test_notebook_runs(tmp_path, monkeypatch):
     pm = pytest.importorskip("papermill")
     monkeypatch.setenv("KAGGLENLP_ROOT", str(tmp_path))

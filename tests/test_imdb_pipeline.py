@@ -15,6 +15,7 @@ from kagglenlp.imdb.toy import toy_reviews, write_toy_corpus, write_toy_csv, wri
 TINY = IMDB_SMALL
 FAST = ["--lm-epochs", "1", "1", "--clas-epochs", "1", "1", "1", "1"]
 CLAS = ["clas_{d}_0_last", "clas_{d}_1_last2", "clas_{d}_2_last3", "clas_{d}_3_all"]
+pytestmark = pytest.mark.e2e  # every test trains (the module fixture, or its own run)
 
 
 @pytest.fixture(scope="module")

@@ -18,9 +18,9 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 import pytest
+from helpers import kaggle_cli as cli
 from kaggle_stub import KaggleStub, set_env
 
-from kagglenlp.cli import main
 from kagglenlp.kaggle_tools import dataset as ds
 from kagglenlp.kaggle_tools.meta import dataset_meta
 from kagglenlp.kaggle_tools.proc import KaggleError, kaggle
@@ -35,13 +35,6 @@ def stub(tmp_path, monkeypatch):
     with KaggleStub() as s:
         set_env(monkeypatch, tmp_path, s.proxy)
         yield s
-
-
-def cli(capsys, *argv):
-    "Run `kagglenlp kaggle ARGV`; returns `(exit code, stdout, stderr)`."
-    rc = main(["kaggle", *map(str, argv)])
-    out = capsys.readouterr()
-    return rc, out.out, out.err
 
 
 PARAMS = "fold = None\nfolds = 5\nmodel = None\nsplit = 'group'\nseed = 42\nsettings = {}\nmodel_dirs = []\n"

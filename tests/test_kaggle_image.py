@@ -18,6 +18,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from helpers import kaggle_cli as cli
 
 from kagglenlp.cli import main
 from kagglenlp.errors import UserError
@@ -29,13 +30,6 @@ pytest.importorskip("papermill")
 ROOT = Path(__file__).resolve().parents[1]
 USER = "stubuser"
 PY = f"{sys.version_info[0]}.{sys.version_info[1]}"
-
-
-def cli(capsys, *argv):
-    "Run `kagglenlp kaggle ARGV`; returns `(exit code, stdout, stderr)`."
-    rc = main(["kaggle", *map(str, argv)])
-    out = capsys.readouterr()
-    return rc, out.out, out.err
 
 
 def make_wheel(dest, name, version, tag="py3-none-any", requires=(), files=None):
@@ -183,6 +177,7 @@ def test_with_deps_fetches_round_by_round_what_nothing_provides(tmp_path, monkey
 
 
 # ---- rehearsing in a profile's environment ------------------------------------------------------
+@pytest.mark.e2e  # builds a stand-in environment and rehearses a kernel
 def test_profile_rehearsal_runs_only_the_staged_wheel_in_the_profiles_packages(tiny, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("KAGGLENLP_CACHE", str(tiny["cache"]))
     stage = tmp_path / "stage"
@@ -194,6 +189,7 @@ def test_profile_rehearsal_runs_only_the_staged_wheel_in_the_profiles_packages(t
     assert seen["pandas"] is False  # the profile's packages and the stage, nothing of this machine's
 
 
+@pytest.mark.e2e  # builds a stand-in environment and rehearses a kernel
 def test_profile_rehearsal_catches_a_wheel_for_another_python(tiny, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("KAGGLENLP_CACHE", str(tiny["cache"]))
     other = "cp39" if PY != "3.9" else "cp312"
@@ -205,6 +201,7 @@ def test_profile_rehearsal_catches_a_wheel_for_another_python(tiny, tmp_path, ca
     assert f"tinydep-1.0-{other}-{other}-manylinux_2_17_x86_64.whl is not a supported wheel" in err
 
 
+@pytest.mark.e2e  # builds a stand-in environment and rehearses a kernel
 def test_profile_rehearsal_catches_a_dependency_the_image_lacks(tiny, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("KAGGLENLP_CACHE", str(tiny["cache"]))
     stage = tmp_path / "stage"

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from helpers import KERNEL_TINY as TINY
+from helpers import kaggle_cli as cli
 from kaggle_stub import KaggleStub, set_env
 
 from kagglenlp.cli import main
@@ -30,14 +32,6 @@ pytest.importorskip("papermill")
 ROOT = Path(__file__).resolve().parents[1]
 USER, COMP = "stubuser", "us-patent-phrase-to-phrase-matching"
 NB10, NB11 = ROOT / "notebooks" / "10-patents-folds.ipynb", ROOT / "notebooks" / "11-patents-inference.ipynb"
-TINY = "{'epochs': 1, 'bs': 16, 'max_rows': 120, 'max_steps': 2}"
-
-
-def cli(capsys, *argv):
-    "Run `kagglenlp kaggle ARGV`; returns `(exit code, stdout, stderr)`."
-    rc = main(["kaggle", *map(str, argv)])
-    out = capsys.readouterr()
-    return rc, out.out, out.err
 
 
 def fresh_venv(dest):
@@ -142,6 +136,7 @@ def rehearsed(flow):
     )
 
 
+@pytest.mark.e2e  # rehearses kernels: a venv, notebooks that train
 def test_readme_flow_rehearsed_end_to_end(flow, rehearsed):
     assert rehearsed["rc"] == 0, rehearsed["err"][-3000:]
     assert rehearsed["calls"] == []  # nothing reached Kaggle
@@ -185,6 +180,7 @@ def test_inference_refuses_a_fold_rerun_with_another_split(flow, rehearsed, caps
     assert json.loads((flow["dir"] / "rerun-rehearsal" / "uspppm-fold1" / "rehearsal.json").read_text())["id"]
 
 
+@pytest.mark.e2e  # rehearses kernels (papermill)
 def test_readme_rehearsal_fails_on_a_broken_staged_checkout_with_the_kernels_error(flow, tmp_path, capsys):
     broken = stage(checkout_copy(tmp_path / "broken", **{"src/kagglenlp/patents/launch.py": BROKEN}), tmp_path / "st")
     src = f"{USER}/kagglenlp-code={broken}"
@@ -194,6 +190,7 @@ def test_readme_rehearsal_fails_on_a_broken_staged_checkout_with_the_kernels_err
     assert not (tmp_path / "kernels-rehearsal" / "uspppm-fold0" / "rehearsal.json").exists()
 
 
+@pytest.mark.e2e  # rehearses kernels (papermill)
 def test_a_venv_used_once_gets_each_new_staged_build(flow, tmp_path, capsys):
     nb = nbformat.v4.new_notebook()
     code = "import kagglenlp._probe as p, kagglenlp\nopen('mark.txt', 'w').write(p.MARK + ' ' + kagglenlp.__file__)\n"
@@ -243,6 +240,7 @@ def code(flow):
     return ["--code-dataset", f"{USER}/kagglenlp-code", "--source", f"{USER}/kagglenlp-code={flow['stage']}"]
 
 
+@pytest.mark.e2e  # rehearses kernels (papermill)
 def test_hub_model_without_internet_fails_with_the_clear_message(flow, tmp_path, capsys):
     demo = write_demo(tmp_path / "demo")
     rc, _, err = cli(
@@ -288,6 +286,7 @@ def probe_notebook(path):
     return path
 
 
+@pytest.mark.e2e  # rehearses kernels (papermill)
 def test_kernels_see_kaggle_and_the_internet_setting(flow, tmp_path, capsys, monkeypatch):
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)  # as on a user's machine
     monkeypatch.setenv("KAGGLE_KEY", "0123456789abcdef0123456789abcdef")
@@ -331,6 +330,7 @@ def test_kernels_see_kaggle_and_the_internet_setting(flow, tmp_path, capsys, mon
     assert off["inputs"] == ["extra-data", "kagglenlp-code", COMP] and off["creds"] == []  # sources; no credentials
 
 
+@pytest.mark.e2e  # rehearses kernels (papermill)
 def test_rehearse_checks_everything_before_running(flow, tmp_path, capsys):
     nb = probe_notebook(tmp_path / "probe.ipynb")
     k = tmp_path / "k"
@@ -397,6 +397,7 @@ def test_rehearse_checks_everything_before_running(flow, tmp_path, capsys):
     assert json.loads(out.read_text())["kaggle"] is True
 
 
+@pytest.mark.e2e  # rehearses kernels (papermill)
 def test_a_failing_cell_fails_the_rehearsal_with_its_error(tmp_path, capsys):
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell("raise ValueError('broken notebook cell')")]

@@ -60,6 +60,7 @@ def zs(tmp_path_factory):
         yield root
 
 
+@pytest.mark.e2e  # runs patents zeroshot and blend end to end (the zs fixture)
 def test_zeroshot_is_an_experiment(zs):
     from kagglenlp.experiment import read_results
 
@@ -77,6 +78,7 @@ def test_zeroshot_is_an_experiment(zs):
     assert row["arch"] == "zeroshot" and float(row["score"]) == pytest.approx(cv["pearson"], abs=1e-4)
 
 
+@pytest.mark.e2e  # runs patents zeroshot and blend end to end (the zs fixture)
 @pytest.mark.parametrize("method", METHODS)
 def test_blend_cli_end_to_end(zs, monkeypatch, method):
     monkeypatch.setenv("KAGGLENLP_ROOT", str(zs))
@@ -104,6 +106,7 @@ def _nothing_written(root, name):
     return not (root / "outputs" / name).exists() and not (root / "submissions" / f"{name}.csv").exists()
 
 
+@pytest.mark.e2e  # runs patents zeroshot and blend end to end (the zs fixture)
 def test_blend_bad_inputs_one_error_line_nothing_written(zs, monkeypatch, capsys):
     import shutil
 

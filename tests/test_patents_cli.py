@@ -7,12 +7,11 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import PATENTS_TINY_CROSS as TINY
 
 from kagglenlp.cli import main
 from kagglenlp.experiment import read_results
 from kagglenlp.patents.demo import demo_frames, write_demo
-
-TINY = ["--model", "minilm", "--arch", "cross", "--folds", "3", "--max-steps", "2", "--bs", "8", "--seed", "0"]
 
 
 @pytest.fixture(scope="module")
@@ -27,6 +26,7 @@ def tiny(tmp_path_factory):
         yield root
 
 
+@pytest.mark.e2e  # trains end to end
 def test_outputs_and_formats(tiny):
     out, (trn, tst, sample) = tiny / "outputs" / "tiny", demo_frames()
     rec = json.loads((out / "experiment.json").read_text())
@@ -60,6 +60,7 @@ def test_outputs_and_formats(tiny):
     assert float(row["score"]) == pytest.approx(cv["pearson"], abs=1e-4) and len(row["cv_folds"].split()) == 3
 
 
+@pytest.mark.e2e  # trains end to end
 def test_pair_input_trains_and_predict_reproduces_it(tmp_path, monkeypatch):
     monkeypatch.setenv("KAGGLENLP_ROOT", str(tmp_path))
     monkeypatch.chdir(tmp_path)
@@ -72,6 +73,7 @@ def test_pair_input_trains_and_predict_reproduces_it(tmp_path, monkeypatch):
     assert a.id.tolist() == b.id.tolist() and np.allclose(a.score, b.score, atol=1e-5)
 
 
+@pytest.mark.e2e  # trains end to end
 def test_predict_matches_training_submission(tiny, monkeypatch, capsys):
     monkeypatch.chdir(tiny)
     out = tiny / "pred.csv"
@@ -93,6 +95,7 @@ def test_predict_matches_training_submission(tiny, monkeypatch, capsys):
     assert "no finished fold models" in capsys.readouterr().err and not (tiny / "y.csv").exists()
 
 
+@pytest.mark.e2e  # trains end to end
 def test_resume_after_deleted_fold_and_settings_guard(tiny, monkeypatch, capsys):
     import shutil
 
@@ -116,6 +119,7 @@ def test_resume_after_deleted_fold_and_settings_guard(tiny, monkeypatch, capsys)
     assert (out / "cv.json").read_bytes() == cv
 
 
+@pytest.mark.e2e  # trains end to end
 def test_single_fold_then_the_rest(proj, capsys):
     d = write_demo(proj / "input" / "demo")
     args = ["patents", "train", "--data", str(d), *TINY, "--name", "perfold"]
@@ -227,6 +231,7 @@ def test_console_script(proj):
     ]
 
 
+@pytest.mark.e2e  # trains end to end
 def test_learns_on_demo(proj):
     "MiniLM really learns the demo's scoring rule: a clearly positive out-of-fold Pearson."
     d = write_demo(proj / "input" / "demo")
@@ -255,6 +260,7 @@ def test_learns_on_demo(proj):
     assert cv["pearson"] > 0.3, cv
 
 
+@pytest.mark.e2e  # trains end to end
 def test_time_split_end_to_end(proj):
     "A dated competition: forward-chaining folds, each fold trained only on earlier dates, OOF only for validated rows."
     d = write_demo(proj / "input" / "dated")

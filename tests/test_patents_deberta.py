@@ -40,6 +40,7 @@ def test_tokenizer_matches_lesson(deb):
     assert model_sep(tok) == "[SEP]"
 
 
+@pytest.mark.e2e  # builds deberta-v3-small (140M parameters) and trains a step with the Trainer
 def test_one_training_step_on_random_deberta(deb, tmp_path):
     import torch
     from transformers import AutoConfig, AutoModelForSequenceClassification

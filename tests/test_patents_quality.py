@@ -6,12 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from helpers import PATENTS_TINY as TINY
 from helpers import one_error_line as _err
 
 from kagglenlp.cli import main
 from kagglenlp.patents.demo import demo_frames, write_demo
 
-TINY = ["--model", "minilm", "--folds", "2", "--max-steps", "2", "--bs", "8", "--seed", "0"]
 # each new option at least once, in two runs (training is what costs time; `mean` shares the attention run's class
 # and code path, its pooling is tested above)
 RUNS = {
@@ -139,6 +139,7 @@ def trained(tmp_path_factory):
         yield root
 
 
+@pytest.mark.e2e  # trains end to end
 @pytest.mark.parametrize("name", list(RUNS))
 def test_saved_head_models_reload_and_predict_the_same(trained, monkeypatch, name):
     monkeypatch.chdir(trained)

@@ -38,7 +38,7 @@ def test_real_data_grouped_folds_learn(proj, data_dir):
     out = proj / "outputs" / "real"
     cv = json.loads((out / "cv.json").read_text())
     print(f"\nreal-data OOF Pearson {cv['pearson']:.4f} per fold {cv['folds']} in {cv['seconds']:.0f}s")
-    # measured here: 0.37 (folds 0.50 / 0.29; cross-encoder, 1 CPU epoch: below the zero-shot floor, see README)
+    # measured here: 0.37 (folds 0.50 / 0.29; cross-encoder, 1 CPU epoch: below the zero-shot floor, see docs/results)
     assert cv["pearson"] > 0.15 and all(v > 0.1 for v in cv["folds"].values()), cv
     folds = pd.read_csv(out / "folds.csv")
     assert (folds.groupby("anchor").fold.nunique() == 1).all() and 3000 <= len(folds) < 3300

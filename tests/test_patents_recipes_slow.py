@@ -12,7 +12,7 @@ import pytest
 from kagglenlp.cli import main
 
 BUDGET = ["--model", "minilm", "--folds", "2", "--max-rows", "4000"]
-MARGIN = 0.02  # what "a clear margin" means here; measured: README, scripts/compare_recipes.py
+MARGIN = 0.02  # what "a clear margin" means here; measured: docs/results/, scripts/compare_recipes.py
 
 
 @pytest.mark.slow

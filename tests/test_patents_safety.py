@@ -11,13 +11,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from helpers import PATENTS_TINY as TINY
 from helpers import one_error_line as _err
 
 from kagglenlp.cli import main
 from kagglenlp.patents.demo import write_demo
 from kagglenlp.patents.model import TOKENIZER_FILES, resolve_model
-
-TINY = ["--model", "minilm", "--folds", "2", "--max-steps", "2", "--bs", "8", "--seed", "0"]
 
 
 def _train(d, name, *extra):
@@ -44,6 +43,7 @@ def test_model_folder_without_tokenizer_is_refused(proj, demo, capsys):
     assert "holds no tokenizer files" in err and "tokenizer.save_pretrained" in err and _nothing_written(proj)
 
 
+@pytest.mark.e2e  # trains end to end
 def test_model_folder_with_only_config_fails_before_writing(proj, demo, capsys):
     m = proj / "cfgonly"
     m.mkdir()
@@ -63,6 +63,7 @@ def test_model_paths_clear_messages(proj, demo, capsys):
     assert "--data must be the competition folder" in _err(capsys) and _nothing_written(proj)
 
 
+@pytest.mark.e2e  # trains end to end
 @pytest.mark.parametrize("what", ["train scores", "test texts"])
 def test_edited_data_under_the_same_name_is_refused(proj, demo, capsys, what):
     assert _train(demo, "e") == 0
@@ -79,6 +80,7 @@ def test_edited_data_under_the_same_name_is_refused(proj, demo, capsys, what):
     assert _train(demo, "e", "--overwrite") == 0
 
 
+@pytest.mark.e2e  # trains end to end
 def test_any_changed_setting_is_refused_and_overwrite_works(proj, demo, capsys):
     assert _train(demo, "s") == 0
     capsys.readouterr()
@@ -116,6 +118,7 @@ def _wait_for_lock(proj, name, p, timeout=120):
         time.sleep(0.2)
 
 
+@pytest.mark.e2e  # trains in CLI subprocesses
 def test_two_concurrent_runs_one_refused_other_whole(proj, demo):
     a = _cli(proj, "patents", "train", "--data", str(demo), *TINY, "--name", "c", "--lr", "1e-4")
     _wait_for_lock(proj, "c", a)
@@ -149,6 +152,7 @@ def test_two_concurrent_runs_one_refused_other_whole(proj, demo):
     assert sub.score.between(0, 1).all() and len(sub) == len(pd.read_csv(demo / "test.csv"))
 
 
+@pytest.mark.e2e  # kills a training run (SIGKILL) and resumes it
 def test_sigkill_mid_fold_then_resume_matches(proj, demo, tmp_path_factory):
     "A run killed mid-fold (SIGKILL) resumes to exactly the uninterrupted result."
     ref_root = tmp_path_factory.mktemp("ref")
@@ -213,6 +217,7 @@ def test_read_only_outputs(proj, demo, capsys):
         (proj / "outputs").chmod(0o700)
 
 
+@pytest.mark.e2e  # trains end to end
 def test_predict_refuses_mixed_or_unfinished_experiments(proj, demo, capsys):
     assert _train(demo, "p1") == 0 and _train(demo, "p2", "--seed", "1") == 0
     capsys.readouterr()
@@ -226,6 +231,7 @@ def test_predict_refuses_mixed_or_unfinished_experiments(proj, demo, capsys):
     assert main([*pred, "--models", "outputs/p2"]) == 0
 
 
+@pytest.mark.e2e  # trains end to end
 def test_predict_unknown_context_says_what_to_do(proj, demo, capsys):
     assert _train(demo, "t", "--text", "cpc") == 0
     tst = pd.read_csv(demo / "test.csv")

@@ -80,6 +80,7 @@ def _torchrun(n, args, cwd, env):
     return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
 
 
+@pytest.mark.e2e  # torchrun: two training processes
 def test_train_under_torchrun_two_processes_writes_once(proj):
     "2 processes on the gloo backend: one complete, valid set of outputs, CV close to the one-process run, resumable."
     d = write_demo(proj / "input" / "demo")
@@ -119,6 +120,7 @@ def test_train_under_torchrun_two_processes_writes_once(proj):
     assert r.returncode != 0 and "error: " in r.stderr and "other settings" in r.stderr
 
 
+@pytest.mark.e2e  # runs benchmarks/gpu.sh (two Python processes importing torch)
 def test_gpu_check_script_runs_on_a_machine_without_gpu(tmp_path):
     "The prepared GPU check parses and runs its preamble anywhere (its parts are smoke-run by hand with SMALL=1)."
     from pathlib import Path
@@ -130,3 +132,33 @@ def test_gpu_check_script_runs_on_a_machine_without_gpu(tmp_path):
     log = (tmp_path / "out" / "gpu.log").read_text()
     assert "torch " in log and "transformers " in log  # the versions line the GPU log starts with
     assert f"done: {tmp_path / 'out'}" in log
+
+
+@pytest.mark.e2e  # runs benchmarks/gpu.sh (two Python processes importing torch)
+def test_gpu_check_merges_the_quality_runs_under_one_header(tmp_path):
+    "The `quality` part's four results.csv files, with different columns, end in one file with one header."
+    from pathlib import Path
+
+    fake = tmp_path / "python"  # `-m kagglenlp ...` writes one results row as that pipeline would; the rest is Python
+    fake.write_text(
+        "#!/usr/bin/env bash\n"
+        'if [ "$1 $2" = "-m kagglenlp" ]; then\n'
+        '  mkdir -p "$KAGGLENLP_ROOT/outputs"; run=$(basename "$KAGGLENLP_ROOT")\n'
+        '  if [ "$run" = zeroshot ]; then printf "experiment,score,arch\\n%s,0.5,zeroshot\\n" $run\n'
+        '  else printf "experiment,score,processes\\n%s,0.7,1\\n" $run; fi > "$KAGGLENLP_ROOT/outputs/results.csv"\n'
+        "  exit 0\n"
+        "fi\n"
+        f'exec {sys.executable} "$@"\n'
+    )
+    fake.chmod(0o755)
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "gpu.sh"
+    out = tmp_path / "out"
+    env = {**os.environ, "OUT": str(out), "KAGGLENLP_DATA": str(tmp_path), "PARTS": "quality", "PYTHON": str(fake)}
+    r = subprocess.run(["bash", str(script)], env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    text = (out / "results.csv").read_text()
+    rows = read_results(out / "results.csv")
+    assert text.count("experiment,") == 1 and set(rows[0]) == {"experiment", "score", "processes", "arch"}
+    assert sorted(r["experiment"] for r in rows) == ["bi", "pair", "seed", "zeroshot"]
+    zs = next(r for r in rows if r["experiment"] == "zeroshot")
+    assert zs["arch"] == "zeroshot" and zs["processes"] == ""

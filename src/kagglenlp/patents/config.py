@@ -27,7 +27,7 @@ IGNORED_ON_RESUME = ("name", "fold", "overwrite", "data", "titles", "compile")
 
 @dataclass
 class PatentsConfig:
-    "Train the CV folds of one cross-encoder experiment; write OOF, CV and the submission."
+    "Train the CV folds of one experiment (bi- or cross-encoder, --arch); write OOF, CV and the submission."
 
     data: str = opt(help="folder with train.csv, test.csv, sample_submission.csv")
     model: str = opt(
