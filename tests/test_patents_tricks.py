@@ -517,6 +517,18 @@ def test_blend_fixed():
         blending.blend_fixed(preds, [1, 1], scale="rank")
 
 
+def test_full_fit_steps_and_weight():
+    assert blending.full_fit_steps([10, 13, None]) == 12
+    assert blending.full_fit_steps([10, 14], scale=1.5) == 18
+    with pytest.raises(UserError):
+        blending.full_fit_steps([None])
+    folds = np.array([[0.2, 0.4], [0.6, 0.8]])
+    assert np.allclose(blending.with_full(folds, [1.0, 0.0], weight=2), [(0.6 + 2) / 4, 1.4 / 4])
+    assert np.allclose(blending.with_full(folds, [1.0, 0.0], weight=0), folds.mean(1))
+    with pytest.raises(UserError):
+        blending.with_full(folds, [1.0, 0.0], weight=-1)
+
+
 # ---------------------------------------------------------------- memory
 
 
@@ -526,7 +538,9 @@ def test_memory_estimate_parts_and_checkpointing():
     ck = memory.estimate_training_memory(batch=8, grad_ckpt=True, **m)
     assert full["weights"] == pytest.approx(4 * 435e6 / memory.GIB) and full["adamw"] == 2 * full["weights"]
     assert full["activations"] == pytest.approx(24 * 8 * 300 * (34 * 1024 + 5 * 16 * 300) / memory.GIB)
-    assert ck["activations"] < full["activations"] / 10
+    act = 34 * 1024 + 5 * 16 * 300
+    assert ck["activations"] == pytest.approx((24 * 4 * 1024 + act) * 8 * 300 / memory.GIB)  # inputs + one layer
+    assert ck["activations"] < full["activations"] / 8
     assert full["total"] == pytest.approx(sum(v for k, v in full.items() if k != "total"))
     b, ga = memory.plan_batch(128, 15, world=2, grad_ckpt=False, **m)
     assert b >= 1 and b * 2 * ga >= 128
@@ -556,3 +570,20 @@ def test_saved_activation_bytes_grow_with_layers_and_shrink_with_half_precision(
     assert 0 < one < two
     half = memory.saved_activation_bytes(model_of(2), make_batch, 16, dtype=torch.bfloat16)
     assert half < two
+
+
+def test_memory_args_and_checkpointing_keep_the_gradients(tmp_path):
+    kw = memory.memory_args(grad_accum=4, eval_bs=256)
+    args = TrainingArguments(output_dir=str(tmp_path), use_cpu=True, **kw)
+    assert args.gradient_accumulation_steps == 4 and args.per_device_eval_batch_size == 256
+    assert memory.memory_args() == {"gradient_accumulation_steps": 1}
+    model, batch = tiny_bert(), bert_batch()
+    model.train()
+    plain = backward(model, batch)
+    mk = lambda b: {k: v[:b] for k, v in bert_batch(2).items() if k != "labels"}  # noqa: E731
+    before = memory.saved_activation_bytes(model.backbone, mk, 6)
+    assert memory.enable_checkpointing(model)
+    after = memory.saved_activation_bytes(model.backbone, mk, 6)
+    assert after < before / 2
+    for n, g in backward(model, batch).items():
+        torch.testing.assert_close(g, plain[n])

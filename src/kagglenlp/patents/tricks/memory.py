@@ -2,19 +2,42 @@
 
 An ESTIMATE, not a measurement of a GPU run: mixed precision as HF `Trainer` runs it (fp32 weights, fp32 gradients,
 two fp32 AdamW states, fp16 copies of the weights inside autocast) plus the activations kept for the backward pass:
-`layers x batch x seq x act_bytes` without gradient checkpointing; with it, each layer keeps only its fp16 input
-(`2 x hidden` bytes per token) and one layer's activations exist at a time during recomputation. `act_bytes` (per token
-per layer) defaults to the Korthikanti et al. (2022) transformer-layer formula `34 h + 5 a s` (fp16, dropout masks);
-`saved_activation_bytes` measures it for a given model (the bytes autograd saves for backward per extra sequence),
-and `docs/toolbox.md` gives the figures measured with it. Allocator fragmentation and CUDA context (~0.3-0.5 GiB,
-unmeasured here) are not included: keep a margin.
+`layers x batch x seq x act_bytes` without gradient checkpointing; with it, each layer keeps only its input (fp32
+under autocast: `4 x hidden` bytes per token, as measured) and one layer's activations exist at a time during
+recomputation. `act_bytes` (per token per layer) defaults to the Korthikanti et al. (2022) transformer-layer formula
+`34 h + 5 a s` (fp16, dropout masks); `saved_activation_bytes` measures it for a given model (the bytes autograd
+saves for backward per extra sequence), and `docs/toolbox.md` gives the figures measured with it
+(`scripts/toolbox_memory.py`). The CUDA context, allocator fragmentation and evaluation batches are not included:
+keep a margin.
 """
 
 import math
 
-__all__ = ["GIB", "layer_act_bytes", "estimate_training_memory", "plan_batch", "saved_activation_bytes"]
+__all__ = [
+    "GIB",
+    "memory_args",
+    "enable_checkpointing",
+    "layer_act_bytes",
+    "estimate_training_memory",
+    "plan_batch",
+    "saved_activation_bytes",
+]
 
 GIB = 2**30
+
+
+def memory_args(grad_accum=1, eval_bs=None):
+    "`TrainingArguments` keywords of `--grad-accum` and `--eval-bs` (checkpointing: `enable_checkpointing`)."
+    return {"gradient_accumulation_steps": grad_accum, **({"per_device_eval_batch_size": eval_bs} if eval_bs else {})}
+
+
+def enable_checkpointing(model):
+    """Activation (gradient) checkpointing on the HF backbone of `model` (its `backbone`, or `model` itself), non-
+    reentrant; the kit's head models are no `PreTrainedModel`, so the `activation_checkpointing` field cannot reach
+    them. Returns the backbone's `is_activation_checkpointing`."""
+    bb = getattr(model, "backbone", model)
+    bb.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
+    return bb.is_activation_checkpointing
 
 
 def layer_act_bytes(hidden, heads, seq):
@@ -27,7 +50,7 @@ def estimate_training_memory(n_params, layers, hidden, heads, seq, batch, grad_c
     for `n_params` parameters, `layers` x `hidden` (`heads` heads), `batch` sequences of `seq` tokens per device."""
     act = act_bytes or layer_act_bytes(hidden, heads, seq)
     tokens = batch * seq
-    acts = (layers * 2 * hidden + act) * tokens if grad_ckpt else layers * act * tokens
+    acts = (layers * 4 * hidden + act) * tokens if grad_ckpt else layers * act * tokens
     parts = {
         "weights": 4 * n_params,
         "grads": 4 * n_params,
