@@ -495,6 +495,54 @@ def test_sibling_shuffle_dataset_draws_a_new_order_each_epoch(minilm_tok, sib_df
     assert item["labels"] == 0.0
 
 
+def test_the_pieces_compose_in_one_trainer_run(tmp_path, minilm_tok, sib_df):
+    "Sibling shuffling, AWP from epoch 1, EMA and the best checkpoint together on a tiny cross-encoder: it trains."
+    from transformers import DataCollatorWithPadding
+
+    sep = minilm_tok.sep_token
+    parts = siblings.sibling_parts(pd.concat([sib_df] * 4, ignore_index=True), sep=sep)
+    y = np.tile(np.linspace(0, 1, 6), 4)
+    trn = siblings.SiblingShuffleDataset(parts, minilm_tok, labels=y, max_len=32, sep=sep)
+    val = siblings.SiblingShuffleDataset(parts[:6], minilm_tok, labels=y[:6], max_len=32, sep=sep)
+    torch.manual_seed(0)
+    cfg = BertConfig(
+        vocab_size=minilm_tok.vocab_size,
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=32,
+        max_position_embeddings=64,
+    )
+    model = _cross_class()(BertModel(cfg), pool="cls", loss="mse", head_dropout=0.0)
+    layers.freeze_embeddings(model)
+    n = best.steps_per_epoch(len(trn), 8)
+    args = toy_args(
+        tmp_path,
+        num_train_epochs=3,
+        optim="adamw_torch",
+        learning_rate=1e-3,
+        **best.best_checkpoint_args(2, n),
+        **memory.memory_args(grad_accum=1, eval_bs=4),
+    )
+    cbs = [siblings.SiblingShuffleCallback(trn), ema.EmaCallback(0.9)]
+    tr = AdvTrainer(
+        model=model,
+        args=args,
+        train_dataset=trn,
+        eval_dataset=val,
+        data_collator=DataCollatorWithPadding(minilm_tok),
+        compute_metrics=best.compute_metrics,
+        callbacks=cbs,
+        adv="awp",
+        adv_start=1,
+        adv_lr=0.1,
+    )
+    tr.train()
+    assert trn.epoch == 2
+    step, score = best.best_from_state(tr.state)
+    assert step is not None and (step, score) == best.best_eval(tr.state.log_history)
+
+
 # ---------------------------------------------------------------- blending
 
 
