@@ -589,7 +589,9 @@ def test_memory_estimate_parts_and_checkpointing():
     act = 34 * 1024 + 5 * 16 * 300
     assert ck["activations"] == pytest.approx((24 * 4 * 1024 + act) * 8 * 300 / memory.GIB)  # inputs + one layer
     assert ck["activations"] < full["activations"] / 8
-    assert full["total"] == pytest.approx(sum(v for k, v in full.items() if k != "total"))
+    assert full["total"] == pytest.approx(sum(v for k, v in full.items() if k != "total")) and full["ema"] == 0
+    with_ema = memory.estimate_training_memory(batch=8, ema=True, **m)
+    assert with_ema["total"] - full["total"] == pytest.approx(2 * full["weights"])
     b, ga = memory.plan_batch(128, 15, world=2, grad_ckpt=False, **m)
     assert b >= 1 and b * 2 * ga >= 128
     assert memory.estimate_training_memory(batch=b, **m)["total"] <= 15

@@ -45,9 +45,10 @@ def layer_act_bytes(hidden, heads, seq):
     return 34 * hidden + 5 * heads * seq
 
 
-def estimate_training_memory(n_params, layers, hidden, heads, seq, batch, grad_ckpt=False, act_bytes=None):
-    """Estimated training memory in GiB by part (`weights`, `grads`, `adamw`, `fp16_copies`, `activations`, `total`)
-    for `n_params` parameters, `layers` x `hidden` (`heads` heads), `batch` sequences of `seq` tokens per device."""
+def estimate_training_memory(n_params, layers, hidden, heads, seq, batch, grad_ckpt=False, act_bytes=None, ema=False):
+    """Estimated training memory in GiB by part (`weights`, `grads`, `adamw`, `fp16_copies`, `activations`, `ema`,
+    `total`) for `n_params` parameters, `layers` x `hidden` (`heads` heads), `batch` sequences of `seq` tokens per
+    device; `ema` adds the average and the stash of the training weights `EmaCallback` holds (8 B/param)."""
     act = act_bytes or layer_act_bytes(hidden, heads, seq)
     tokens = batch * seq
     acts = (layers * 4 * hidden + act) * tokens if grad_ckpt else layers * act * tokens
@@ -57,6 +58,7 @@ def estimate_training_memory(n_params, layers, hidden, heads, seq, batch, grad_c
         "adamw": 8 * n_params,
         "fp16_copies": 2 * n_params,
         "activations": acts,
+        "ema": 8 * n_params if ema else 0,
     }
     out = {k: v / GIB for k, v in parts.items()}
     out["total"] = sum(out.values())

@@ -70,9 +70,11 @@ class SiblingShuffleDataset:
         self.texts = shuffle_siblings(self.parts, np.random.default_rng([self.seed, self.epoch]), self.sep)
 
     def __len__(self):
+        "The number of rows."
         return len(self.parts)
 
     def __getitem__(self, i):
+        "Row `i` tokenized in this epoch's sibling order (`input_ids`, `attention_mask`, ..., `labels`)."
         out = dict(self.tok(self.texts[i], truncation=True, max_length=self.max_len))
         if self.labels is not None:
             out["labels"] = float(self.labels[i])
