@@ -38,8 +38,8 @@ def error_message(e):
 
 def main(argv=None):
     "Entry point: parse `argv`, run the chosen command; returns the exit code."
-    ns = build_parser().parse_args(argv)
     try:
+        ns = build_parser().parse_args(argv)  # inside: a bad --config file is one error line too
         res = ns.func(ns)
     except (UserError, OSError, UnicodeDecodeError) as e:
         print(f"error: {error_message(e)}", file=sys.stderr)

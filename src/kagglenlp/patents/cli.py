@@ -104,5 +104,5 @@ def add_parser(sub):
         c = cmds.add_parser(name, help=cls.__doc__.splitlines()[0], description=cls.__doc__)
         if name == "blend":
             c.add_argument("experiments", nargs="+", metavar="EXP", help="finished experiments (names under outputs/)")
-        add_dataclass_args(c, cls).set_defaults(func=fn)
+        add_dataclass_args(c, cls, config=name != "demo").set_defaults(func=fn)
     return p
