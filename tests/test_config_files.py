@@ -145,3 +145,6 @@ def test_train_with_a_config_records_effective_settings_and_resumes(proj, capsys
     assert "resuming: all done" in capsys.readouterr().out
     assert main(["patents", "train", "--config", str(p)]) == 2  # lr 1e-3 from the file: another experiment
     assert "lr: 0.0005 -> 0.001" in one_error_line(capsys)
+    assert main(["results"]) == 0  # the real results row, with the settings from experiment.json
+    row = capsys.readouterr().out.splitlines()[1].split()
+    assert row[:3] == ["tiny-cfg", "patents", "pearson"] and "bi" in row and "lr=0.0005" in row

@@ -68,14 +68,14 @@ class _Bool(argparse.BooleanOptionalAction):
 class _Config(argparse.Action):
     "`--config FILE`: the file's settings for every option not given on the command line."
 
-    cls, required = None, ()  # set by `add_dataclass_args`
+    cls, options = None, ()  # set by `add_dataclass_args`: the dataclass and its required options
 
     def __call__(self, parser, ns, values, option_string=None):
         vals = read_config(values, self.cls)
         for k, v in vals.items():
             if k not in _given(ns):
                 setattr(ns, k, v)
-        for a in self.required:  # a required option the file sets is no longer missing
+        for a in self.options:  # a required option the file sets is no longer missing
             a.required = a.required and a.dest not in vals
         setattr(ns, self.dest, values)
 
@@ -114,7 +114,7 @@ def add_dataclass_args(parser, cls, config=False):
             action=_Config,
             help="TOML file of settings (field = value); flags given here win; the name defaults to the file's stem",
         )
-        act.cls, act.required = cls, required_actions
+        act.cls, act.options = cls, required_actions
     return parser
 
 
