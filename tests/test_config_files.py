@@ -148,3 +148,21 @@ def test_train_with_a_config_records_effective_settings_and_resumes(proj, capsys
     assert main(["results"]) == 0  # the real results row, with the settings from experiment.json
     row = capsys.readouterr().out.splitlines()[1].split()
     assert row[:3] == ["tiny-cfg", "patents", "pearson"] and "bi" in row and "lr=0.0005" in row
+
+
+def test_notebook_10_takes_a_config_file(tmp_path):
+    import nbformat
+
+    nb = nbformat.read(CONFIG_DIR.parent / "notebooks" / "10-patents-folds.ipynb", as_version=4)
+    params, build = nb.cells[1].source, nb.cells[2].source
+    ns = {}
+    exec(params, ns)
+    ns.update(config=str(CONFIG_DIR / "minilm-cross-gpu.toml"), data=str(tmp_path), fold=1, seed=7)  # injected
+    exec(build.replace("from IPython.display import Image, display\n", ""), ns)
+    c = ns["cfg"]
+    assert (c.model, c.arch, c.folds, c.bs, c.name) == ("minilm", "cross", 3, 64, "minilm-cross-gpu")
+    assert (c.fold, c.seed, c.data) == (1, 7, str(tmp_path))  # the notebook's parameters win
+    ns = {}
+    exec(params, ns)  # no config: the defaults, as before
+    exec(build.replace("from IPython.display import Image, display\n", ""), ns)
+    assert ns["cfg"].model == "microsoft/deberta-v3-small" and ns["cfg"].folds == 5
