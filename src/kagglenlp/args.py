@@ -1,7 +1,8 @@
 """Typed dataclass arguments to argparse and back (run_glue style); imports nothing else from the package.
 
 A field's `metadata['help']` becomes its help text, `metadata['choices']` its choices; a field without a default is
-a required option; `bool` fields become `--x/--no-x`; `list[...]` fields take one or more values.
+a required option; `bool` fields become `--x/--no-x`; `list[...]` fields take one or more values (and add up
+over repeated flags with `metadata['repeat']`, e.g. `opt(..., repeat=True)`).
 
 Config files: `add_dataclass_args(..., config=True)` adds `--config FILE.toml` (read with the standard library's
 `tomllib`). The file may set any field (by its Python name, as `experiment.json` records it); flags on the command
@@ -57,6 +58,15 @@ class _Store(argparse.Action):
         _given(ns).add(self.dest)
 
 
+class _Extend(argparse.Action):
+    "A list option that may be repeated (`--param a --param b`): the values given add up, replacing the default."
+
+    def __call__(self, parser, ns, values, option_string=None):
+        given = _given(ns)
+        setattr(ns, self.dest, (getattr(ns, self.dest) if self.dest in given else []) + list(values))
+        given.add(self.dest)
+
+
 class _Bool(argparse.BooleanOptionalAction):
     "`--x/--no-x`, noting that the option was given."
 
@@ -104,7 +114,7 @@ def add_dataclass_args(parser, cls, config=False):
             kw["required"] = True
         else:
             kw["default"] = default
-        act = parser.add_argument(name, type=typ, action=_Store, **kw)
+        act = parser.add_argument(name, type=typ, action=_Extend if f.metadata.get("repeat") else _Store, **kw)
         if required:
             required_actions.append(act)
     if config:
