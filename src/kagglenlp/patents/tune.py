@@ -110,13 +110,15 @@ def parse_param(spec):
     if kind == "choice":
         vals = tuple(_convert(v, typ, spec) for v in args.split(","))
         bad = [v for v in vals if choices and v not in choices]
-        require(not bad, f"--param {spec!r}: {bad[0]!r} is not one of {', '.join(map(str, choices or ()))}")
+        if bad:
+            raise UserError(f"--param {spec!r}: {bad[0]!r} is not one of {', '.join(map(str, choices))}")
         return ParamSpec(name, kind, vals)
     require(typ in (int, float), f"--param {spec!r}: {name} is not a number; use choice:A,B")
     bounds = args.split(":")
     require(len(bounds) == 2, f"--param {spec!r}: {kind} takes LO:HI")
     num = int if kind in ("int", "logint") else float
-    require(num is float or typ is int, f"--param {spec!r}: {name} is a float; use uniform or loguniform")
+    fix = "an integer; use int or logint" if typ is int else "a float; use uniform or loguniform"
+    require(num is typ, f"--param {spec!r}: {name} is {fix}")
     lo, hi = (_convert(b, num, spec) for b in bounds)
     require(lo < hi, f"--param {spec!r}: LO must be below HI")
     require(not kind.startswith("log") or lo > 0, f"--param {spec!r}: a log scale needs LO > 0")
@@ -267,8 +269,7 @@ def run_tune(a):
     complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
     if complete and not math.isnan(study.best_value):
         best = study.best_trial
-        print(
-            f"best: trial {best.number} ({best.user_attrs.get('experiment')}) OOF Pearson {best.value:.4f} {best.params}"
-        )
+        exp = best.user_attrs.get("experiment")
+        print(f"best: trial {best.number} ({exp}) OOF Pearson {best.value:.4f} {best.params}")
         print(f"best config: {best_config(a.config, study, best_path)}")
     return study
