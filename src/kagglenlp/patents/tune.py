@@ -263,7 +263,8 @@ def run_tune(a):
         study.optimize(
             _objective(base, specs, folds, study_name),
             n_trials=a.trials - done + requeued,
-            callbacks=[MaxTrialsCallback(a.trials, states=finished)],
+            # after each trial: stop at --trials, and queue again a trial of a worker that died (heartbeat)
+            callbacks=[MaxTrialsCallback(a.trials, states=finished), lambda st, _: _requeue_interrupted(st)],
             catch=(UserError,),
         )
     complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
