@@ -61,3 +61,13 @@ def test_report_to_does_not_change_the_experiment(proj, capsys):
     capsys.readouterr()
     assert main(["patents", "train", "--data", str(d), *TINY, "--name", "r", "--report-to", "tensorboard"]) == 0
     assert "resuming: all done" in capsys.readouterr().out
+
+
+def test_report_to_reaches_trainer_and_keeps_the_name(tmp_path):
+    from kagglenlp.patents.config import IGNORED_ON_RESUME, PatentsConfig, exp_name
+    from kagglenlp.patents.train import training_arguments
+
+    off, on = PatentsConfig(data="."), PatentsConfig(data=".", report_to="tensorboard")
+    assert training_arguments(on, tmp_path, run_name="e/fold0").report_to == ["tensorboard"]
+    assert training_arguments(off, tmp_path).report_to == []
+    assert exp_name(on) == exp_name(off) and "report_to" in IGNORED_ON_RESUME

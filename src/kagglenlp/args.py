@@ -1,4 +1,4 @@
-"""Typed dataclass arguments to argparse and back (run_glue style); imports nothing else from the package.
+"""Typed dataclass arguments to argparse and back (run_glue style); imports only `kagglenlp.errors` (when needed).
 
 A field's `metadata['help']` becomes its help text, `metadata['choices']` its choices; a field without a default is
 a required option; `bool` fields become `--x/--no-x`; `list[...]` fields take one or more values (and add up
