@@ -1,6 +1,7 @@
 """`kagglenlp patents tune`: trials are experiments on the same folds, pruned per fold, resumable, shared by workers."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -109,7 +110,7 @@ def test_sweep_prunes_then_resumes_an_interrupted_trial(base, proj, capsys, monk
     assert main(["patents", "tune", "--config", str(base), "--trials", "4", "--startup", "10", *grid]) == 0
     out = capsys.readouterr().out
     assert "3 of 4 trials finished, 1 interrupted trial(s) queued again" in out
-    assert "experiment base-tune-t003: 200 train rows, 2 folds, to train: [1]" in out  # its fold 0 kept
+    assert re.search(r"experiment base-tune-t003: \d+ train rows, 2 folds, to train: \[1\]\n", out), out  # fold 0 kept
     assert (fold0.stat().st_mtime_ns, first.stat().st_mtime_ns) == stamps  # nothing finished is retrained
     trials = study_of(proj).trials
     assert [t.state.name for t in trials] == ["COMPLETE", "COMPLETE", "PRUNED", "FAIL", "COMPLETE"]

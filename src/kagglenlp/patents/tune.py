@@ -15,6 +15,7 @@ and several workers running the same command share one study. The best trial so 
 
 import math
 import os
+import warnings
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Optional
@@ -212,6 +213,8 @@ def _objective(base, specs, folds, study_name):
                 print(f"trial {trial.number} ({name}) pruned after fold {k}: pearson {r:.4f}")
                 raise optuna.TrialPruned()
         require(cv is not None, f"experiment {name}: folds still missing after training all of them")
+        if math.isnan(cv["pearson"]):  # constant predictions: Optuna fails the trial; not one to run again
+            trial.set_user_attr("error", "OOF Pearson is NaN (constant predictions)")
         return cv["pearson"]
 
     return objective
@@ -241,6 +244,8 @@ def run_tune(a):
     best_path = Path(a.best) if a.best else paths.outputs_dir() / f"{study_name}-best.toml"
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)  # heartbeats: "experimental"
+    warnings.filterwarnings("ignore", "All-NaN slice", RuntimeWarning)  # the pruner on a NaN fold score: it prunes
     study = optuna.create_study(
         study_name=study_name,
         storage=_storage(storage_url(a.storage)),
