@@ -166,3 +166,19 @@ def test_notebook_10_takes_a_config_file(tmp_path):
     exec(params, ns)  # no config: the defaults, as before
     exec(build.replace("from IPython.display import Image, display\n", ""), ns)
     assert ns["cfg"].model == "microsoft/deberta-v3-small" and ns["cfg"].folds == 5
+
+
+def test_imdb_train_with_a_config_file(tmp_path, monkeypatch):
+    from kagglenlp.imdb.toy import write_toy_csv
+
+    monkeypatch.setenv("KAGGLENLP_ROOT", str(tmp_path))
+    csv = write_toy_csv(tmp_path / "s.csv", n=24)
+    p = tmp_path / "imdb-tiny.toml"
+    p.write_text(
+        f'data = "{csv}"\nemb_sz = 16\nn_hid = 32\nn_layers = 1\nbs = 8\nseq_len = 16\nthreads = 1\nmin_freq = 1\n'
+        "lm_epochs = [1, 1]\nclas_epochs = [1, 1, 1, 1]\n"
+    )
+    assert main(["imdb", "train", "--config", str(p), "--bs", "4"]) == 0
+    rec = json.loads((tmp_path / "outputs" / "imdb-tiny" / "experiment.json").read_text())
+    assert rec["settings"]["bs"] == 4 and rec["settings"]["emb_sz"] == 16 and rec["settings"]["lm_epochs"] == [1, 1]
+    assert (tmp_path / "outputs" / "imdb-tiny" / "classifier_fwd.pkl").exists()
