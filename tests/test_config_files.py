@@ -182,3 +182,12 @@ def test_imdb_train_with_a_config_file(tmp_path, monkeypatch):
     rec = json.loads((tmp_path / "outputs" / "imdb-tiny" / "experiment.json").read_text())
     assert rec["settings"]["bs"] == 4 and rec["settings"]["emb_sz"] == 16 and rec["settings"]["lm_epochs"] == [1, 1]
     assert (tmp_path / "outputs" / "imdb-tiny" / "classifier_fwd.pkl").exists()
+
+
+def test_kernel_params_are_notebook_10_parameters():
+    assert kernel_params(CONFIG_DIR / "minilm-cross-gpu.toml") == {
+        "model": "minilm",
+        "name": "minilm-cross-gpu",
+        "folds": 3,
+        "settings": {"arch": "cross", "pool": "cls", "text": "seed", "epochs": 2.0, "bs": 64},
+    }
