@@ -5,13 +5,13 @@ import pytest
 
 from kagglenlp.leaderboard import cv_lb_correlation, experiment_of, join_cv, parse_submissions, plot_cv_lb, tag_message
 
-# `kaggle competitions submissions -c C --csv` (kaggle CLI 2.x header); the pending one has no score yet
-LISTING = """fileName,date,description,status,publicScore,privateScore
-c.csv,2026-12-01 10:00:00,retrained [exp:c],SubmissionStatus.COMPLETE,0.80,0.79
-b.csv,2026-11-30 10:00:00,second try,SubmissionStatus.COMPLETE,0.75,0.74
-a.csv,2026-11-29 10:00:00,first [exp:a],SubmissionStatus.COMPLETE,0.70,
-x.csv,2026-11-28 10:00:00,by hand,SubmissionStatus.COMPLETE,0.50,
-p.csv,2026-12-01 11:00:00,new [exp:b],SubmissionStatus.PENDING,,
+# `kaggle competitions submissions -c C --csv` (kaggle 2.2.5's `submission_fields`); the pending one has no score
+LISTING = """ref,fileName,date,description,status,publicScore,privateScore
+101,c.csv,2026-12-01 10:00:00,retrained [exp:c],SubmissionStatus.COMPLETE,0.80,0.79
+102,b.csv,2026-11-30 10:00:00,second try,SubmissionStatus.COMPLETE,0.75,0.74
+103,a.csv,2026-11-29 10:00:00,first [exp:a],SubmissionStatus.COMPLETE,0.70,
+104,x.csv,2026-11-28 10:00:00,by hand,SubmissionStatus.COMPLETE,0.50,
+105,p.csv,2026-12-01 11:00:00,new [exp:b],SubmissionStatus.PENDING,,
 """
 RESULTS = [
     dict(experiment="a", metric="pearson", score="0.60"),
