@@ -5,20 +5,37 @@ allowed range (checked by `check_ranges` when the arguments are built, before a 
 without a default is a required option; `bool` fields become `--x/--no-x`; `list[...]` fields take one or more
 values. `Parser` is the `ArgumentParser` every command uses: no abbreviations (`--epoch` is not `--epochs`), and a
 mistake is one `error:` line that suggests the closest option or choice.
+
+A field's `metadata['help']` becomes its help text, `metadata['choices']` its choices; a field without a default is
+a required option; `bool` fields become `--x/--no-x`; `list[...]` fields take one or more values (and add up
+over repeated flags with `metadata['repeat']`, e.g. `opt(..., repeat=True)`).
 """
 
 import argparse
 import dataclasses
 import difflib
+import json
 import re
 import typing
+from pathlib import Path
 
 from .errors import UserError
 
-__all__ = ["opt", "add_dataclass_args", "args_to_dataclass", "check_ranges", "Parser", "BOUNDS"]
+__all__ = [
+    "opt",
+    "add_dataclass_args",
+    "args_to_dataclass",
+    "check_ranges",
+    "Parser",
+    "BOUNDS",
+    "read_config",
+    "config_to_dataclass",
+    "to_toml",
+]
 
 BOUNDS = {"ge": "at least", "gt": "above", "le": "at most", "lt": "below"}  # range keys of `opt` and their words
 _PARSER = "_kagglenlp_parser"  # namespace attribute: the deepest (sub)parser that parsed the command line
+_SEEN = "_flags_given"  # namespace attribute: the dests set on the command line (they win over --config)
 
 
 def opt(default=dataclasses.MISSING, help="", **kw):
@@ -60,14 +77,67 @@ def check_ranges(obj):
     return obj
 
 
-def add_dataclass_args(parser, cls):
-    "Add one `--option` per field of dataclass `cls` to `parser`; returns `parser`."
+def _is_required(f):
+    "True when dataclass field `f` has no default."
+    return f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+
+
+def _given(ns):
+    "The set of dests given on the command line so far (kept on namespace `ns`)."
+    if not hasattr(ns, _SEEN):
+        setattr(ns, _SEEN, set())
+    return getattr(ns, _SEEN)
+
+
+class _Store(argparse.Action):
+    "`store`, noting that the option was given."
+
+    def __call__(self, parser, ns, values, option_string=None):
+        setattr(ns, self.dest, values)
+        _given(ns).add(self.dest)
+
+
+class _Extend(argparse.Action):
+    "A list option that may be repeated (`--param a --param b`): the values given add up, replacing the default."
+
+    def __call__(self, parser, ns, values, option_string=None):
+        given = _given(ns)
+        setattr(ns, self.dest, (getattr(ns, self.dest) if self.dest in given else []) + list(values))
+        given.add(self.dest)
+
+
+class _Bool(argparse.BooleanOptionalAction):
+    "`--x/--no-x`, noting that the option was given."
+
+    def __call__(self, parser, ns, values, option_string=None):
+        super().__call__(parser, ns, values, option_string)
+        _given(ns).add(self.dest)
+
+
+class _Config(argparse.Action):
+    "`--config FILE`: the file's settings for every option not given on the command line."
+
+    cls, options = None, ()  # set by `add_dataclass_args`: the dataclass and its required options
+
+    def __call__(self, parser, ns, values, option_string=None):
+        vals = read_config(values, self.cls)
+        for k, v in vals.items():
+            if k not in _given(ns):
+                setattr(ns, k, v)
+        for a in self.options:  # a required option the file sets is no longer missing
+            a.required = a.required and a.dest not in vals
+        setattr(ns, self.dest, values)
+
+
+def add_dataclass_args(parser, cls, config=False):
+    "Add one `--option` per field of dataclass `cls` to `parser` (and `--config FILE` when `config`); returns `parser`."
     hints = typing.get_type_hints(cls)
+    required_actions = []
     for f in dataclasses.fields(cls):
         if not f.init:
             continue
         name = "--" + f.name.replace("_", "-")
-        required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        required = _is_required(f)
         default = None if required else (f.default if f.default is not dataclasses.MISSING else f.default_factory())
         shown = f" (default: {default})" if default not in (None, False, "", []) else ""
         kw = dict(help=f.metadata.get("help", "") + shown, dest=f.name)
@@ -75,7 +145,7 @@ def add_dataclass_args(parser, cls):
             kw["choices"] = f.metadata["choices"]
         typ = _base_type(hints[f.name])
         if typ is bool:
-            parser.add_argument(name, action=argparse.BooleanOptionalAction, default=bool(default), **kw)
+            parser.add_argument(name, action=_Bool, default=bool(default), **kw)
             continue
         if typing.get_origin(typ) is list:
             kw["nargs"], typ = "+", typing.get_args(typ)[0]
@@ -83,7 +153,17 @@ def add_dataclass_args(parser, cls):
             kw["required"] = True
         else:
             kw["default"] = default
-        parser.add_argument(name, type=typ, **kw)
+        act = parser.add_argument(name, type=typ, action=_Extend if f.metadata.get("repeat") else _Store, **kw)
+        if required:
+            required_actions.append(act)
+    if config:
+        act = parser.add_argument(
+            "--config",
+            metavar="FILE.toml",
+            action=_Config,
+            help="TOML file of settings (field = value); flags given here win; the name defaults to the file's stem",
+        )
+        act.cls, act.options = cls, required_actions
     return parser
 
 
@@ -133,3 +213,83 @@ class Parser(argparse.ArgumentParser):
         hit = m and _closest(m[1], re.findall(r"'([^']*)'", m[2]))
         tip = f"; did you mean {hit!r}?" if hit else ""
         self.exit(2, f"error: {message}{tip} (see: {self.prog} --help)\n")
+
+
+# ---------------------------------------------------------------- config files
+
+
+def _check_value(key, v, typ, choices, where):
+    "`v` (a TOML value for field `key` of type `typ`) as the field takes it, or a `UserError` saying what is wrong."
+    typ = _base_type(typ)
+    names = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}
+    if typing.get_origin(typ) is list:
+        inner = typing.get_args(typ)[0]
+        if not isinstance(v, list):
+            raise UserError(f"{where}: {key} = {v!r} should be a list of {names.get(inner, inner)} values")
+        return [_check_value(key, x, inner, choices, where) for x in v]
+    ok = {
+        bool: isinstance(v, bool),
+        int: isinstance(v, int) and not isinstance(v, bool),
+        float: isinstance(v, (int, float)) and not isinstance(v, bool),
+        str: isinstance(v, str),
+    }.get(typ, True)
+    if not ok:
+        raise UserError(f"{where}: {key} = {v!r} should be {names.get(typ, typ)}")
+    if choices and v not in choices:
+        raise UserError(f"{where}: {key} = {v!r} is not one of {', '.join(map(str, choices))}")
+    return float(v) if typ is float else v
+
+
+def read_config(path, cls):
+    """The settings in TOML file `path` for dataclass `cls`, checked (known keys, types, choices) and converted;
+    `name` defaults to the file's stem when `cls` has that field. Bad files raise `UserError`."""
+    import tomllib
+
+    path = Path(path)
+    try:
+        with open(path, "rb") as f:
+            raw = tomllib.load(f)
+    except tomllib.TOMLDecodeError as e:
+        raise UserError(f"{path} is not valid TOML ({e})") from None
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
+    hints = typing.get_type_hints(cls)
+    out = {}
+    for k, v in raw.items():
+        if k not in fields:
+            near = difflib.get_close_matches(k.replace("-", "_"), fields, n=1, cutoff=0.5)
+            hint = f"did you mean {near[0]!r}?" if near else f"valid keys: {', '.join(fields)}"
+            raise UserError(f"{path}: unknown setting {k!r}; {hint}")
+        out[k] = _check_value(k, v, hints[k], fields[k].metadata.get("choices"), path)
+    if "name" in fields and "name" not in out:
+        out["name"] = path.stem
+    return out
+
+
+def config_to_dataclass(cls, path=None, **overrides):
+    "`cls` built from TOML file `path` (if any), with `overrides` winning (e.g. a notebook's parameters)."
+    vals = {**(read_config(path, cls) if path else {}), **overrides}
+    missing = [f.name for f in dataclasses.fields(cls) if f.init and _is_required(f) and f.name not in vals]
+    if missing:
+        raise UserError(f"{path or 'the settings'} must set {', '.join(missing)}")
+    return check_ranges(cls(**vals))
+
+
+def to_toml(settings, comment=""):
+    "TOML text for a flat dict `settings` (None values left out: the field's default), after `# comment` lines."
+    lines = [f"# {c}" for c in comment.splitlines()]
+    for k, v in settings.items():
+        if v is None:
+            continue
+        lines.append(f"{k} = {_toml_value(v)}")
+    return "\n".join(lines) + "\n"
+
+
+def _toml_value(v):
+    "One TOML value: bool, int, float, string or list of them."
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(map(_toml_value, v)) + "]"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    return json.dumps(str(v))  # a JSON string is a valid TOML basic string

@@ -1,4 +1,4 @@
-"""`kagglenlp` console script: `kagglenlp {patents,imdb,kaggle} COMMAND --help`.
+"""`kagglenlp` console script: `kagglenlp {patents,imdb,kaggle} COMMAND --help`, and `kagglenlp results`.
 
 Each pipeline's `cli` module registers its sub-commands through `add_parser(subparsers)` and imports only
 `kagglenlp.args`, never this module; heavy imports (torch, transformers, fastai, kaggle) happen inside the
@@ -21,10 +21,11 @@ def build_parser():
     from .imdb.cli import add_parser as imdb_parser
     from .kaggle_tools.cli import add_parser as kaggle_parser
     from .patents.cli import add_parser as patents_parser
+    from .results_cli import add_parser as results_parser
 
     p = Parser(prog="kagglenlp", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="pipeline", required=True)
-    for add in (patents_parser, imdb_parser, kaggle_parser):
+    for add in (patents_parser, imdb_parser, kaggle_parser, results_parser):
         add(sub)
     return p
 
@@ -41,8 +42,8 @@ def error_message(e):
 
 def main(argv=None):
     "Entry point: parse `argv`, run the chosen command; returns the exit code."
-    ns = build_parser().parse_args(argv)
     try:
+        ns = build_parser().parse_args(argv)  # inside: a bad --config file is one error line too
         res = ns.func(ns)
     except (UserError, OSError, UnicodeDecodeError) as e:
         print(f"error: {error_message(e)}", file=sys.stderr)

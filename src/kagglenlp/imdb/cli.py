@@ -77,7 +77,7 @@ def add_parser(sub):
     cmds = p.add_subparsers(dest="cmd", required=True)
     for name, cls, fn in COMMANDS:
         c = cmds.add_parser(name, help=cls.__doc__.splitlines()[0], description=cls.__doc__)
-        add_dataclass_args(c, cls)
+        add_dataclass_args(c, cls, config=True)
         if name == "generate":
             c.add_argument("-n", dest="n", type=int, default=argparse.SUPPRESS, help="same as --n")
         c.set_defaults(func=fn)

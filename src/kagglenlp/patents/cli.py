@@ -1,5 +1,5 @@
-"""`kagglenlp patents {demo,train,predict,zeroshot,blend}`: thin wrappers over `run.py`, `predict.py`, `demo.py`,
-`zeroshot.py` and `blend.py`."""
+"""`kagglenlp patents {demo,train,predict,zeroshot,blend,tune}`: thin wrappers over `run.py`, `predict.py`,
+`demo.py`, `zeroshot.py`, `blend.py` and `tune.py`."""
 
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -80,6 +80,13 @@ def cmd_zeroshot(ns):
     run_zeroshot(args_to_dataclass(ns, ZeroShotConfig))
 
 
+def cmd_tune(ns):
+    "Run or continue an Optuna sweep of experiments on the same folds."
+    from .tune import TuneArgs, run_tune
+
+    run_tune(args_to_dataclass(ns, TuneArgs))
+
+
 def cmd_blend(ns):
     "Blend finished experiments with OOF-fitted weights."
     from .blend import BlendOptions, run_blend
@@ -92,6 +99,7 @@ def add_parser(sub):
     p = sub.add_parser("patents", help="USPPPM patent phrase matching (cross-encoder folds)")
     cmds = p.add_subparsers(dest="cmd", required=True)
     from .blend import BlendOptions
+    from .tune import TuneArgs
     from .zeroshot import ZeroShotConfig
 
     for name, cls, fn in (
@@ -100,9 +108,11 @@ def add_parser(sub):
         ("predict", PatentsPredictArgs, cmd_predict),
         ("zeroshot", ZeroShotConfig, cmd_zeroshot),
         ("blend", BlendOptions, cmd_blend),
+        ("tune", TuneArgs, cmd_tune),
     ):
         c = cmds.add_parser(name, help=cls.__doc__.splitlines()[0], description=cls.__doc__)
         if name == "blend":
             c.add_argument("experiments", nargs="+", metavar="EXP", help="finished experiments (names under outputs/)")
-        add_dataclass_args(c, cls).set_defaults(func=fn)
+        # `tune`'s own --config is its base file; `demo` takes no settings
+        add_dataclass_args(c, cls, config=name not in ("demo", "tune")).set_defaults(func=fn)
     return p

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 from typing import Optional
 
 from ..args import opt
+from ..tracking import REPORT_TO
 from .folds import SPLITS
 from .text import FORMATS
 
@@ -22,7 +23,7 @@ DEFAULT_TEXT = "seed"  # the lesson string (cross); the bare phrases (bi): measu
 
 # Settings that never change a result (beyond float rounding): a resumed run may differ in them. `data` and `titles`
 # are paths whose *content* is fingerprinted instead, so moving the same files elsewhere still resumes.
-IGNORED_ON_RESUME = ("name", "fold", "overwrite", "data", "titles", "compile")
+IGNORED_ON_RESUME = ("name", "fold", "overwrite", "data", "titles", "compile", "report_to")
 
 
 @dataclass
@@ -68,6 +69,7 @@ class PatentsConfig:
     gap: int = opt(0, "dates left out between train and validation for --split time")
     seed: int = opt(42, "random seed for folds, sampling and training")
     compile: bool = opt(False, "torch.compile the model for training (GPU; see the README's Performance section)")
+    report_to: str = opt("none", "log each fold to a tracker (run <name>/fold<k>)", choices=REPORT_TO)
     name: Optional[str] = opt(
         None, "experiment name: outputs/<name>/ (default: model-arch-text-split<folds>[-<hash of other settings>])"
     )

@@ -43,6 +43,8 @@ def train_fold(cfg, out, k, trn, tst, ds, tst_ds, tok, fmt, split_id, exp_name):
     the cross-encoder's inputs tokenized once for all folds (None for the bi-encoder)."""
     from transformers import set_seed
 
+    from ..tracking import tracking_run
+    from .config import settings
     from .folds import train_mask
     from .heads import build_model, fit_fold, head_format, save_fold_model
     from .train import training_arguments
@@ -58,8 +60,10 @@ def train_fold(cfg, out, k, trn, tst, ds, tst_ds, tok, fmt, split_id, exp_name):
     set_seed(cfg.seed)
     model = build_model(cfg)
     fmt = {**fmt, **head_format(cfg)}
-    args = training_arguments(cfg, fd / "trainer" if main else tempfile.mkdtemp(prefix=f"rank{dist.rank()}-"))
-    trainer, oof, tpred, log = fit_fold(cfg, model, tok, trn, tst, m_trn, m_val, ds, tst_ds, fmt, args)
+    out_dir = fd / "trainer" if main else tempfile.mkdtemp(prefix=f"rank{dist.rank()}-")
+    args = training_arguments(cfg, out_dir, run_name=f"{exp_name}/fold{k}")
+    with tracking_run(cfg.report_to, args.run_name, settings(cfg)):  # a run per fold when --report-to names one
+        trainer, oof, tpred, log = fit_fold(cfg, model, tok, trn, tst, m_trn, m_val, ds, tst_ds, fmt, args)
     if main:
         save_fold_model(trainer.model, tok, fd)  # backbone + tokenizer (save_pretrained) + head.safetensors
     else:

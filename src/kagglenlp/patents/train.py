@@ -76,7 +76,7 @@ def training_arguments(cfg, out_dir, **overrides):
         logging_strategy="epoch" if per_epoch else "steps",
         logging_steps=1,
         save_strategy="no",
-        report_to="none",
+        report_to=cfg.report_to,  # a tracker's run is opened per fold by `tracking.tracking_run`
         disable_tqdm=False,
         **precision_kwargs(),
     )

@@ -1,0 +1,281 @@
+"""`kagglenlp patents tune`: an Optuna sweep where every trial is a normal experiment on the same folds.
+
+A trial takes the base config file's settings, draws the `--param` settings, and trains experiment
+`<study>-t<NNN>` fold by fold through `run_experiment` (the function behind `patents train`), so it has its own
+`outputs/<name>/`, `experiment.json` and results row. After each fold the fold's Pearson goes to Optuna's
+`MedianPruner`, which stops a trial whose first folds are clearly worse than the earlier trials' at the same fold;
+the objective is the OOF Pearson. Settings that define the split (`folds`, `split`, `seed`, `max_rows`, ...) cannot
+be tuned, so all trials share the folds and their scores compare.
+
+The study lives in an Optuna RDB storage: by default the SQLite file `outputs/optuna.db` (a rerun of the same command
+continues the study: finished trials count towards `--trials`, and an interrupted trial is queued again under its
+name, so its finished folds are kept); `--storage` takes any RDB URL (a shared SQLite file, PostgreSQL, MySQL),
+and several workers running the same command share one study. The best trial so far is written as a config file.
+"""
+
+import math
+import os
+import warnings
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Optional
+
+from ..args import opt, read_config, to_toml
+from ..errors import UserError, require
+from .config import IGNORED_ON_RESUME, PatentsConfig, settings
+
+__all__ = ["TuneArgs", "ParamSpec", "parse_param", "SPLIT_SETTINGS", "run_tune", "storage_url", "best_config"]
+
+# Settings that define the folds (or are input paths): the same in every trial, so the trials' scores compare.
+SPLIT_SETTINGS = ("data", "folds", "split", "seed", "max_rows", "date_col", "gap")
+KINDS = ("uniform", "loguniform", "int", "logint", "choice")
+
+
+@dataclass
+class TuneArgs:
+    "Sweep settings with Optuna: each trial a normal experiment on the same folds, pruned on its per-fold Pearson."
+
+    config: str = opt(help="base config file (TOML): the settings every trial starts from")
+    param: list[str] = opt(
+        help="NAME=KIND:ARGS, repeatable: uniform:LO:HI, loguniform:LO:HI, int:LO:HI, logint:LO:HI, choice:A,B,C",
+        repeat=True,
+    )
+    trials: int = opt(10, "finished (complete or pruned) trials the study should have; a rerun continues to this")
+    data: Optional[str] = opt(None, "competition folder (overrides the config file's `data`)")
+    study: Optional[str] = opt(None, "study name; trials are experiments <study>-t<NNN> (default: <config stem>-tune)")
+    storage: Optional[str] = opt(None, "Optuna RDB URL shared by workers (default: sqlite:///outputs/optuna.db)")
+    startup: int = opt(3, "trials that finish before any trial is pruned (MedianPruner n_startup_trials)")
+    sampler_seed: Optional[int] = opt(None, "seed of the TPE sampler (one worker: a reproducible sequence)")
+    best: Optional[str] = opt(None, "where to write the best trial's config (default: outputs/<study>-best.toml)")
+
+
+@dataclass
+class ParamSpec:
+    "One swept setting: `name`, distribution `kind` and its `args` (bounds, or the choices)."
+
+    name: str
+    kind: str
+    args: tuple
+
+    def suggest(self, trial):
+        "Draw this setting for Optuna `trial`."
+        if self.kind == "choice":
+            return trial.suggest_categorical(self.name, list(self.args))
+        lo, hi = self.args
+        if self.kind in ("int", "logint"):
+            return trial.suggest_int(self.name, lo, hi, log=self.kind == "logint")
+        return trial.suggest_float(self.name, lo, hi, log=self.kind == "loguniform")
+
+
+def _field_types():
+    "`{field: (python type, choices)}` of `PatentsConfig`."
+    import typing
+
+    from ..args import _base_type
+
+    hints = typing.get_type_hints(PatentsConfig)
+    return {f.name: (_base_type(hints[f.name]), f.metadata.get("choices")) for f in fields(PatentsConfig)}
+
+
+def _convert(text, typ, spec):
+    "String `text` as a value of type `typ`, or a `UserError` naming `spec`."
+    try:
+        if typ is bool:
+            require(text.lower() in ("true", "false"), "")
+            return text.lower() == "true"
+        return typ(text)
+    except (ValueError, UserError):
+        raise UserError(f"--param {spec!r}: {text!r} is not a {getattr(typ, '__name__', typ)}") from None
+
+
+def parse_param(spec):
+    "`ParamSpec` of `--param NAME=KIND:ARGS`, checked against `PatentsConfig`; bad specs raise one `UserError`."
+    import difflib
+
+    types = _field_types()
+    name, eq, rest = spec.partition("=")
+    kind, colon, args = rest.partition(":")
+    require(eq and colon and name and args, f"--param {spec!r} should be NAME=KIND:ARGS, e.g. lr=loguniform:1e-5:1e-3")
+    if name not in types:
+        near = difflib.get_close_matches(name.replace("-", "_"), types, n=1)
+        raise UserError(
+            f"--param {spec!r}: unknown setting {name!r}" + (f"; did you mean {near[0]!r}?" if near else "")
+        )
+    require(
+        name not in SPLIT_SETTINGS,
+        f"--param {spec!r}: {name} defines the folds, which every trial shares; set it in the config file",
+    )
+    require(name not in IGNORED_ON_RESUME, f"--param {spec!r}: {name} does not change results; nothing to tune")
+    require(kind in KINDS, f"--param {spec!r}: unknown kind {kind!r}; use one of {', '.join(KINDS)}")
+    typ, choices = types[name]
+    if kind == "choice":
+        vals = tuple(_convert(v, typ, spec) for v in args.split(","))
+        bad = [v for v in vals if choices and v not in choices]
+        if bad:
+            raise UserError(f"--param {spec!r}: {bad[0]!r} is not one of {', '.join(map(str, choices))}")
+        return ParamSpec(name, kind, vals)
+    require(typ in (int, float), f"--param {spec!r}: {name} is not a number; use choice:A,B")
+    bounds = args.split(":")
+    require(len(bounds) == 2, f"--param {spec!r}: {kind} takes LO:HI")
+    num = int if kind in ("int", "logint") else float
+    fix = "an integer; use int or logint" if typ is int else "a float; use uniform or loguniform"
+    require(num is typ, f"--param {spec!r}: {name} is {fix}")
+    lo, hi = (_convert(b, num, spec) for b in bounds)
+    require(lo < hi, f"--param {spec!r}: LO must be below HI")
+    require(not kind.startswith("log") or lo > 0, f"--param {spec!r}: a log scale needs LO > 0")
+    return ParamSpec(name, kind, (lo, hi))
+
+
+def storage_url(storage=None):
+    "`storage`, or the default SQLite file `outputs/optuna.db` (absolute, so workers in other folders agree)."
+    from .. import paths
+
+    if storage:
+        return storage
+    paths.outputs_dir().mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{paths.outputs_dir().resolve() / 'optuna.db'}"
+
+
+def _storage(url):
+    "An Optuna `RDBStorage` for `url` with heartbeats (a killed worker's trial is marked failed and run again)."
+    import optuna
+
+    kw = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
+    return optuna.storages.RDBStorage(url, engine_kwargs=kw, heartbeat_interval=60, grace_period=180)
+
+
+def best_config(base_file, study, path):
+    "Write the best trial of `study` as a config file at `path`: the base file's settings plus the trial's."
+    best = study.best_trial
+    vals = {k: v for k, v in read_config(base_file, PatentsConfig).items() if k != "name"}
+    vals.update(best.params)
+    exp = best.user_attrs.get("experiment", "")
+    note = (
+        f"best trial {best.number} of study {study.study_name!r}: OOF Pearson {best.value:.4f} (experiment {exp})\n"
+        f"base config: {base_file}; swept: {', '.join(best.params)}"
+    )
+    from ..experiment import write_text
+
+    return write_text(to_toml(vals, note), path)
+
+
+def _requeue_interrupted(study, max_depth=2):
+    "Queue again each failed trial that was interrupted (not refused), under its experiment name; returns how many."
+    from optuna.trial import TrialState
+
+    trials = study.get_trials(deepcopy=False)
+    requeued = {t.user_attrs.get("requeued_from") for t in trials}
+    n = 0
+    for t in trials:
+        if t.state != TrialState.FAIL or "error" in t.user_attrs or t.number in requeued or not t.params:
+            continue
+        if t.user_attrs.get("depth", 0) >= max_depth or "experiment" not in t.user_attrs:
+            continue
+        attrs = {
+            "experiment": t.user_attrs["experiment"],
+            "requeued_from": t.number,
+            "depth": t.user_attrs.get("depth", 0) + 1,
+        }
+        study.enqueue_trial(t.params, user_attrs=attrs)
+        n += 1
+    return n
+
+
+def _objective(base, specs, folds, study_name):
+    "The Optuna objective: train one trial's experiment fold by fold, report each fold's Pearson, return OOF Pearson."
+    import optuna
+
+    from .. import paths
+    from .fold import fold_dir, read_done
+    from .run import run_experiment
+
+    def objective(trial):
+        params = {s.name: s.suggest(trial) for s in specs}
+        name = trial.user_attrs.get("experiment") or f"{study_name}-t{trial.number:03d}"
+        trial.set_user_attr("experiment", name)
+        trial.set_user_attr("worker", f"{os.uname().nodename}:{os.getpid()}")
+        try:
+            cfg = replace(base, **params, name=name)
+        except UserError as e:  # an impossible combination, e.g. a head option the architecture lacks
+            trial.set_user_attr("error", str(e))
+            raise
+        cv = None
+        for step, k in enumerate(folds):
+            try:
+                cv = run_experiment(replace(cfg, fold=k))
+            except UserError as e:
+                trial.set_user_attr("error", str(e))
+                raise
+            r = read_done(fold_dir(paths.exp_dir(name), k))["pearson"]
+            trial.set_user_attr(f"fold{k}", r)
+            trial.report(r, step)
+            if trial.should_prune():
+                print(f"trial {trial.number} ({name}) pruned after fold {k}: pearson {r:.4f}")
+                raise optuna.TrialPruned()
+        require(cv is not None, f"experiment {name}: folds still missing after training all of them")
+        if math.isnan(cv["pearson"]):  # constant predictions: Optuna fails the trial; not one to run again
+            trial.set_user_attr("error", "OOF Pearson is NaN (constant predictions)")
+        return cv["pearson"]
+
+    return objective
+
+
+def run_tune(a):
+    "Run (or continue) the sweep `a` (`TuneArgs`); returns the study."
+    import optuna
+    from optuna.study import MaxTrialsCallback
+    from optuna.trial import TrialState
+
+    from .. import paths
+    from .configs import patents_config
+    from .run import prepare_inputs
+
+    # Everything that can fail on bad input is checked before the study is created.
+    specs = [parse_param(s) for s in a.param]
+    names = [s.name for s in specs]
+    require(len(set(names)) == len(names), f"--param names a setting twice: {', '.join(names)}")
+    require(a.trials >= 1, "--trials must be at least 1")
+    base = patents_config(a.config, **({"data": a.data} if a.data else {}))
+    base = replace(base, fold=None, overwrite=False)
+    study_name = a.study or f"{Path(a.config).stem}-tune"
+    require("/" not in study_name, f"--study {study_name!r} must be a plain name")
+    trn = prepare_inputs(base)[0]
+    folds = sorted(int(k) for k in trn["fold"].unique() if k >= 0)
+    best_path = Path(a.best) if a.best else paths.outputs_dir() / f"{study_name}-best.toml"
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)  # heartbeats: "experimental"
+    warnings.filterwarnings("ignore", "All-NaN slice", RuntimeWarning)  # the pruner on a NaN fold score: it prunes
+    study = optuna.create_study(
+        study_name=study_name,
+        storage=_storage(storage_url(a.storage)),
+        direction="maximize",
+        sampler=optuna.samplers.TPESampler(seed=a.sampler_seed),
+        pruner=optuna.pruners.MedianPruner(n_startup_trials=a.startup, n_warmup_steps=0),
+        load_if_exists=True,
+    )
+    study.set_user_attr("base_settings", settings(base))
+    optuna.storages.fail_stale_trials(study)
+    requeued = _requeue_interrupted(study)
+    finished = (TrialState.COMPLETE, TrialState.PRUNED)
+    done = len(study.get_trials(deepcopy=False, states=finished))
+    print(
+        f"study {study_name}: {done} of {a.trials} trials finished"
+        + (f", {requeued} interrupted trial(s) queued again" if requeued else "")
+        + f"; folds {folds}; storage {storage_url(a.storage)}"
+    )
+    if done < a.trials:
+        study.optimize(
+            _objective(base, specs, folds, study_name),
+            n_trials=a.trials - done + requeued,
+            # after each trial: stop at --trials, and queue again a trial of a worker that died (heartbeat)
+            callbacks=[MaxTrialsCallback(a.trials, states=finished), lambda st, _: _requeue_interrupted(st)],
+            catch=(UserError,),
+        )
+    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    if complete and not math.isnan(study.best_value):
+        best = study.best_trial
+        exp = best.user_attrs.get("experiment")
+        print(f"best: trial {best.number} ({exp}) OOF Pearson {best.value:.4f} {best.params}")
+        print(f"best config: {best_config(a.config, study, best_path)}")
+    return study
