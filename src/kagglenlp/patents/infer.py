@@ -7,6 +7,8 @@ order is restored.
 
 import numpy as np
 
+from .text import MAX_LEN
+
 __all__ = [
     "MODEL_INPUTS",
     "bf16_ok",
@@ -78,7 +80,7 @@ def predict_encoded(model, tok, enc, bs, dev=None):
     return out
 
 
-def predict_texts(model, tok, texts, bs, max_len, dev=None):
+def predict_texts(model, tok, texts, bs=256, max_len=MAX_LEN, dev=None):
     "Raw outputs of `model` for input strings `texts` (tokenized once, truncated to `max_len` tokens)."
     enc = tok(list(texts), truncation=True, max_length=max_len)
     return predict_encoded(model, tok, enc, bs, dev)

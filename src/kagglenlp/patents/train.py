@@ -4,6 +4,7 @@ import numpy as np
 
 from .infer import MODEL_INPUTS, bf16_ok
 from .metrics import compute_metrics
+from .text import MAX_LEN
 
 __all__ = [
     "fold_trainer_class",
@@ -25,7 +26,7 @@ def precision_kwargs():
     return {"bf16": True} if bf16_ok() else {"fp16": True}
 
 
-def tokenize(tok, inputs, max_len, labels=None, ids=None):
+def tokenize(tok, inputs, labels=None, ids=None, max_len=MAX_LEN):
     "A `datasets.Dataset` of `inputs` tokenized by `tok` once, with a `length` column (the collator pads per batch)."
     from datasets import Dataset
 

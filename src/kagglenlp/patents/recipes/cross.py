@@ -74,10 +74,9 @@ class CrossRecipe(Recipe):
         from ..train import tokenize
 
         sep = model_sep(tok)
-        ds = tokenize(
-            tok, make_inputs(trn, fmt["text"], fmt["titles"], sep, fmt["sib_cap"]), cfg.max_len, trn["score"], trn["id"]
-        )
-        tst_ds = tokenize(tok, make_inputs(tst, fmt["text"], fmt["titles"], sep, fmt["sib_cap"]), cfg.max_len)
+        inputs = [make_inputs(df, fmt["text"], fmt["titles"], sep, fmt["sib_cap"]) for df in (trn, tst)]
+        ds = tokenize(tok, inputs[0], trn["score"], trn["id"], cfg.max_len)
+        tst_ds = tokenize(tok, inputs[1], max_len=cfg.max_len)
         return {"ds": ds, "tst_ds": tst_ds, "fmt": fmt}
 
     def build(self, cfg):
