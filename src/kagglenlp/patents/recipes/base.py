@@ -50,6 +50,10 @@ class Recipe:
         and for every test row."""
         raise NotImplementedError
 
+    def trainer(self, cfg, model, tok, inputs, m_trn, m_val, args):
+        "Optional: the HF `Trainer` that `fit` runs (benchmarks time its `train()`); None for recipes without one."
+        return None
+
     def save(self, model, tok, fd):
         "Save trained `model` and tokenizer `tok` into fold folder `fd` (what `load` reads back)."
         raise NotImplementedError

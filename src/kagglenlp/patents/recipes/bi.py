@@ -190,13 +190,12 @@ class BiRecipe(Recipe):
 
         return bi_class()(load_backbone(cfg.model), cfg.loss)
 
-    def fit(self, cfg, model, tok, inputs, m_trn, m_val, args):
+    def trainer(self, cfg, model, tok, inputs, m_trn, m_val, args):
         "HF `Trainer` on the fold's pairs (no per-epoch eval: the OOF predictions from cached phrases score it)."
         from ..optim import head_trainer_class
         from ..train import make_trainer
 
-        a, b, vdx = inputs["a"], inputs["b"], np.flatnonzero(m_val)
-        trainer = make_trainer(
+        return make_trainer(
             model,
             tok,
             replace(args, eval_strategy="no"),
@@ -204,6 +203,11 @@ class BiRecipe(Recipe):
             trainer_cls=head_trainer_class(cfg.eff_head_lr, cfg.lr_decay),
             data_collator=PairCollator(tok),
         )
+
+    def fit(self, cfg, model, tok, inputs, m_trn, m_val, args):
+        "Train with `self.trainer`; OOF and test predictions from embeddings cached per distinct phrase."
+        a, b, vdx = inputs["a"], inputs["b"], np.flatnonzero(m_val)
+        trainer = self.trainer(cfg, model, tok, inputs, m_trn, m_val, args)
         trainer.train()
         oof = predict_pairs(model, tok, [a[i] for i in vdx], [b[i] for i in vdx], cfg.bs * 2, cfg.max_len)
         tpred = predict_pairs(model, tok, *inputs["test"], cfg.bs * 2, cfg.max_len)

@@ -85,17 +85,24 @@ class CrossRecipe(Recipe):
 
         return cross_class()(load_backbone(cfg.model), cfg.pool, cfg.loss, cfg.head_dropout)
 
-    def fit(self, cfg, model, tok, inputs, m_trn, m_val, args):
-        "HF `Trainer` (head LR, layer decay) on the fold's rows of the tokenized train set; OOF and test predictions."
+    def trainer(self, cfg, model, tok, inputs, m_trn, m_val, args):
+        "HF `Trainer` (head LR, layer decay) on the fold's rows of the tokenized train set, validating on `m_val`."
         from ..optim import head_trainer_class
-        from ..train import fit
+        from ..train import make_trainer
 
         ds = inputs["ds"]
         trn_ds, val_ds = ds.select(np.flatnonzero(m_trn)), ds.select(np.flatnonzero(m_val))
-        trainer_cls = head_trainer_class(cfg.eff_head_lr, cfg.lr_decay)
-        trainer, oof, tpred, log = fit(model, tok, trn_ds, val_ds, inputs["tst_ds"], args, trainer_cls=trainer_cls)
+        return make_trainer(model, tok, args, trn_ds, val_ds, head_trainer_class(cfg.eff_head_lr, cfg.lr_decay))
+
+    def fit(self, cfg, model, tok, inputs, m_trn, m_val, args):
+        "Train with `self.trainer`; OOF and test predictions through the trainer (dataset order kept)."
+        from ..train import predict_ds
+
+        trainer = self.trainer(cfg, model, tok, inputs, m_trn, m_val, args)
+        trainer.train()
+        oof, tpred = predict_ds(trainer, trainer.eval_dataset), predict_ds(trainer, inputs["tst_ds"])
         fmt = inputs["fmt"]
-        return trainer.model, postprocess(fmt, oof), postprocess(fmt, tpred), log
+        return trainer.model, postprocess(fmt, oof), postprocess(fmt, tpred), trainer.state.log_history
 
     def save(self, model, tok, fd):
         "Backbone and tokenizer (`save_pretrained`) plus `head.safetensors`."
