@@ -6,8 +6,11 @@ inference. Each variant runs in its own subprocess on the same real USPPPM rows 
 memory (RSS; CUDA max allocated on a GPU) is its own:
 
 - train: samples/s of `trainer.train()` for the same rows and the same number of optimizer steps;
-- infer: rows/s of `Trainer.predict` vs `kagglenlp.patents.predict.predict_texts` on the same fold model and rows,
-  and of the whole `kagglenlp patents predict` command (process start and model loading included).
+- train: the fold trainer exactly as `fold.train_fold` builds it (the cross-encoder recipe's backbone + head and
+  head trainer) against the seed's `Trainer` on `AutoModelForSequenceClassification`;
+- infer: rows/s of `Trainer.predict` vs `kagglenlp.patents.infer.predict_texts` on the recipe's model and the same
+  rows, and of the whole `kagglenlp patents predict` command (process start and model loading included) on an
+  experiment written by real `patents train` (one step per fold).
 
 Each is measured on the lesson's input string (`--text seed`: the code alone) and on kagglenlp's short `pair`
 input (`anchor [SEP] target [SEP] context`: the same content in about half the tokens); `docs/results/` gives the
@@ -112,17 +115,19 @@ def seed_trainer(model_dir, df, bs, steps, out):
 
 
 def ours_trainer(model_dir, df, bs, steps, out, text="seed", compile=False):
-    "kagglenlp's fold trainer on the same rows (input format `text`): `training_arguments` + `make_trainer`."
+    """kagglenlp's fold trainer on the same rows (input format `text`), built as `fold.train_fold` builds it: the
+    cross-encoder recipe's inputs (`prepare`), model (`build`, backbone + head) and head trainer (`trainer`)."""
     from kagglenlp.patents.config import PatentsConfig
-    from kagglenlp.patents.model import load_model, load_tokenizer
-    from kagglenlp.patents.text import make_inputs, model_sep
-    from kagglenlp.patents.train import make_trainer, tokenize, training_arguments
+    from kagglenlp.patents.model import load_tokenizer
+    from kagglenlp.patents.train import training_arguments
 
     cfg = PatentsConfig(data=".", model=model_dir, bs=bs, max_steps=steps, arch="cross", text=text, compile=compile)
-    tok = load_tokenizer(model_dir)
-    ds = tokenize(tok, make_inputs(df, text, sep=model_sep(tok)), df["score"], df["id"], cfg.max_len)
+    recipe, tok = cfg.recipe, load_tokenizer(model_dir)
+    df = df.assign(fold=0)  # every row trains (the recipe selects the rows of `m_trn`)
+    inputs = recipe.prepare(cfg, tok, df, df.iloc[:1], recipe.fold_format(cfg, None))
     args = training_arguments(cfg, out, disable_tqdm=True, logging_strategy="no")
-    return make_trainer(load_model(model_dir), tok, args, ds), ds
+    everything, none = np.ones(len(df), bool), np.zeros(len(df), bool)
+    return recipe.trainer(cfg, recipe.build(cfg), tok, inputs, everything, none, args), inputs["ds"]
 
 
 def step_clock(trainer):
@@ -166,23 +171,25 @@ def one(variant, model_dir, rows, bs, steps, data_dir=None):
             t0 = time.perf_counter()
             preds = trainer.predict(ds).predictions.astype(float).reshape(-1)
             secs = time.perf_counter() - t0
-        elif variant in ("infer-ours", "infer-ours-pair"):
-            from kagglenlp.patents.model import load_model, load_tokenizer
-            from kagglenlp.patents.predict import predict_texts
+        elif variant in ("infer-ours", "infer-ours-pair"):  # the cross-encoder recipe's model and batching
+            from kagglenlp.patents.config import PatentsConfig
+            from kagglenlp.patents.infer import predict_texts
+            from kagglenlp.patents.model import load_tokenizer
             from kagglenlp.patents.text import make_inputs, model_sep
 
-            tok, model = load_tokenizer(model_dir), load_model(model_dir)
+            cfg = PatentsConfig(data=".", model=model_dir, arch="cross")
+            tok, model = load_tokenizer(model_dir), cfg.recipe.build(cfg)
             texts = seed_inputs(df) if variant == "infer-ours" else make_inputs(df, "pair", sep=model_sep(tok))
             t0 = time.perf_counter()
             preds = predict_texts(model, tok, texts, bs=bs * 2)
             secs = time.perf_counter() - t0
         elif variant == "infer-bi":  # the default bi-encoder: each distinct phrase embedded once, cosine per pair
-            from kagglenlp.patents.biencoder import pair_texts, predict_pairs
             from kagglenlp.patents.config import PatentsConfig
-            from kagglenlp.patents.heads import build_model
             from kagglenlp.patents.model import load_tokenizer
+            from kagglenlp.patents.recipes.bi import pair_texts, predict_pairs
 
-            tok, model = load_tokenizer(model_dir), build_model(PatentsConfig(data=".", model=model_dir, arch="bi"))
+            cfg = PatentsConfig(data=".", model=model_dir, arch="bi")
+            tok, model = load_tokenizer(model_dir), cfg.recipe.build(cfg)
             t0 = time.perf_counter()
             a, b = pair_texts(df)
             preds = predict_pairs(model, tok, a, b, bs=bs * 2)
@@ -191,20 +198,29 @@ def one(variant, model_dir, rows, bs, steps, data_dir=None):
         return dict(seconds=secs, per_s=len(df) / secs, unit="rows/s")
 
 
-def predict_command(model_dir, rows, bs, work):
-    "Time the whole `kagglenlp patents predict` command on a fold folder holding `model_dir`'s model."
-    import shutil
-
+def predict_command(model_dir, rows, bs, work, folds=2):
+    """Time the whole `kagglenlp patents predict` command on an experiment trained for real by `patents train`
+    (`--arch cross --text seed`, `folds` folds of one step each on `rows` real rows): every fold predicts every
+    row, so the rate is rows x folds per second, comparable with `Trainer.predict` of one model."""
     df = real_rows(rows)
     data = work / "data"
     data.mkdir()
+    df.to_csv(data / "train.csv", index=False)
     df.drop(columns="score").to_csv(data / "test.csv", index=False)
     df[["id"]].assign(score=0.0).to_csv(data / "sample_submission.csv", index=False)
-    fd = work / "exp" / "fold0"
-    shutil.copytree(model_dir, fd)
-    (fd / "input_format.json").write_text(json.dumps({"text": "seed", "titles": None, "sib_cap": None, "max_len": 256}))
-    (fd / "done.json").write_text(json.dumps({"experiment": "bench", "fold": 0, "n_folds": 1, "split_id": "x"}))
-    argv = ["kagglenlp", "patents", "predict", "--data", str(data), "--models", str(work / "exp")]
+    env = {**os.environ, "KAGGLENLP_ROOT": str(work / "root")}
+    train = ["patents", "train", "--data", str(data), "--model", str(model_dir), "--arch", "cross", "--text", "seed"]
+    train += ["--folds", str(folds), "--max-steps", "1", "--bs", str(bs), "--name", "bench"]
+    subprocess.run([sys.executable, "-m", "kagglenlp", *train], check=True, capture_output=True, env=env, cwd=work)
+    argv = [
+        "kagglenlp",
+        "patents",
+        "predict",
+        "--data",
+        str(data),
+        "--models",
+        str(work / "root" / "outputs" / "bench"),
+    ]
     argv += ["--out", str(work / "sub.csv"), "--bs", str(bs * 2)]
     code = (
         f"import resource, runpy, sys\nsys.argv = {argv!r}\n"
@@ -213,10 +229,10 @@ def predict_command(model_dir, rows, bs, work):
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
     )
     t0 = time.perf_counter()
-    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=work).stdout
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=work, env=env)
     secs = time.perf_counter() - t0
-    rss = float(out.strip().splitlines()[-1])  # the command's own peak (RUSAGE_CHILDREN mixes in other children)
-    return dict(seconds=secs, per_s=len(df) / secs, unit="rows/s", rss_mb=rss)
+    rss = float(out.stdout.strip().splitlines()[-1])  # the command's own peak (RUSAGE_CHILDREN mixes in other children)
+    return dict(seconds=secs, per_s=len(df) * folds / secs, unit="rows x folds/s", rss_mb=rss, folds=folds)
 
 
 def mean_tokens(model_dir, rows):
@@ -264,8 +280,6 @@ def print_table(res):
             else:
                 r = f"**{r:.2f}x**"
             print(f"| {what} | {res[b]['per_s']:.1f} | {res[o]['per_s']:.1f} | {r} | {mem(res[b])} / {mem(res[o])} |")
-    if "max_abs_diff_predictions" in res:
-        print(f"max |prediction difference| kagglenlp vs Trainer.predict: {res['max_abs_diff_predictions']:.2e}")
 
 
 def main():
@@ -327,9 +341,6 @@ def main():
             if (r := child(v)) is not None:
                 res[v] = r
                 save()
-        if (work / "infer-trainer.npy").exists() and (work / "infer-ours.npy").exists():
-            a_, b_ = np.load(work / "infer-trainer.npy"), np.load(work / "infer-ours.npy")
-            res["max_abs_diff_predictions"] = float(np.abs(a_ - b_).max())
         try:
             res["predict-command"] = predict_command(model_dir, infer_rows, a.bs, work)
         except subprocess.CalledProcessError as e:

@@ -35,7 +35,7 @@ def bare_loop(model, bs_list, device):
     "Seconds per step of a plain forward/backward/AdamW loop."
     import torch
 
-    from kagglenlp.patents.predict import autocast
+    from kagglenlp.patents.infer import autocast
 
     model.train().to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=8e-5, fused=True)  # the Trainer's default (adamw_torch_fused)

@@ -12,7 +12,7 @@ import pytest
 
 from kagglenlp.experiment import read_results
 from kagglenlp.patents.demo import demo_frames, write_demo
-from kagglenlp.patents.predict import length_batches, predict_texts
+from kagglenlp.patents.infer import length_batches, predict_texts
 from kagglenlp.patents.text import make_inputs
 
 
@@ -49,8 +49,8 @@ def test_inference_waits_for_the_device_once(monkeypatch):
     import torch
     from transformers import BertConfig, BertForSequenceClassification
 
-    from kagglenlp.patents.biencoder import embed_texts
     from kagglenlp.patents.model import load_tokenizer
+    from kagglenlp.patents.recipes.bi import embed_texts
 
     tok = load_tokenizer("minilm")
     cfg = BertConfig(

@@ -9,8 +9,8 @@ import pytest
 from kagglenlp.errors import UserError
 from kagglenlp.patents import data as D
 from kagglenlp.patents.demo import demo_frames, write_demo
-from kagglenlp.patents.folds import add_folds, group_folds, stratified_group_folds, time_folds, train_mask
 from kagglenlp.patents.metrics import clip01, compute_metrics, pearson
+from kagglenlp.patents.splits import add_folds, group_folds, stratified_group_folds, time_folds, train_mask
 from kagglenlp.patents.text import SECTION_TITLES, context_titles, load_titles, make_inputs, seed_input, sibling_targets
 from kagglenlp.submission import check_submission, write_submission
 

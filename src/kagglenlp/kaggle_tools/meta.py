@@ -30,7 +30,6 @@ __all__ = [
     "check_params",
     "KernelSpec",
     "fold_kernels",
-    "split_params",
     "dumps",
     "KERNEL_TYPES",
     "LANGUAGES",
@@ -38,7 +37,6 @@ __all__ = [
     "KERNELSPEC",
     "DEFAULT_GPU",
     "SPLIT_PARAMS",
-    "SPLIT_SETTINGS",
 ]
 
 KERNEL_TYPES = ["script", "notebook"]  # the CLI's valid_push_kernel_types
@@ -54,7 +52,6 @@ DEFAULT_GPU = "NvidiaTeslaT4"  # T4 x2: fp16, no bf16
 UNUSABLE_SHAPES = {"nvidiateslap100": "the current Kaggle image's PyTorch has no kernels for the P100 (sm_60)"}
 # Parameters of the training notebook that define the fold split: every fold kernel of one set gets the same values.
 SPLIT_PARAMS = ("folds", "split", "seed")
-SPLIT_SETTINGS = ("max_rows", "date_col", "gap")  # keys of its `settings` dict that change the split too
 
 
 def slugify(title):
@@ -368,14 +365,6 @@ def _check_fold_params(params, n_folds):
         raise UserError(f"settings {clash} must be notebook parameters of their own (--param NAME=VALUE), not settings")
     if n_folds < 2:
         raise UserError(f"--folds must be at least 2, got {n_folds}")
-
-
-def split_params(params):
-    "The part of training parameters `params` that defines the fold split (`SPLIT_PARAMS`, `SPLIT_SETTINGS`)."
-    settings = params.get("settings") or {}
-    out = {k: params[k] for k in SPLIT_PARAMS if k in params}
-    out.update({f"settings.{k}": settings[k] for k in SPLIT_SETTINGS if k in settings})
-    return out
 
 
 def fold_kernels(

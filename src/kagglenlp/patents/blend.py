@@ -21,7 +21,8 @@ from .. import paths
 from ..args import opt
 from ..errors import require
 from ..experiment import fingerprint, open_experiment, read_json, write_csv, write_json
-from .metrics import clip01, pearson
+from .metrics import pearson
+from .storage import read_table
 
 __all__ = ["METHODS", "BlendOptions", "fit_weights", "nested_cv", "load_member", "check_members", "run_blend"]
 
@@ -96,8 +97,11 @@ def load_member(exp):
     require(d.is_dir(), f"experiment {exp!r} not found (no folder {d})")
     missing = [f for f in FILES if not (d / f).exists()]
     require(not missing, f"experiment {exp!r} is unfinished ({', '.join(missing)} missing in {d}); finish it first")
-    read = lambda f: pd.read_csv(d / f, dtype={"id": str, "anchor": str})  # noqa: E731
-    folds, oof, tp = read("folds.csv"), read("oof.csv"), read("test_preds.csv")
+    folds, oof, tp = (
+        read_table(d / "folds.csv", ("id", "anchor")),
+        read_table(d / "oof.csv"),
+        read_table(d / "test_preds.csv"),
+    )
     cols = [c for c in tp.columns if c != "id"]
     test = pd.Series(tp[cols].mean(axis=1).values, index=tp["id"].values)
     return d, folds, oof.set_index("id"), test
@@ -148,8 +152,7 @@ def _sample(members, exps):
 
 def run_blend(exps, opts):
     "Blend finished experiments `exps` with options `opts` (`BlendOptions`); returns the blend's CV dict."
-    from ..submission import write_submission
-    from .combine import make_submission, plot_oof
+    from .finish import finish
 
     exps = list(exps)
     require(opts.name not in exps, f"--name {opts.name!r} is one of the blended experiments; choose another name")
@@ -168,16 +171,7 @@ def run_blend(exps, opts):
         out = exp.dir
         blended, fold_w = nested_cv(preds, y, folds, opts.method)
         w = fit_weights(preds, y, opts.method)
-        oof = pd.DataFrame({"id": ids, "fold": folds, "pred": clip01(blended), "score": y})
-        per = {str(k): pearson(g["pred"], g["score"]) for k, g in oof.groupby("fold")}
-        cv = {
-            "pearson": pearson(oof["pred"], oof["score"]),
-            "folds": per,
-            "n_oof": len(oof),
-            "members": {e: read_json(m[0] / "cv.json")["pearson"] for e, m in zip(exps, members)},
-            "in_sample_pearson": pearson(preds @ w, y),
-            "seconds": 0,
-        }
+        oof = pd.DataFrame({"id": ids, "fold": folds, "pred": blended, "score": y})
         write_csv(members[0][1], out / "folds.csv")
         write_json(
             {
@@ -188,23 +182,24 @@ def run_blend(exps, opts):
             },
             out / "blend.json",
         )
-        write_csv(oof, out / "oof.csv")
         tp = pd.DataFrame(
             {"id": sample["id"].values, **{e: tpreds[:, j] for j, e in enumerate(exps)}, "blend": tpreds @ w}
         )
-        write_csv(tp, out / "test_preds.csv")
-        write_json(cv, out / "cv.json")
-        write_submission(make_submission(tp[["id", "blend"]], sample), sub_path, sample, overwrite=True)
-        plot_oof(oof, out / "oof.png", cv["pearson"])
-        exp.result(
-            "pearson",
-            round(cv["pearson"], 4),
-            arch="blend",
-            method=opts.method,
-            folds=len(per),
-            rows=len(oof),
-            members=" ".join(exps),
-            cv_folds=" ".join(f"{v:.4f}" for v in per.values()),
+        members_cv = {e: read_json(m[0] / "cv.json")["pearson"] for e, m in zip(exps, members)}
+        row = dict(
+            arch="blend", method=opts.method, folds=len(set(folds.tolist())), rows=len(oof), members=" ".join(exps)
+        )
+        cv = finish(
+            exp,
+            oof,
+            tp,
+            sample,
+            sub_path,
+            row,
+            0,
+            ["blend"],
+            members=members_cv,
+            in_sample_pearson=pearson(preds @ w, y),
         )
     shown = ", ".join(f"{e} {v:.3f}" for e, v in zip(exps, w))
     print(

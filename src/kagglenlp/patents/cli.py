@@ -24,6 +24,11 @@ class PatentsPredictArgs:
     bs: int = opt(256, "inference batch size")
     overwrite: bool = opt(False, "replace --out if it exists")
 
+    def __post_init__(self):
+        from ..errors import require
+
+        require(self.bs > 0, f"--bs must be a positive number, got {self.bs}")
+
 
 @dataclass
 class DemoArgs:
@@ -44,8 +49,8 @@ def cmd_predict(ns):
     from ..errors import require
     from ..experiment import check_writable
     from ..submission import write_submission
-    from .combine import make_submission
     from .data import load_competition
+    from .finish import make_submission
     from .predict import find_fold_dirs, predict_folds
 
     a = args_to_dataclass(ns, PatentsPredictArgs)
@@ -67,7 +72,7 @@ def cmd_demo(ns):
     from .demo import write_demo
     from .run import run_experiment
 
-    dest = write_demo(paths.root() / "input" / DEMO_DATA)
+    dest = write_demo(paths.root() / "input" / DEMO_DATA, overwrite=ns.overwrite)
     flags = " ".join(f"--{k} {v}" for k, v in DEMO.items())
     print(f"demo data: {dest}\nsame as: kagglenlp patents train --data {dest} {flags}")
     run_experiment(replace(PatentsConfig(data=str(dest), **DEMO), overwrite=ns.overwrite))
@@ -96,7 +101,7 @@ def cmd_blend(ns):
 
 def add_parser(sub):
     "Register `kagglenlp patents` and its commands on `sub`."
-    p = sub.add_parser("patents", help="USPPPM patent phrase matching (cross-encoder folds)")
+    p = sub.add_parser("patents", help="USPPPM patent phrase matching (bi- or cross-encoder folds)")
     cmds = p.add_subparsers(dest="cmd", required=True)
     from .blend import BlendOptions
     from .tune import TuneArgs

@@ -1,29 +1,46 @@
 """The patents experiment's settings: each hyperparameter stated once, with its help text (run_glue style).
 
-`PatentsConfig` is what `kagglenlp patents train` parses and notebook 10 builds from its overrides. Every field
-changes results unless it is listed in `IGNORED_ON_RESUME`, so a field added later is compared on a resume by
-default. `training_arguments` (in `train.py`) maps these fields to HF `TrainingArguments` by keyword, in one place.
+`PatentsConfig` is what `kagglenlp patents train` parses and notebook 10 builds from its overrides. Every setting
+is checked and every default resolved when the config is built (`__post_init__`), before anything is written:
+the fields keep what the user gave (`lr=None`: "the recipe's default"), and `eff_lr` / `eff_head_lr` hold the
+values training uses, so `dataclasses.replace(cfg, arch="cross")` takes the cross-encoder's LR. `settings(cfg)`
+(what `experiment.json` records and a resume compares) holds the effective values: changing a built-in default
+makes a rerun of an old experiment refuse, naming the setting. Every field changes results unless it is listed
+in `IGNORED_ON_RESUME`. The architecture choice is made in one place, `cfg.recipe` (the registry in `recipes/`).
 """
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+import math
+from dataclasses import dataclass, field, fields
 from typing import Optional
 
 from ..args import opt
+from ..errors import require
 from ..tracking import REPORT_TO
-from .folds import SPLITS
-from .text import FORMATS
+from .layers import LOSSES, POOLS
+from .recipes import REGISTRY, get_recipe
+from .splits import SPLITS
+from .text import FORMATS, MAX_LEN, MIN_LEN
 
-__all__ = ["PatentsConfig", "DEFAULT_MODEL", "DEFAULT_TEXT", "IGNORED_ON_RESUME", "exp_name", "settings"]
+__all__ = [
+    "PatentsConfig",
+    "DEFAULT_MODEL",
+    "DEFAULT_TEXT",
+    "IGNORED_ON_RESUME",
+    "exp_name",
+    "settings",
+    "model_settings",
+    "default_name",
+]
 
 DEFAULT_MODEL = "microsoft/deberta-v3-small"
-DEFAULT_LR = {"bi": 2e-4, "cross": 8e-5}  # bi: measured best at the CPU budget (README); cross: the lesson's
 DEFAULT_TEXT = "seed"  # the lesson string (cross); the bare phrases (bi): measured by scripts/compare_recipes.py
 
 # Settings that never change a result (beyond float rounding): a resumed run may differ in them. `data` and `titles`
 # are paths whose *content* is fingerprinted instead, so moving the same files elsewhere still resumes.
 IGNORED_ON_RESUME = ("name", "fold", "overwrite", "data", "titles", "compile", "report_to")
+RESOLVED = {"lr": "eff_lr", "head_lr": "eff_head_lr"}  # field the user sets -> field holding the value used
 
 
 @dataclass
@@ -36,33 +53,39 @@ class PatentsConfig:
     )
     folds: int = opt(5, "number of CV folds")
     split: str = opt("group", "fold splitter", choices=SPLITS)
-    text: str = opt(DEFAULT_TEXT, "input format", choices=FORMATS)
+    text: str = opt(
+        DEFAULT_TEXT,
+        "input format. seed: for --arch cross the lesson's string 'TEXT1: context; TEXT2: target; ANC1: anchor', "
+        "for --arch bi the bare phrases (the context is not used); cpc: the CPC title instead of the code (bi: "
+        "on the anchor side); pair, cpc-siblings: cross only",
+        choices=FORMATS,
+    )
     titles: Optional[str] = opt(None, "JSON file of CPC code -> title (default: built-in section titles)")
     sib_cap: Optional[int] = opt(None, "cap on sibling targets per row (cpc-siblings)")
-    max_len: int = opt(256, "truncate inputs to this many tokens")
+    max_len: int = opt(MAX_LEN, f"truncate inputs to this many tokens (at least {MIN_LEN})")
     arch: str = opt(
         "bi",
-        "bi: anchor and target embedded apart, cosine score (needs --text seed or cpc; best at "
+        "recipe. bi: anchor and target embedded apart, cosine score (needs --text seed or cpc; best at "
         "small CPU budgets); cross: one encoder reads the pair (best on a GPU with the full data: "
         "0.709 vs 0.659 for MiniLM, see README)",
-        choices=("cross", "bi"),
+        choices=REGISTRY,
     )
     pool: str = opt(
-        "cls",
-        "cross-encoder pooling: first token, mean over real tokens, or learned attention",
-        choices=("cls", "mean", "attention"),
+        "cls", "cross-encoder pooling: first token, mean over real tokens, or learned attention", choices=POOLS
     )
-    loss: str = opt("mse", "mse on the score, or bce with logits (sigmoid at prediction)", choices=("mse", "bce"))
+    loss: str = opt("mse", "mse on the score, or bce with logits (sigmoid at prediction)", choices=LOSSES)
     head_lr: Optional[float] = opt(
-        None, "learning rate of the head (default: 1e-2 for bi's scale and bias, --lr for cross)"
+        None, "learning rate of the head (default: the recipe's: 1e-2 for bi's scale and bias, --lr for cross)"
     )
     lr_decay: float = opt(1.0, "layer-wise LR decay: each layer below the top gets this times the LR above (1: off)")
     head_dropout: float = opt(0.1, "dropout on the pooled vector before the head (cross-encoder)")
     epochs: float = opt(4, "training epochs per fold")
-    lr: Optional[float] = opt(None, "peak learning rate (default: 2e-4 for --arch bi, the lesson's 8e-5 for cross)")
+    lr: Optional[float] = opt(
+        None, "peak learning rate (default: the recipe's: 2e-4 for bi, the lesson's 8e-5 for cross)"
+    )
     bs: int = opt(128, "train batch size (eval uses twice this)")
     wd: float = opt(0.01, "weight decay")
-    warmup: float = opt(0.1, "warmup as a fraction of all steps")
+    warmup: float = opt(0.1, "warmup as a fraction of all steps, in [0, 1)")
     max_steps: int = opt(-1, "stop each fold after this many steps (smoke tests); -1: use --epochs")
     max_rows: Optional[int] = opt(None, "train on about this many rows (whole anchors)")
     date_col: str = opt("date", "date column for --split time")
@@ -75,18 +98,75 @@ class PatentsConfig:
     )
     fold: Optional[int] = opt(None, "train only this fold (e.g. one Kaggle kernel per fold)")
     overwrite: bool = opt(False, "delete outputs/<name>/ and its submission and start over")
+    # resolved in __post_init__ from the fields above and the recipe's defaults (never passed in)
+    eff_lr: float = field(init=False, repr=False)
+    eff_head_lr: float = field(init=False, repr=False)
 
     def __post_init__(self):
-        from .heads import check_head_options
+        check_config(self)
+        r = self.recipe
+        self.eff_lr = self.lr if self.lr is not None else r.default_lr
+        self.eff_head_lr = self.head_lr if self.head_lr is not None else (r.default_head_lr or self.eff_lr)
 
-        check_head_options(self)
-        if self.lr is None:  # measured best at the CPU budget for the bi-encoder (README); the seed's for cross
-            self.lr = DEFAULT_LR[self.arch]
+    @property
+    def recipe(self):
+        "The registered recipe of `--arch` (the one place the architecture is chosen)."
+        return get_recipe(self.arch)
+
+
+def _positive(v, flag, none_ok=False):
+    "`UserError` unless `v` is a finite number above 0 (or None when `none_ok`)."
+    if v is None and none_ok:
+        return
+    require(v is not None and math.isfinite(v) and v > 0, f"{flag} must be a positive number, got {v}")
+
+
+def check_config(cfg):
+    "Raise `UserError` for any setting of `cfg` that cannot train (one `error:` line, nothing written yet)."
+    for f in fields(cfg):
+        ch = f.metadata.get("choices")
+        if ch is not None:
+            flag = "--" + f.name.replace("_", "-")
+            v = getattr(cfg, f.name)
+            require(v in ch, f"unknown {flag} {v!r}; choose one of {', '.join(ch)}")
+    require(cfg.folds >= 2, f"--folds must be at least 2, got {cfg.folds}")
+    require(cfg.max_len >= MIN_LEN, f"--max-len must be at least {MIN_LEN} tokens, got {cfg.max_len}")
+    _positive(cfg.epochs, "--epochs")
+    require(
+        cfg.max_steps == -1 or cfg.max_steps > 0,
+        f"--max-steps must be -1 (use --epochs) or positive, got {cfg.max_steps}",
+    )
+    _positive(cfg.bs, "--bs")
+    _positive(cfg.lr, "--lr", none_ok=True)
+    _positive(cfg.head_lr, "--head-lr", none_ok=True)
+    require(math.isfinite(cfg.wd) and cfg.wd >= 0, f"--wd must be zero or positive, got {cfg.wd}")
+    require(0 <= cfg.warmup < 1, f"--warmup is a fraction of all steps: it must be in [0, 1), got {cfg.warmup}")
+    require(0 < cfg.lr_decay <= 1, f"--lr-decay must be in (0, 1], got {cfg.lr_decay}")
+    require(0 <= cfg.head_dropout < 1, f"--head-dropout must be in [0, 1), got {cfg.head_dropout}")
+    _positive(cfg.sib_cap, "--sib-cap", none_ok=True)
+    _positive(cfg.max_rows, "--max-rows", none_ok=True)
+    require(cfg.gap >= 0, f"--gap must be zero or positive, got {cfg.gap}")
+    require(cfg.fold is None or cfg.fold >= 0, f"--fold must be a fold number (0, 1, ...), got {cfg.fold}")
+    cfg.recipe.check(cfg)
 
 
 def settings(cfg):
-    "The settings of `cfg` as a plain dict (what `experiment.json` records)."
-    return asdict(cfg)
+    "The settings of `cfg` as a plain dict, defaults resolved (what `experiment.json` records and resumes compare)."
+    d = {f.name: getattr(cfg, f.name) for f in fields(cfg) if f.init}
+    return {**d, **{k: getattr(cfg, eff) for k, eff in RESOLVED.items()}}
+
+
+def model_settings(cfg):
+    "The settings that change a fold's model (what each fold's `done.json` records; `predict` refuses a mix)."
+    return {k: v for k, v in settings(cfg).items() if k not in IGNORED_ON_RESUME}
+
+
+def default_name(base, current, defaults, skip=()):
+    "`base`, plus a short hash of the settings in `current` (a dict) that differ from `defaults`, except `skip`."
+    changed = {k: v for k, v in current.items() if k not in skip and v != defaults.get(k)}
+    if not changed:
+        return base
+    return f"{base}-{hashlib.sha1(json.dumps(changed, sort_keys=True).encode()).hexdigest()[:6]}"
 
 
 # Settings already spelled out in a default experiment name (or not changing results).
@@ -94,14 +174,16 @@ _IN_NAME = ("model", "arch", "text", "split", "folds", *IGNORED_ON_RESUME)
 
 
 def exp_name(cfg):
-    "`cfg.name`, or model-text-split<folds>, plus a short hash of any other setting that differs from its default."
+    "`cfg.name`, or model-arch-text-split<folds>, plus a short hash of any other setting that differs from its default."
     if cfg.name:
         return cfg.name
     from .model import model_label
 
     base = f"{model_label(cfg.model)}-{cfg.arch}-{cfg.text}-{cfg.split}{cfg.folds}"
-    defaults = settings(PatentsConfig(data=cfg.data, arch=cfg.arch))  # e.g. the LR default depends on --arch
-    changed = {k: v for k, v in settings(cfg).items() if k not in _IN_NAME and v != defaults.get(k)}
-    if not changed:
-        return base
-    return f"{base}-{hashlib.sha1(json.dumps(changed, sort_keys=True).encode()).hexdigest()[:6]}"
+    defaults = PatentsConfig(data=cfg.data, arch=cfg.arch, text=cfg.text)  # e.g. the LR depends on --arch
+    return default_name(base, _name_settings(cfg), _name_settings(defaults), _IN_NAME)
+
+
+def _name_settings(cfg):
+    "The settings a default name hashes: as given, but the effective LR (so names made by older versions stay)."
+    return {**{f.name: getattr(cfg, f.name) for f in fields(cfg) if f.init}, "lr": cfg.eff_lr}

@@ -104,7 +104,7 @@ def write_demo(dest, seed=0, overwrite=False):
         if p.exists() and not overwrite and not pd.read_csv(p, dtype=str).equals(df.astype(str)):
             from ..errors import UserError
 
-            raise UserError(f"{p} exists and differs from the demo data; pass --overwrite or choose another --dest")
+            raise UserError(f"{p} exists and differs from the demo data; pass --overwrite to replace it")
     dest.mkdir(parents=True, exist_ok=True)
     for f, df in files.items():
         df.to_csv(dest / f, index=False)

@@ -29,7 +29,7 @@ def cli_args(cfg):
     args = ["--data", str(cfg.data)]
     for f in fields(PatentsConfig):
         v = getattr(cfg, f.name)
-        if f.name == "data" or v == f.default:
+        if not f.init or f.name == "data" or v == f.default:
             continue
         flag = "--" + f.name.replace("_", "-")
         if isinstance(v, bool):

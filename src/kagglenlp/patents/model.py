@@ -2,8 +2,10 @@
 
 A local folder or alias never touches the network. A hub name downloads only when the hub is allowed
 (`paths.hub_offline()` is false) and reachable; inside a Kaggle kernel with the internet on it downloads as
-anywhere else. `check_backbone` loads the tokenizer and the model once and checks they fit together, so a bad
-`--model` fails before anything is written.
+anywhere else. `load_backbone` gives the bare encoder (`AutoModel`) every recipe puts its head on;
+`check_backbone` loads the tokenizer and that same encoder once and checks they fit together, so a bad `--model`
+fails before anything is written. `load_model` (a transformers sequence-regression model) loads fold folders saved
+before the recipes had heads.
 """
 
 from pathlib import Path
@@ -16,6 +18,7 @@ __all__ = [
     "resolve_model",
     "load_tokenizer",
     "load_model",
+    "load_backbone",
     "check_backbone",
     "model_label",
     "TOKENIZER_FILES",
@@ -126,10 +129,8 @@ def load_tokenizer(name):
         raise _fail(name, "tokenizer", e) from None
 
 
-def load_model(name, num_labels=1):
-    "A sequence-regression head (`num_labels=1`) on backbone `name`."
-    from transformers import AutoModelForSequenceClassification
-
+def _weights_source(name):
+    "`_source(name)`'s path, refusing a local folder without weight files."
     src, local = _source(name)
     if local:
         require(
@@ -137,22 +138,43 @@ def load_model(name, num_labels=1):
             f"--model folder {src} holds no weights ({', '.join(WEIGHT_FILES[:2])}); save the model with "
             "save_pretrained(folder)",
         )
+    return src
+
+
+def _quiet_load(name, load):
+    "`load()` with transformers' load report silenced (unused pooler / new head weights are expected)."
     from transformers.utils import logging
 
     level = logging.get_verbosity()
-    logging.set_verbosity_error()  # the new head's "MISSING classifier.*" load report is expected, not news
+    logging.set_verbosity_error()
     try:
-        return AutoModelForSequenceClassification.from_pretrained(src, num_labels=num_labels)
+        return load()
     except Exception as e:
         raise _fail(name, "model", e) from None
     finally:
         logging.set_verbosity(level)
 
 
+def load_model(name, num_labels=1):
+    "A transformers sequence-regression model (`num_labels=1`) on backbone `name` (fold folders of old versions)."
+    from transformers import AutoModelForSequenceClassification
+
+    src = _weights_source(name)
+    return _quiet_load(name, lambda: AutoModelForSequenceClassification.from_pretrained(src, num_labels=num_labels))
+
+
+def load_backbone(name):
+    "The bare transformers encoder (`AutoModel`) of backbone `name` (an alias, folder or hub name): what recipes train."
+    from transformers import AutoModel
+
+    src = _weights_source(str(name))
+    return _quiet_load(name, lambda: AutoModel.from_pretrained(src))
+
+
 def check_backbone(name):
-    "Load `name`'s tokenizer and model once and check they belong together; returns the tokenizer."
+    "Load `name`'s tokenizer and encoder (the class the recipes train) once; check they belong together; the tokenizer."
     tok = load_tokenizer(name)
-    model = load_model(name)
+    model = load_backbone(name)
     n_emb = model.get_input_embeddings().num_embeddings
     require(
         len(tok) <= n_emb,

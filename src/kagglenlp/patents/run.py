@@ -1,9 +1,10 @@
 """A patents experiment end to end (the short orchestrator behind `kagglenlp patents train` and notebook 10).
 
-validate inputs and the backbone -> open the experiment (resume or refuse, lock) -> write folds once -> train the
-missing folds (`fold.py`) -> combine them into OOF CV and the submission (`combine.py`) -> a results row.
-Outputs (keyed by experiment name): `outputs/<EXP>/{experiment.json, folds.csv, fold<k>/, oof.csv, cv.json,
-test_preds.csv, oof.png}`, `submissions/<EXP>.csv` and a row in `outputs/results.csv`.
+validate inputs and the backbone -> open the experiment (resume or refuse, lock) -> write folds once -> prepare the
+recipe's inputs once -> train the missing folds (`fold.py`) -> combine them into OOF CV, the submission and a
+results row (`combine.py`, `finish.py`). Outputs (keyed by experiment name): `outputs/<EXP>/{experiment.json,
+folds.csv, fold<k>/, oof.csv, cv.json, test_preds.csv, oof.png, result.json}`, `submissions/<EXP>.csv` and a row in
+`outputs/results.csv`.
 """
 
 from dataclasses import replace
@@ -11,20 +12,25 @@ from pathlib import Path
 
 from .. import dist, paths
 from ..errors import require
-from ..experiment import check_experiment, fingerprint, open_experiment, write_csv
+from ..experiment import check_experiment, fingerprint, open_experiment
 from .combine import combine_folds
-from .config import IGNORED_ON_RESUME, exp_name, settings
+from .config import IGNORED_ON_RESUME, exp_name, model_settings, settings
 from .data import competition_files, load_competition
-from .fold import fold_done, train_fold
-from .folds import add_folds
-from .text import TITLED, context_titles, load_titles, make_inputs, model_sep
+from .splits import add_folds
+from .storage import fold_done, write_folds
+from .text import TITLED, context_titles, load_titles
 
-__all__ = ["run_experiment", "prepare_inputs", "split_id"]
+__all__ = ["run_experiment", "prepare_inputs", "split_id", "data_fingerprint"]
 
 
 def split_id(trn):
     "Short hash of the fold assignment (`id`, `fold`) of `trn`: equal only for the same split."
     return fingerprint(folds=trn[["id", "fold"]])["folds"][:12]
+
+
+def data_fingerprint(cfg):
+    "Fingerprint of `cfg`'s competition files (and titles file): what `experiment.json` records."
+    return fingerprint(**competition_files(cfg.data), **({"titles": Path(cfg.titles)} if cfg.titles else {}))
 
 
 def prepare_inputs(cfg):
@@ -38,22 +44,6 @@ def prepare_inputs(cfg):
     return trn, tst, sample, titles
 
 
-def _write_folds(out, trn):
-    "Write `folds.csv` once (the split is data); an existing one must match."
-    p = out / "folds.csv"
-    cur = trn[["id", "anchor", "fold"]]
-    if p.exists():
-        import pandas as pd
-
-        old = pd.read_csv(p, dtype={"id": str, "anchor": str})
-        require(
-            old["id"].tolist() == cur["id"].tolist() and old["fold"].tolist() == cur["fold"].tolist(),
-            f"{p} no longer matches the data; pass --overwrite to start over",
-        )
-    else:
-        write_csv(cur, p)
-
-
 def run_experiment(cfg):
     """Run experiment `cfg` (a `PatentsConfig`); returns its CV dict, or None while folds are still missing (and on
     ranks other than 0 under `torchrun`/`accelerate launch`, where rank 0 alone writes)."""
@@ -64,7 +54,7 @@ def run_experiment(cfg):
     trn, tst, sample, titles = prepare_inputs(cfg)
     folds = sorted(int(k) for k in trn["fold"].unique() if k >= 0)
     require(cfg.fold is None or cfg.fold in folds, f"--fold {cfg.fold} is not one of the folds {folds}")
-    data = fingerprint(**competition_files(cfg.data), **({"titles": Path(cfg.titles)} if cfg.titles else {}))
+    data = data_fingerprint(cfg)
     record = (name, "patents", settings(cfg), data, IGNORED_ON_RESUME, cfg.overwrite, [sub_path])
     opened = []
 
@@ -74,10 +64,10 @@ def run_experiment(cfg):
         check_backbone(cfg.model)
         exp = open_experiment(*record)
         opened.append(exp)
-        _write_folds(exp.dir, trn)
+        write_folds(exp.dir, trn)
         return [k for k in ([cfg.fold] if cfg.fold is not None else folds) if not fold_done(exp.dir, k)]
 
-    from .model import check_backbone, load_tokenizer
+    from .model import check_backbone, load_tokenizer, model_label
 
     try:
         todo = dist.share(start)
@@ -88,43 +78,38 @@ def run_experiment(cfg):
                 f"to train: {todo or 'none (resuming: all done)'}"
             )
         if todo:
-            tok = load_tokenizer(cfg.model)
-            fmt = {"text": cfg.text, "titles": titles, "sib_cap": cfg.sib_cap, "max_len": cfg.max_len}
-            ds = tst_ds = None  # the bi-encoder tokenizes its phrases itself
-            if cfg.arch == "cross":  # tokenized once for every fold
-                from .train import tokenize
+            recipe, tok = cfg.recipe, load_tokenizer(cfg.model)
+            inputs = recipe.prepare(cfg, tok, trn, tst, recipe.fold_format(cfg, titles))  # once for every fold
+            meta = {
+                "experiment": name,
+                "split_id": split_id(trn),
+                "settings": model_settings(cfg),
+                "data": {k: v for k, v in data.items() if k in ("train", "titles")},
+            }
+            from .fold import train_fold
 
-                sep = model_sep(tok)
-                ds = tokenize(
-                    tok, make_inputs(trn, cfg.text, titles, sep, cfg.sib_cap), trn["score"], trn["id"], cfg.max_len
-                )
-                tst_ds = tokenize(tok, make_inputs(tst, cfg.text, titles, sep, cfg.sib_cap), max_len=cfg.max_len)
             for k in todo:
-                train_fold(cfg, out, k, trn, tst, ds, tst_ds, tok, fmt, split_id(trn), name)
+                train_fold(cfg, out, k, trn, tst, inputs, tok, meta)
         if not dist.is_main():
             return None
         missing = [k for k in folds if not fold_done(out, k)]
         if missing:
             print(f"folds still missing: {missing}; the submission is written when all are done")
             return None
-        first = not (out / "cv.json").exists()
-        cv = combine_folds(out, folds, sample, sub_path)
-        if todo or first:
-            from .model import model_label
-
-            opened[0].result(
-                "pearson",
-                round(cv["pearson"], 4),
-                model=model_label(cfg.model),
-                text=cfg.text,
-                split=cfg.split,
-                folds=len(folds),
-                rows=len(trn),
-                epochs=cfg.epochs,
-                cv_folds=" ".join(f"{v:.4f}" for v in cv["folds"].values()),
-                seconds=cv["seconds"],
-                processes=dist.world_size(),
-            )
+        row = dict(
+            arch=cfg.arch,
+            model=model_label(cfg.model),
+            text=cfg.text,
+            split=cfg.split,
+            folds=len(folds),
+            rows=len(trn),
+            epochs=cfg.epochs,
+            lr=cfg.eff_lr,
+            head_lr=cfg.eff_head_lr,
+            max_len=cfg.max_len,
+            processes=dist.world_size(),
+        )
+        cv = combine_folds(opened[0], folds, sample, sub_path, row)
     finally:
         for exp in opened:
             exp.close()

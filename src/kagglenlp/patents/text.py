@@ -18,6 +18,8 @@ from ..errors import UserError, require
 
 __all__ = [
     "FORMATS",
+    "MAX_LEN",
+    "MIN_LEN",
     "TITLED",
     "SECTION_TITLES",
     "seed_input",
@@ -31,6 +33,8 @@ __all__ = [
 
 FORMATS = ("seed", "pair", "cpc", "cpc-siblings")
 TITLED = ("cpc", "cpc-siblings")  # the formats that need a CPC title for every context
+MAX_LEN = 256  # default truncation of a model input, in tokens (`--max-len`)
+MIN_LEN = 8  # below this even the separators and a word or two do not fit: predictions turn constant
 
 # The nine CPC section titles: the fallback when no `--titles` file is given.
 SECTION_TITLES = {

@@ -1,11 +1,12 @@
-"""HF `Trainer` pieces for one cross-encoder fold: tokenize once, `TrainingArguments` from the config, train."""
+"""HF `Trainer` pieces for one fold: tokenize once, `TrainingArguments` from the config, the order-keeping trainer."""
 
 import numpy as np
 
+from .infer import MODEL_INPUTS, bf16_ok
 from .metrics import compute_metrics
+from .text import MAX_LEN
 
 __all__ = [
-    "bf16_ok",
     "fold_trainer_class",
     "precision_kwargs",
     "tokenize",
@@ -14,15 +15,6 @@ __all__ = [
     "predict_ds",
     "fit",
 ]
-
-MODEL_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
-
-
-def bf16_ok():
-    "True on GPUs with native bf16 (Ampere and newer); a T4 (sm_75) only emulates it, so it gets fp16."
-    import torch
-
-    return torch.cuda.is_available() and torch.cuda.get_device_capability()[0] >= 8
 
 
 def precision_kwargs():
@@ -34,7 +26,7 @@ def precision_kwargs():
     return {"bf16": True} if bf16_ok() else {"fp16": True}
 
 
-def tokenize(tok, inputs, labels=None, ids=None, max_len=256):
+def tokenize(tok, inputs, labels=None, ids=None, max_len=MAX_LEN):
     "A `datasets.Dataset` of `inputs` tokenized by `tok` once, with a `length` column (the collator pads per batch)."
     from datasets import Dataset
 
@@ -60,7 +52,7 @@ def training_arguments(cfg, out_dir, **overrides):
     per_epoch = cfg.max_steps < 0  # smoke runs (`max_steps`) log every step and skip the per-epoch eval
     kw = dict(
         output_dir=str(out_dir),
-        learning_rate=cfg.lr,
+        learning_rate=cfg.eff_lr,
         per_device_train_batch_size=cfg.bs,
         per_device_eval_batch_size=cfg.bs * 2,
         num_train_epochs=cfg.epochs,
@@ -100,8 +92,8 @@ def fold_trainer_class():
 
 
 def make_trainer(model, tok, args, trn=None, val=None, trainer_cls=None, data_collator=None):
-    """A `FoldTrainer` (or `trainer_cls`, e.g. `heads.trainer_class(...)`, a subclass of it) regressing one score per
-    pair, padding each batch dynamically (or with `data_collator`), reporting Pearson."""
+    """A `FoldTrainer` (or `trainer_cls`, e.g. `optim.head_trainer_class(...)`, a subclass of it) regressing one
+    score per pair, padding each batch dynamically (or with `data_collator`), reporting Pearson."""
     from transformers import DataCollatorWithPadding
 
     cls = trainer_cls or fold_trainer_class()

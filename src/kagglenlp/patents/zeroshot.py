@@ -7,8 +7,6 @@ oof.csv, cv.json, test_preds.csv, oof.png}`, `submissions/<EXP>.csv` and a resul
 embedded once.
 """
 
-import hashlib
-import json
 import time
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
@@ -18,8 +16,10 @@ import pandas as pd
 
 from .. import paths
 from ..args import opt
-from ..experiment import check_experiment, fingerprint, open_experiment, read_json, write_csv, write_json
-from .folds import SPLITS
+from ..errors import require
+from ..experiment import check_experiment, open_experiment, read_json
+from .splits import SPLITS
+from .text import MIN_LEN
 
 __all__ = ["ZeroShotConfig", "zeroshot_name", "run_zeroshot"]
 
@@ -48,50 +48,48 @@ class ZeroShotConfig:
     name: Optional[str] = opt(None, "experiment name (default: zeroshot-<model>-<text>-<split><folds>[-<hash>])")
     overwrite: bool = opt(False, "delete outputs/<name>/ and its submission and start over")
 
+    def __post_init__(self):
+        require(self.folds >= 2, f"--folds must be at least 2, got {self.folds}")
+        require(self.max_len >= MIN_LEN, f"--max-len must be at least {MIN_LEN} tokens, got {self.max_len}")
+        require(self.bs > 0, f"--bs must be a positive number, got {self.bs}")
+        require(self.max_rows is None or self.max_rows > 0, f"--max-rows must be positive, got {self.max_rows}")
+        require(self.gap >= 0, f"--gap must be zero or positive, got {self.gap}")
+
 
 def zeroshot_name(cfg):
     "`cfg.name`, or zeroshot-<model>-<text>-<split><folds> plus a short hash of other non-default settings."
     if cfg.name:
         return cfg.name
+    from .config import default_name
     from .model import model_label
 
     base = f"zeroshot-{model_label(cfg.model)}-{cfg.text}-{cfg.split}{cfg.folds}"
-    skip = ("model", "text", "split", "folds", *IGNORED)
     defaults = {f.name: f.default for f in fields(ZeroShotConfig)}
-    changed = {k: v for k, v in asdict(cfg).items() if k not in skip and v != defaults.get(k)}
-    if not changed:
-        return base
-    return f"{base}-{hashlib.sha1(json.dumps(changed, sort_keys=True).encode()).hexdigest()[:6]}"
+    return default_name(base, asdict(cfg), defaults, ("model", "text", "split", "folds", *IGNORED))
 
 
 def run_zeroshot(cfg):
     "Run zero-shot experiment `cfg` (a `ZeroShotConfig`); returns its CV dict."
-    from ..submission import write_submission
-    from .combine import make_submission, plot_oof
-    from .data import competition_files
-    from .metrics import clip01, pearson
-    from .run import _write_folds, prepare_inputs
+    from .finish import ROW_FILE, finish
+    from .model import check_backbone, load_backbone, model_label
+    from .recipes.bi import pair_texts, phrase_cosines
+    from .run import data_fingerprint, prepare_inputs
+    from .storage import write_folds
 
     cfg = replace(cfg, data=str(Path(cfg.data).resolve()), titles=cfg.titles and str(Path(cfg.titles).resolve()))
     name = zeroshot_name(cfg)
     sub_path = paths.submissions_dir() / f"{name}.csv"
     trn, tst, sample, titles = prepare_inputs(cfg)
-    data = fingerprint(**competition_files(cfg.data), **({"titles": Path(cfg.titles)} if cfg.titles else {}))
-    record = (name, "patents", asdict(cfg), data, IGNORED, cfg.overwrite, [sub_path])
+    record = (name, "patents", asdict(cfg), data_fingerprint(cfg), IGNORED, cfg.overwrite, [sub_path])
     check_experiment(*record)
-    from .model import check_backbone
-
     tok = check_backbone(cfg.model)
     with open_experiment(*record) as exp:
         out = exp.dir
-        _write_folds(out, trn)
-        if (out / "cv.json").exists() and sub_path.exists():
+        write_folds(out, trn)
+        if all((out / f).exists() for f in ("cv.json", ROW_FILE)) and sub_path.exists():
             cv = read_json(out / "cv.json")
             print(f"experiment {name}: resuming: all done\nCV Pearson {cv['pearson']:.4f}")
             return cv
-        from .biencoder import pair_texts, phrase_cosines
-        from .heads import load_backbone
-
         t0 = time.time()
         enc = load_backbone(cfg.model)
         val = trn[trn["fold"] >= 0].reset_index(drop=True)
@@ -100,40 +98,24 @@ def run_zeroshot(cfg):
             {
                 "id": val["id"].values,
                 "fold": val["fold"].values,
-                "pred": clip01(phrase_cosines(enc, tok, a, b, cfg.bs, cfg.max_len)),
+                "pred": phrase_cosines(enc, tok, a, b, cfg.bs, cfg.max_len),
                 "score": val["score"].values,
             }
         )
         ta, tb = pair_texts(tst, cfg.text, titles)
         tp = pd.DataFrame({"id": tst["id"].values, "zeroshot": phrase_cosines(enc, tok, ta, tb, cfg.bs, cfg.max_len)})
-        per = {str(k): pearson(g["pred"], g["score"]) for k, g in oof.groupby("fold")}
-        cv = {
-            "pearson": pearson(oof["pred"], oof["score"]),
-            "folds": per,
-            "n_oof": len(oof),
-            "seconds": round(time.time() - t0, 1),
-        }
-        write_csv(oof, out / "oof.csv")
-        write_csv(tp, out / "test_preds.csv")
-        write_json(cv, out / "cv.json")
-        write_submission(make_submission(tp, sample), sub_path, sample, overwrite=True)
-        plot_oof(oof, out / "oof.png", cv["pearson"])
-        from .model import model_label
-
-        exp.result(
-            "pearson",
-            round(cv["pearson"], 4),
+        row = dict(
+            arch="zeroshot",
             model=model_label(cfg.model),
             text=cfg.text,
             split=cfg.split,
-            folds=len(per),
+            folds=int(val["fold"].nunique()),
             rows=len(trn),
             epochs=0,
-            arch="zeroshot",
-            cv_folds=" ".join(f"{v:.4f}" for v in per.values()),
-            seconds=cv["seconds"],
+            max_len=cfg.max_len,
+            processes=1,
         )
-    print(
-        f"CV Pearson {cv['pearson']:.4f} per fold { {k: round(v, 4) for k, v in per.items()} }\nsubmission: {sub_path}"
-    )
+        cv = finish(exp, oof, tp, sample, sub_path, row, round(time.time() - t0, 1))
+    per = {k: round(v, 4) for k, v in cv["folds"].items()}
+    print(f"CV Pearson {cv['pearson']:.4f} per fold {per}\nsubmission: {sub_path}")
     return cv

@@ -3,30 +3,32 @@
 One shared encoder embeds the anchor side and the target side separately (mean pooling over real tokens); the
 score is `w * cos(u, v) + b` with a learned scale and bias (`w = 1, b = 0` at the start, so an untrained model
 scores exactly the zero-shot cosine). With `--text cpc` the CPC title is appended to the anchor side
-(`anchor; title`); `--text seed` embeds the bare phrases. Training regresses the score with `--loss` through HF
-`Trainer`; at inference every distinct phrase is embedded once (anchors repeat across many rows), then pairs are
-scored from the cached embeddings (`predict_pairs`), which gives the same numbers as the pairwise forward pass.
+(`anchor; title`); `--text seed` embeds the bare phrases (no context at all). Training regresses the score with
+`--loss` through HF `Trainer`; at inference every distinct phrase is embedded once (anchors repeat across many
+rows), then pairs are scored from the cached embeddings (`predict_pairs`): the same numbers as the pairwise
+forward pass.
 """
 
 from dataclasses import replace
 
 import numpy as np
 
-from .heads import mean_pool, pair_loss, postprocess
+from ..layers import mean_pool, pair_loss, postprocess
+from ..text import MAX_LEN
+from .base import Recipe, register
+from .headed import load_head, save_headed
 
 __all__ = [
+    "BiRecipe",
     "bi_class",
     "pair_texts",
     "tokenize_pairs",
     "PairCollator",
     "embed_texts",
-    "predict_pairs",
     "cosine",
-    "fit_fold",
-    "predict_fold",
+    "phrase_cosines",
+    "predict_pairs",
 ]
-
-BI_INPUTS = ("a_input_ids", "a_attention_mask", "b_input_ids", "b_attention_mask")
 
 
 def bi_class():
@@ -64,7 +66,7 @@ def bi_class():
 
 def pair_texts(df, text="seed", titles=None):
     "`(anchor side, target side)` strings for the rows of `df`: the CPC title joins the anchor for `text='cpc'`."
-    from .text import context_titles
+    from ..text import context_titles
 
     a = [str(x) for x in df["anchor"]]
     if text == "cpc":
@@ -72,7 +74,7 @@ def pair_texts(df, text="seed", titles=None):
     return a, [str(x) for x in df["target"]]
 
 
-def tokenize_pairs(tok, a, b, labels=None, ids=None, max_len=256):
+def tokenize_pairs(tok, a, b, max_len=MAX_LEN, labels=None, ids=None):
     "A `datasets.Dataset` of both sides tokenized once (`a_*`, `b_*` columns; padding per batch)."
     from datasets import Dataset
 
@@ -110,25 +112,25 @@ class PairCollator:
         return out
 
 
-def embed_texts(encoder, tok, texts, bs=256, max_len=256):
+def embed_texts(encoder, tok, texts, bs=256, max_len=MAX_LEN):
     """Mean-pooled embeddings (float32 array, one row per text) of `texts` by `encoder` (a bare backbone, or a
     `BiEncoder` via its `embed`); texts are batched by length, `inference_mode`, bf16/fp16 autocast on a GPU."""
     import torch
 
-    from .predict import autocast, to_device
+    from ..infer import autocast, to_device
 
     embed = encoder.embed if hasattr(encoder, "embed") else None
     texts = list(texts)
     order = np.argsort([len(t) for t in texts], kind="stable")
-    device = next(encoder.parameters()).device
+    dev = next(encoder.parameters()).device
     outs = []
     was_training = encoder.training
     encoder.eval()
-    with torch.inference_mode(), autocast(device):
+    with torch.inference_mode(), autocast(dev):
         for i in range(0, len(texts), bs):
             idx = order[i : i + bs]
             enc = tok([texts[j] for j in idx], truncation=True, max_length=max_len, padding=True, return_tensors="pt")
-            b = to_device({"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"]}, device)
+            b = to_device({"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"]}, dev)
             ids, mask = b["input_ids"], b["attention_mask"]
             if embed is not None:
                 e = embed(ids, mask)
@@ -149,7 +151,7 @@ def cosine(u, v):
     return (u * v).sum(1) / (nu * nv)
 
 
-def phrase_cosines(encoder, tok, a, b, bs=256, max_len=256):
+def phrase_cosines(encoder, tok, a, b, bs=256, max_len=MAX_LEN):
     "Cosine of the embeddings of `a[i]` and `b[i]`, embedding each distinct phrase once."
     uniq = sorted(set(a) | set(b))
     pos = {t: i for i, t in enumerate(uniq)}
@@ -157,45 +159,76 @@ def phrase_cosines(encoder, tok, a, b, bs=256, max_len=256):
     return cosine(emb[[pos[t] for t in a]], emb[[pos[t] for t in b]])
 
 
-def predict_pairs(model, tok, a, b, bs=256, max_len=256):
+def predict_pairs(model, tok, a, b, bs=256, max_len=MAX_LEN):
     "Raw scores of `BiEncoder` `model` for the pairs `(a[i], b[i])`, from embeddings cached per distinct phrase."
     cos = phrase_cosines(model, tok, list(a), list(b), bs, max_len)
     return model.scale.item() * cos + model.bias.item()
 
 
-def fit_fold(cfg, model, tok, trn, tst, m_trn, m_val, fmt, args):
-    """Train `BiEncoder` `model` on the rows `m_trn` of `trn`; returns `(trainer, oof, test_preds, log_history)`
-    with predictions in the score's scale for the rows `m_val` and for the test rows `tst`."""
-    from .train import make_trainer
+@register
+class BiRecipe(Recipe):
+    "Bi-encoder: anchor and target embedded apart by one shared encoder, scored by a scaled cosine."
 
-    a, b = pair_texts(trn, fmt["text"], fmt.get("titles"))
-    idx = np.flatnonzero(m_trn)
-    vdx = np.flatnonzero(m_val)
-    ds = tokenize_pairs(tok, [a[i] for i in idx], [b[i] for i in idx], trn["score"].values[idx], max_len=cfg.max_len)
-    from .heads import head_lr_for, trainer_class
+    name = "bi"
+    texts = ("seed", "cpc")  # seed: the bare phrases (no context); cpc: the CPC title joins the anchor side
+    default_lr = 2e-4  # measured best at the CPU budget (README)
+    default_head_lr = 1e-2  # the head is a scale and a bias: measured best at the CPU budget (README)
 
-    # no per-epoch eval pass: the OOF predictions below (cached phrases) are the fold's score
-    args = replace(args, eval_strategy="no")
-    trainer = make_trainer(
-        model, tok, args, ds, trainer_cls=trainer_class(head_lr_for(cfg), cfg.lr_decay), data_collator=PairCollator(tok)
-    )
-    trainer.train()
-    oof = predict_pairs(model, tok, [a[i] for i in vdx], [b[i] for i in vdx], cfg.bs * 2, cfg.max_len)
-    ta, tb = pair_texts(tst, fmt["text"], fmt.get("titles"))
-    tpred = predict_pairs(model, tok, ta, tb, cfg.bs * 2, cfg.max_len)
-    return trainer, postprocess(fmt, oof), postprocess(fmt, tpred), trainer.state.log_history
+    def fold_format(self, cfg, titles):
+        "The shared input format plus the loss (a sigmoid at prediction for `bce`)."
+        return {**super().fold_format(cfg, titles), "loss": cfg.loss}
 
+    def prepare(self, cfg, tok, trn, tst, fmt):
+        "Both sides' strings of `trn` and `tst`, and `trn`'s pairs tokenized once for every fold."
+        a, b = pair_texts(trn, fmt["text"], fmt["titles"])
+        ds = tokenize_pairs(tok, a, b, cfg.max_len, trn["score"].values)
+        return {"a": a, "b": b, "ds": ds, "test": pair_texts(tst, fmt["text"], fmt["titles"]), "fmt": fmt}
 
-def predict_fold(fold_dir, df, bs=256):
-    "Predictions (score scale) of the bi-encoder saved in `fold_dir` for the rows of `df`."
-    from .heads import load_fold_model
-    from .model import load_tokenizer
-    from .predict import fold_format
+    def build(self, cfg):
+        "A `BiEncoder` on backbone `cfg.model`."
+        from ..model import load_backbone
 
-    fmt = fold_format(fold_dir, df)
-    import torch
+        return bi_class()(load_backbone(cfg.model), cfg.loss)
 
-    tok, model = load_tokenizer(str(fold_dir)), load_fold_model(fold_dir)
-    model.to("cuda" if torch.cuda.is_available() else "cpu")
-    a, b = pair_texts(df, fmt["text"], fmt.get("titles"))
-    return postprocess(fmt, predict_pairs(model, tok, a, b, bs, fmt.get("max_len", 256)))
+    def trainer(self, cfg, model, tok, inputs, m_trn, m_val, args):
+        "HF `Trainer` on the fold's pairs (no per-epoch eval: the OOF predictions from cached phrases score it)."
+        from ..optim import head_trainer_class
+        from ..train import make_trainer
+
+        return make_trainer(
+            model,
+            tok,
+            replace(args, eval_strategy="no"),
+            inputs["ds"].select(np.flatnonzero(m_trn)),
+            trainer_cls=head_trainer_class(cfg.eff_head_lr, cfg.lr_decay),
+            data_collator=PairCollator(tok),
+        )
+
+    def fit(self, cfg, model, tok, inputs, m_trn, m_val, args):
+        "Train with `self.trainer`; OOF and test predictions from embeddings cached per distinct phrase."
+        a, b, vdx = inputs["a"], inputs["b"], np.flatnonzero(m_val)
+        trainer = self.trainer(cfg, model, tok, inputs, m_trn, m_val, args)
+        trainer.train()
+        oof = predict_pairs(model, tok, [a[i] for i in vdx], [b[i] for i in vdx], cfg.bs * 2, cfg.max_len)
+        tpred = predict_pairs(model, tok, *inputs["test"], cfg.bs * 2, cfg.max_len)
+        fmt = inputs["fmt"]
+        return trainer.model, postprocess(fmt, oof), postprocess(fmt, tpred), trainer.state.log_history
+
+    def save(self, model, tok, fd):
+        "Backbone and tokenizer (`save_pretrained`) plus `head.safetensors` (scale and bias)."
+        save_headed(model, tok, fd)
+
+    def load(self, fd, fmt):
+        "The saved `BiEncoder`."
+        from ..model import load_backbone
+
+        return load_head(bi_class()(load_backbone(fd), fmt["loss"]), fd)
+
+    def predict(self, fd, fmt, df, bs):
+        "Each distinct phrase of `df` embedded once, pairs scored from the cache."
+        from ..infer import device
+        from ..model import load_tokenizer
+
+        tok, model = load_tokenizer(str(fd)), self.load(fd, fmt).to(device())
+        a, b = pair_texts(df, fmt["text"], fmt.get("titles"))
+        return postprocess(fmt, predict_pairs(model, tok, a, b, bs, fmt.get("max_len", MAX_LEN)))

@@ -1,0 +1,86 @@
+"""Inference helpers every recipe shares: the device, mixed precision, length-sorted batches, no `Trainer`.
+
+Batches are sorted by length (least padding), run under `torch.inference_mode` with bf16 (or fp16) autocast on a
+GPU, and their outputs stay on the device until the end (the GPU never waits for the host); the original row
+order is restored.
+"""
+
+import numpy as np
+
+from .text import MAX_LEN
+
+__all__ = [
+    "MODEL_INPUTS",
+    "bf16_ok",
+    "device",
+    "autocast",
+    "to_device",
+    "length_batches",
+    "predict_encoded",
+    "predict_texts",
+]
+
+MODEL_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+
+
+def bf16_ok():
+    "True on GPUs with native bf16 (Ampere and newer); a T4 (sm_75) only emulates it, so it gets fp16."
+    import torch
+
+    return torch.cuda.is_available() and torch.cuda.get_device_capability()[0] >= 8
+
+
+def device(name=None):
+    "The torch device `name`, or CUDA when available, else the CPU."
+    import torch
+
+    return torch.device(name or ("cuda" if torch.cuda.is_available() else "cpu"))
+
+
+def autocast(dev):
+    "bf16 (or fp16 where bf16 is missing, e.g. a T4) autocast on CUDA; nothing on the CPU (fp32 is exact there)."
+    import contextlib
+
+    import torch
+
+    if dev.type != "cuda":
+        return contextlib.nullcontext()
+    return torch.autocast("cuda", dtype=torch.bfloat16 if bf16_ok() else torch.float16)
+
+
+def to_device(batch, dev):
+    "Tensors of `batch` on `dev`; to a GPU through pinned memory without waiting (no sync per batch)."
+    if dev.type != "cuda":
+        return {k: v.to(dev) for k, v in batch.items()}
+    return {k: v.pin_memory().to(dev, non_blocking=True) for k, v in batch.items()}
+
+
+def length_batches(lengths, bs):
+    "Index batches of at most `bs` rows sorted by `lengths`, longest first (a batch too big for memory fails at once)."
+    order = np.argsort(-np.asarray(lengths), kind="stable")
+    return [order[i : i + bs] for i in range(0, len(order), bs)]
+
+
+def predict_encoded(model, tok, enc, bs, dev=None):
+    """Raw outputs (first logit) of `model` for token-id lists `enc` (`tok(...)` output without padding): length-
+    sorted batches of `bs` padded per batch, original order restored."""
+    import torch
+
+    dev = device(dev) if not isinstance(dev, torch.device) else dev
+    model = model.eval().to(dev)
+    keys = [k for k in MODEL_INPUTS if k in enc]
+    batches, outs = length_batches([len(x) for x in enc["input_ids"]], bs), []
+    with torch.inference_mode(), autocast(dev):
+        for idx in batches:
+            batch = tok.pad({k: [enc[k][i] for i in idx] for k in keys}, return_tensors="pt")
+            outs.append(model(**to_device(batch, dev)).logits.float().reshape(len(idx), -1)[:, 0])
+    out = np.empty(len(enc["input_ids"]), dtype=np.float64)
+    if batches:
+        out[np.concatenate(batches)] = torch.cat(outs).cpu().numpy()
+    return out
+
+
+def predict_texts(model, tok, texts, bs=256, max_len=MAX_LEN, dev=None):
+    "Raw outputs of `model` for input strings `texts` (tokenized once, truncated to `max_len` tokens)."
+    enc = tok(list(texts), truncation=True, max_length=max_len)
+    return predict_encoded(model, tok, enc, bs, dev)
