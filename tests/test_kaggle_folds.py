@@ -95,3 +95,22 @@ def test_repeated_list_flags_add_up(tmp_path, capsys):
     rc, _, err = cli(capsys, "push", TRAIN, "--id", f"{USER}/uspppm-one", "--dataset", "a/one-data", "--dataset",
                      "b/two-data", *srcs[:2], "--dir", tmp_path / "p", "--rehearse")  # fmt: skip
     assert rc == 2 and "dataset b/two-data: pass --source" in err and "a/one-data: pass" not in err
+
+
+# ---- GPU quota before a push --------------------------------------------------------------------
+def test_gpu_folds_push_says_the_quota_left_first(stub, tmp_path, capsys):
+    rc, _, err = cli(capsys, *BASE, "--folds", 2, "--gpu")
+    assert rc == 0, err
+    line = "GPU quota this week: 20.00h left of 30.00h (10.00h used; refreshes 2026-12-05T00:00:00+00:00)"
+    assert line in err and err.index(line) < err.index("pushing")
+    assert len(stub.api("GetAcceleratorQuotaStatistics")) == 1 and len(stub.api("SaveKernel")) == 2
+    rc, _, err = cli(capsys, *BASE, "--folds", 2)  # CPU kernels: no quota asked for
+    assert rc == 0 and "GPU quota" not in err and len(stub.api("GetAcceleratorQuotaStatistics")) == 1
+
+
+def test_an_unreadable_quota_is_a_note_not_an_error(stub, tmp_path, capsys):
+    stub.failures["GetAcceleratorQuotaStatistics"] = [(403, {"code": 403, "message": "Permission denied"})]
+    rc, _, err = cli(capsys, *BASE, "--folds", 2, "--gpu")
+    assert rc == 0, err
+    assert "note: cannot read the GPU quota" in err and "error:" not in err
+    assert len(stub.api("SaveKernel")) == 2

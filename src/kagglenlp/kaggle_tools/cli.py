@@ -372,6 +372,10 @@ def _folds(a):
             check_kernel_dir(Path(a.dir) / s.id.split("/")[1], a.overwrite)
     if a.rehearse:
         _check_rehearsal(a, [s.meta for s in written])
+    if gpu and not dry and not a.skip_folds:
+        from .kernels import gpu_quota_note
+
+        print(gpu_quota_note(deadline), file=sys.stderr, flush=True)
     if a.skip_folds and not dry:
         from .kernels import check_folds_complete
 

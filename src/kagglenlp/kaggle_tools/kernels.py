@@ -32,6 +32,8 @@ __all__ = [
     "check_kernel_dir",
     "check_folds_complete",
     "quota",
+    "gpu_quota_line",
+    "gpu_quota_note",
     "DONE",
     "FAILED",
     "PUSH_TIMEOUT",
@@ -277,6 +279,27 @@ def quota(timeout=STATUS_TIMEOUT):
     "The accelerator quota table the kaggle CLI prints (`kaggle quota`): used, remaining, total, refresh time."
     creds.require_credentials()
     return kaggle("quota", timeout=timeout, what="kaggle quota").tail(10)
+
+
+def gpu_quota_line(table):
+    "`GPU quota this week: 20.00h left of 30.00h (10.00h used; refreshes ...)` from `kaggle quota`'s table; None."
+    for line in table.splitlines():
+        f = line.split()
+        if len(f) >= 4 and f[0].upper() == "GPU":
+            when = f"; refreshes {f[4]}" if len(f) > 4 else ""
+            return f"GPU quota this week: {f[2]} left of {f[3]} ({f[1]} used{when})"
+    return None
+
+
+def gpu_quota_note(deadline=None):
+    "The week's GPU quota left as one line (`kaggle quota`), or a note saying why it cannot be read: never an error."
+    try:
+        t = deadline.cap(STATUS_TIMEOUT, "asking for the GPU quota") if deadline else STATUS_TIMEOUT
+        line = gpu_quota_line(quota(timeout=min(t, 60)))
+    except (KaggleError, UserError) as e:
+        why = str(e).strip().splitlines()[-1][:160] if str(e).strip() else type(e).__name__
+        return f"note: cannot read the GPU quota ({why}); see `kagglenlp kaggle quota`"
+    return line or "note: `kaggle quota` lists no GPU quota"
 
 
 def output(kernel, folder, timeout=1800, overwrite=False):
