@@ -4,6 +4,7 @@ Kaggle Models for the inference kernel."""
 
 import ast
 import json
+import shutil
 from pathlib import Path
 
 import nbformat
@@ -114,3 +115,47 @@ def test_an_unreadable_quota_is_a_note_not_an_error(stub, tmp_path, capsys):
     assert rc == 0, err
     assert "note: cannot read the GPU quota" in err and "error:" not in err
     assert len(stub.api("SaveKernel")) == 2
+
+
+# ---- fold weights as Kaggle Models ----------------------------------------------------------------
+WEIGHTS = [f"{USER}/uspppm-minilm/transformers/fold{k}/1" for k in range(2)]
+
+
+def test_inference_reads_fold_weights_from_kaggle_models(stub, tmp_path, capsys):
+    ws = [x for w in WEIGHTS for x in ("--weights", w)]
+    rc, out, err = cli(capsys, *BASE, "--folds", 2, *ws, "--competition", COMP, "--dir", tmp_path / "k", "--dry-run")
+    assert rc == 0, err
+    assert sorted(p.name for p in (tmp_path / "k").iterdir()) == ["uspppm-infer"]  # no fold kernel
+    m = meta(tmp_path / "k" / "uspppm-infer")
+    assert m["model_sources"] == WEIGHTS and m["kernel_sources"] == [] and m["enable_internet"] is False
+    assert injected(tmp_path / "k" / "uspppm-infer")["model_dirs"] == [
+        f"/kaggle/input/uspppm-minilm/transformers/fold{k}/1" for k in range(2)
+    ]
+    rc, out, err = cli(capsys, *BASE, "--folds", 2, *ws, "--competition", COMP)
+    assert rc == 0, err
+    [call] = stub.api("SaveKernel")  # only the inference kernel, pushed at once: no fold to wait for
+    assert call.json["slug"] == f"{USER}/uspppm-infer" and call.json["modelDataSources"] == WEIGHTS
+    assert not stub.api("GetKernelSessionStatus")
+    rc, _, err = cli(capsys, *BASE, "--weights", f"{USER}/uspppm-minilm/transformers/fold0", "--dir", tmp_path / "x",
+                     "--dry-run")  # fmt: skip
+    assert rc == 2 and "owner/model/framework/variation/N" in err and not (tmp_path / "x").exists()
+
+
+def test_fold_models_are_found_at_kaggle_model_mounts(tmp_path, monkeypatch):
+    from kagglenlp.patents.storage import find_fold_dirs
+
+    root = tmp_path / "kaggle"
+    monkeypatch.setenv("KAGGLE_KERNEL_RUN_TYPE", "Batch")
+    monkeypatch.setenv("KAGGLENLP_KAGGLE_ROOT", str(root))
+    for layout in ("", "models/stubuser/"):  # both layouts Kaggle has mounted models in
+        for k in range(2):
+            d = root / "input" / f"{layout}uspppm-minilm/transformers/fold{k}/1"
+            d.mkdir(parents=True)
+            (d / "input_format.json").write_text('{"arch": "cross"}')
+            (d / "done.json").write_text(json.dumps(dict(experiment="e", split_id="s", fold=k, n_folds=2)))
+        dirs = [f"/kaggle/input/uspppm-minilm/transformers/fold{k}/1" for k in range(2)]  # as fold_kernels writes
+        got = find_fold_dirs(dirs)
+        assert [str(p.relative_to(root / "input")) for p in got] == [
+            f"{layout}uspppm-minilm/transformers/fold{k}/1" for k in range(2)
+        ]
+        shutil.rmtree(root / "input")

@@ -92,3 +92,13 @@ def test_scores_before_any_private_score_or_submission(stub, tmp_path, capsys):
     assert "needs 3 submissions with both a local CV and a public score, 1 have both" in out
     assert "CV-private" not in out  # no private line while the private scores are hidden
     assert (tmp_path / "p.png").is_file() and stub.api("ListSubmissions")[-1].json["pageSize"] == 5
+
+
+def test_a_file_outside_submissions_is_sent_untagged(stub, tmp_path, capsys):
+    d = tmp_path / "proj"
+    (d / "sample.csv").write_text("id,score\na,0\n")
+    (d / "submission.csv").write_text("id,score\na,0.5\n")
+    rc, _, err = cli(capsys, "submit", "-c", COMP, "-f", d / "submission.csv", "-m", "plain", "--sample",
+                     d / "sample.csv")  # fmt: skip
+    assert rc == 0, err
+    assert stub.api("CreateSubmission")[-1].json["submissionDescription"] == "plain" and "note:" not in err

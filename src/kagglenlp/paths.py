@@ -19,6 +19,7 @@ __all__ = [
     "kaggle_working",
     "kaggle_input",
     "kernel_output_dir",
+    "model_mount",
     "hub_offline",
     "root",
     "input_dir",
@@ -75,6 +76,11 @@ def kaggle_input(slug, base=None):
 def kernel_output_dir(kernel_id):
     "Where kernel `owner/slug`'s outputs appear to a later kernel that lists it in `kernel_sources`."
     return kaggle_input(str(kernel_id).split("/")[-1])
+
+
+def model_mount(ref):
+    "Where Kaggle Model version `owner/model/framework/variation/VERSION` is mounted: `<input>/model/.../VERSION`."
+    return kaggle_input("/".join(str(ref).split("/")[1:]))
 
 
 def root():

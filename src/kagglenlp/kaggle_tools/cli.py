@@ -124,6 +124,12 @@ class FoldArgs(RehearsalOptions):
     infer_param: Optional[list[str]] = opt(None, "inference notebook parameters NAME=VALUE", repeat=True)
     wait: bool = opt(False, "wait for the fold kernels, then push the inference kernel")
     skip_folds: bool = opt(False, "push only the inference kernel (the folds ran already)")
+    weights: Optional[list[str]] = opt(
+        None,
+        "fold weights as Kaggle Models (owner/model/framework/variation/VERSION, one per fold, from `kaggle "
+        "model-upload`): only the inference kernel is pushed, reading them instead of the fold kernels' outputs",
+        repeat=True,
+    )
     timeout: float = opt(6 * 3600, "seconds the whole command may take (pushes, waits, rehearsal)")
     interval: float = opt(60, "seconds between status polls")
     dir: Optional[str] = opt(None, "empty folder to write the kernel folders into")
@@ -181,7 +187,7 @@ class SubmitArgs:
     kernel: Optional[str] = opt(None, "code competition: kernel owner/slug", flags=("-k",))
     version: Optional[str] = opt(None, "code competition: kernel version (from push)", flags=("-v",))
     experiment: Optional[str] = opt(
-        None, "experiment that made it, tagged [exp:NAME] in the message (default: the stem of -f submissions/NAME.csv)"
+        None, "experiment that made it, tagged [exp:NAME] in the message (default: NAME of -f submissions/NAME.csv)"
     )
     timeout: float = opt(600, "seconds allowed")
 
@@ -340,6 +346,7 @@ def _folds(a):
 
     deadline = Deadline(a.timeout)
     require(not (a.skip_folds and a.only), "--skip-folds and --only exclude each other")
+    require(not (a.weights and (a.only or a.skip_folds)), "--weights pushes no fold kernel: drop --only/--skip-folds")
     require(not a.dry_run or a.dir, "--dry-run needs --dir to write the kernel folders into")
     _check_rehearse(a)
     gpu, tpu, shape = accelerator_settings(a.gpu, a.accelerator)
@@ -360,19 +367,20 @@ def _folds(a):
         enable_tpu=tpu,
         machine_shape=shape,
         enable_internet=a.internet,
+        weights=a.weights or (),
     )
     nbs = {"fold": (read_notebook(a.notebook), a.notebook), "inference": (read_notebook(a.inference), a.inference)}
     for s in specs:
         check_params(nbs[s.role][0], s.params, nbs[s.role][1])
-    dry = a.dry_run or a.rehearse
-    push_inf = a.wait or a.skip_folds or dry
-    written = [s for s in specs if s.role == "inference" or not a.skip_folds]
+    dry, only_inf = a.dry_run or a.rehearse, a.skip_folds or bool(a.weights)
+    push_inf = a.wait or only_inf or dry
+    written = [s for s in specs if s.role == "inference" or not only_inf]
     if a.dir:
         for s in written:
             check_kernel_dir(Path(a.dir) / s.id.split("/")[1], a.overwrite)
     if a.rehearse:
         _check_rehearsal(a, [s.meta for s in written])
-    if gpu and not dry and not a.skip_folds:
+    if gpu and not dry and not only_inf:
         from .kernels import gpu_quota_note
 
         print(gpu_quota_note(deadline), file=sys.stderr, flush=True)
@@ -387,7 +395,7 @@ def _folds(a):
         a.inference,
         a.code_dataset,
         a.dir,
-        push_folds=not a.skip_folds,
+        push_folds=not only_inf,
         push_inference=push_inf,
         wait_timeout=a.timeout if a.wait else None,
         interval=a.interval,
@@ -465,7 +473,8 @@ def _submit(a):
     from .submit import submit_code, submit_file
 
     code = bool(a.kernel or a.version)
-    exp = a.experiment or (Path(a.file).stem if a.file and not code else None)
+    named = a.file and not code and Path(a.file).parent.name == "submissions"  # `submissions/NAME.csv`
+    exp = a.experiment or (Path(a.file).stem if named else None)
     message = tag_message(a.message, exp)
     require(not code or a.sample is None, "--sample checks a file submission; a code submission is checked by Kaggle")
     require(code or a.file, "give the submission file (-f), or --kernel and --version for a code competition")

@@ -383,12 +383,15 @@ def fold_kernels(
     infer_gpu=None,
     machine_shape=None,
     enable_tpu=False,
+    weights=(),
 ):
     """Specs of one training kernel per fold (`<prefix>-fold<k>`, parameters `fold=k` and `folds=n_folds` on top of
     `params`, so every setting that defines the split is the same in every fold kernel) and an inference kernel
     (`<prefix>-infer`) whose `kernel_sources` are all `n_folds` fold kernels and whose `model_dirs` are their Kaggle
     mounts. `folds` picks the training kernels to (re)build; the inference kernel never has internet (code
-    competitions)."""
+    competitions). With `weights` (Kaggle Model instance versions `owner/model/framework/variation/VERSION`, e.g. one
+    per fold uploaded with `kaggle model-upload`) the inference kernel reads the fold models from those instead: they
+    are its extra `model_sources` and its `model_dirs` their mounts, and it has no fold kernel as a source."""
     params = dict(params or {})
     _check_fold_params(params, n_folds)
     folds = list(range(n_folds)) if folds is None else list(folds)
@@ -406,8 +409,13 @@ def fold_kernels(
     ids = [f"{id_prefix}-fold{k}" for k in range(n_folds)]  # inference reads every fold, also after a partial re-run
     if infer_gpu is not None and not infer_gpu:
         hw = dict(enable_gpu=False, enable_tpu=False, machine_shape=None)
+    if weights:
+        bad = [w for w in weights if len(str(w).split("/")) != 5 or not str(w).split("/")[4].isdigit()]
+        if bad:
+            raise UserError(f"--weights {', '.join(bad)}: give Kaggle Model versions owner/model/framework/variation/N")
+        ids, common["model_sources"] = [], [*model_sources, *(w for w in weights if w not in model_sources)]
     m = kernel_meta(f"{id_prefix}-infer", infer_code, enable_internet=False, kernel_sources=ids, **hw, **common)
-    dirs = [str(paths.kernel_output_dir(i)) for i in ids]
+    dirs = [str(paths.model_mount(w)) for w in weights] or [str(paths.kernel_output_dir(i)) for i in ids]
     specs.append(KernelSpec(m, {**(infer_params or {}), "model_dirs": dirs}, "inference"))
     for s in specs:
         validate_kernel_meta(s.meta)

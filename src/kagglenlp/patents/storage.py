@@ -91,7 +91,16 @@ def write_folds(out, trn):
 def _candidates(d):
     "Finished fold folders (`fold*` with `input_format.json` and `done.json`) at or under `d`."
     cands = [d] if (d / FORMAT_FILE).exists() else [p.parent for p in d.rglob(FORMAT_FILE)]
-    return [p for p in cands if p.name.startswith("fold") and (p / DONE_FILE).exists()]
+    # `fold<k>/`, or a fold uploaded as a Kaggle Model (`kaggle model-upload`): mounted as `<variation>/<VERSION>/`
+    return [p for p in cands if (p.name.startswith("fold") or p.name.isdigit()) and (p / DONE_FILE).exists()]
+
+
+def _mount_name(d):
+    "The mount name of `d` under Kaggle's input root (`uspppm-fold0`, `model/framework/variation/1`), else its name."
+    for base in (paths.kaggle_input_root(), Path("/kaggle/input")):  # the rehearsal's stand-in, or a path for Kaggle
+        if Path(d).is_relative_to(base):
+            return str(Path(d).relative_to(base))
+    return Path(d).name
 
 
 def check_same_model(done, where="the fold folders"):
@@ -118,8 +127,8 @@ def find_fold_dirs(model_dirs):
     model_dirs = [model_dirs] if isinstance(model_dirs, (str, Path)) else list(model_dirs)
     dirs = []
     for d in map(Path, model_dirs):
-        if not d.exists() and paths.is_kaggle():
-            d = paths.kaggle_input(d.name)  # a kernel's outputs may be mounted under datasets/ or notebooks/
+        if not d.exists() and paths.is_kaggle():  # a kernel's outputs or a model may be mounted in another layout
+            d = paths.kaggle_input(_mount_name(d))
         require(d.exists(), f"--models folder not found: {d}")
         dirs += _candidates(d)
     where = ", ".join(map(str, model_dirs))
