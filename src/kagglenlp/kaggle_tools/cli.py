@@ -1,4 +1,4 @@
-"""`kagglenlp kaggle ...`: code dataset, kernel push, fold kernels, local rehearsal, status, outputs, submissions.
+"""`kagglenlp kaggle ...`: code dataset, kernels, fold kernels, rehearsal, status, outputs, models, submit, scores.
 
 Every command checks its input and the credentials before it uploads anything, runs the kaggle CLI with a time limit
 that no single call can stretch, and fails (exit 2, one `error:` line) when the CLI's output does not prove success.
@@ -220,12 +220,12 @@ def config_params(config, folds=None, params=None):
     key. Without a file: `folds` (default 5) and `params` as they are."""
     params = dict(params or {})
     if not config:
-        return folds or 5, params
+        return 5 if folds is None else folds, params
     from ..patents.configs import kernel_params
 
     file = kernel_params(config)
-    n = folds or file.pop("folds", None) or 5
-    file.pop("folds", None)
+    in_file = file.pop("folds", 5)
+    n = in_file if folds is None else folds
     given = params.pop("settings", None) or {}
     require(isinstance(given, dict), f"--param settings=... must be a dict of training settings, got {given!r}")
     settings = {**file.pop("settings"), **given}
@@ -575,10 +575,10 @@ def _command(cmds, name, cls, func, help):
 
 
 def add_parser(sub):
-    "Register `kagglenlp kaggle {dataset,push,folds,rehearse,status,output,quota,submit}`."
+    "Register `kagglenlp kaggle {dataset,push,folds,rehearse,status,output,model-upload,quota,submit,scores}`."
     p = sub.add_parser(
         "kaggle",
-        help="Kaggle plumbing: code dataset, kernels, rehearsal, status, outputs, submit",
+        help="Kaggle plumbing: code dataset, kernels, rehearsal, status, outputs, models, submit, scores",
         description=__doc__.splitlines()[0],
     )
     cmds = p.add_subparsers(dest="cmd", required=True)
