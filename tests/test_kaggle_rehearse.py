@@ -168,6 +168,25 @@ def test_readme_flow_rehearsed_end_to_end(flow, rehearsed):
         assert json.loads((work / k / "rehearsal.json").read_text())["status"] == "COMPLETE"
 
 
+@pytest.mark.e2e  # rehearses the inference kernel (papermill) on the folds the README flow trained
+def test_inference_rehearsed_on_fold_weights_mounted_as_kaggle_models(flow, rehearsed, capsys):
+    assert rehearsed["rc"] == 0, rehearsed["err"][-3000:]
+    refs = [f"{USER}/uspppm-rh/transformers/fold{k}/1" for k in (0, 1)]
+    folds = [
+        rehearsed["work"] / f"uspppm-fold{k}" / "kaggle" / "working" / "outputs" / "rh" / f"fold{k}" for k in (0, 1)
+    ]
+    srcs = [x for r, d in zip(refs, folds) for x in ("--source", f"{r}={d}")]
+    kdir, work = flow["dir"] / "weights", flow["dir"] / "weights-rehearsal"
+    argv = folds_args(flow, kdir, "--source", f"{USER}/kagglenlp-code={flow['stage']}", *srcs, "--work", work)
+    argv += [x for r in refs for x in ("--weights", r)]
+    assert main(["kaggle", *map(str, argv)]) == 0, capsys.readouterr().err[-3000:]
+    out = capsys.readouterr().out
+    assert sorted(p.name for p in kdir.iterdir()) == ["uspppm-infer"]  # no fold kernel was written, none rehearsed
+    root = work / "uspppm-infer" / "kaggle"
+    assert [(root / "input" / r.split("/", 1)[1]).resolve() for r in refs] == [d.resolve() for d in folds]
+    assert "passes the submission checks" in out and (root / "working" / "submission.csv").is_file()
+
+
 @pytest.mark.slow  # trains one more fold (about 1.5 minutes on 2 cores); CI runs it with -m slow
 def test_inference_refuses_a_fold_rerun_with_another_split(flow, rehearsed, capsys):
     assert rehearsed["rc"] == 0
