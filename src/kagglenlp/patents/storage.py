@@ -89,9 +89,9 @@ def write_folds(out, trn):
 
 
 def _candidates(d):
-    "Finished fold folders (`fold*` with `input_format.json` and `done.json`) at or under `d`."
+    """Finished fold folders (`fold*`, or `<VERSION>` where a fold uploaded as a Kaggle Model is mounted, with
+    `input_format.json` and `done.json`) at or under `d`."""
     cands = [d] if (d / FORMAT_FILE).exists() else [p.parent for p in d.rglob(FORMAT_FILE)]
-    # `fold<k>/`, or a fold uploaded as a Kaggle Model (`kaggle model-upload`): mounted as `<variation>/<VERSION>/`
     return [p for p in cands if (p.name.startswith("fold") or p.name.isdigit()) and (p / DONE_FILE).exists()]
 
 
