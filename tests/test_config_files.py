@@ -60,7 +60,7 @@ def test_required_option_still_required_without_the_file(tmp_path, capsys):
         ("config = 'x.toml'\n", "unknown setting 'config'"),
         ('bs = "8"\n', "bs = '8' should be an integer"),
         ("compile = 1\n", "compile = 1 should be true or false"),
-        ('arch = "dual"\n', "arch = 'dual' is not one of cross, bi"),
+        ('arch = "dual"\n', "arch = 'dual' is not one of bi, cross"),
         ("bs = \n", "is not valid TOML"),
     ],
 )
