@@ -1,6 +1,7 @@
 """`--config FILE.toml` for every dataclass-args command: precedence, the name, errors, the shipped recipes."""
 
 import json
+from pathlib import Path
 
 import pytest
 from helpers import one_error_line
@@ -12,6 +13,8 @@ from kagglenlp.imdb.config import UlmfitConfig
 from kagglenlp.patents.config import PatentsConfig
 from kagglenlp.patents.configs import CONFIG_DIR, kernel_params, patents_config
 from kagglenlp.patents.demo import write_demo
+
+ROOT = Path(__file__).resolve().parents[1]  # the checkout
 
 
 def parse(argv, cls=PatentsConfig):
@@ -153,7 +156,7 @@ def test_train_with_a_config_records_effective_settings_and_resumes(proj, capsys
 def test_notebook_10_takes_a_config_file(tmp_path):
     import nbformat
 
-    nb = nbformat.read(CONFIG_DIR.parent / "notebooks" / "10-patents-folds.ipynb", as_version=4)
+    nb = nbformat.read(ROOT / "notebooks" / "10-patents-folds.ipynb", as_version=4)
     params, build = nb.cells[1].source, nb.cells[2].source
     ns = {}
     exec(params, ns)
@@ -191,3 +194,15 @@ def test_kernel_params_are_notebook_10_parameters():
         "folds": 3,
         "settings": {"arch": "cross", "pool": "cls", "text": "seed", "epochs": 2.0, "bs": 64},
     }
+
+
+def test_shipped_configs_are_package_data():
+    from importlib.resources import files
+
+    import tomllib
+
+    shipped = {p.name for p in files("kagglenlp").joinpath("configs").iterdir() if p.name.endswith(".toml")}
+    assert shipped == {p.name for p in CONFIG_DIR.glob("*.toml")} and shipped
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    assert "configs/*.toml" in data["kagglenlp"]  # the wheel carries them
+    assert (ROOT / "configs").resolve() == CONFIG_DIR.resolve()  # one source of truth: the root folder links here

@@ -211,8 +211,8 @@ def _objective(base, specs, folds, study_name):
     import optuna
 
     from .. import paths
-    from .storage import fold_dir, read_done
     from .run import run_experiment
+    from .storage import fold_dir, read_done
 
     def refused(trial, name, e):
         "Record why `trial` cannot give a score (`UserError` `e`) and say so; Optuna marks it failed."
