@@ -97,8 +97,9 @@ def test_sweep_prunes_then_resumes_an_interrupted_trial(base, proj, capsys, monk
     import kagglenlp.patents.run as run
 
     grid = ["--param", "lr=loguniform:1e-5:1e-1"]
-    # one full-LR step: at 2e-4 the pretrained encoder moves a little; at 1e-2 it is knocked far off (clearly worse)
-    enqueue(proj, 2e-4, 1e-2)
+    # one full-LR step (no warmup): at 2e-4 the pretrained encoder moves a little, at 2e-3 it is knocked off course
+    # (fold 0: 0.65 against 0.43 on this data); at 1e-2 the predictions turn constant (a failed trial, not a pruned one)
+    enqueue(proj, 2e-4, 2e-3)
     assert main(["patents", "tune", "--config", str(base), "--trials", "2", "--startup", "1", *grid]) == 0
     out = capsys.readouterr().out
     trials = study_of(proj).trials
