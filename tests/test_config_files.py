@@ -134,10 +134,13 @@ def test_config_to_dataclass_names_missing_fields(tmp_path):
         config_to_dataclass(PatentsConfig, p)
 
 
+@pytest.mark.e2e
 def test_train_with_a_config_records_effective_settings_and_resumes(proj, capsys):
     d = write_demo(proj / "input" / "demo")
     p = proj / "tiny-cfg.toml"
-    p.write_text(f'data = "{d}"\nmodel = "minilm"\nfolds = 2\nmax_steps = 1\nbs = 8\nlr = 1e-3\nseed = 0\n')
+    p.write_text(
+        f'data = "{d}"\nmodel = "minilm"\nfolds = 2\nmax_rows = 100\nmax_steps = 1\nbs = 8\nlr = 1e-3\nseed = 0\n'
+    )
     assert main(["patents", "train", "--config", str(p), "--lr", "5e-4"]) == 0
     rec = json.loads((proj / "outputs" / "tiny-cfg" / "experiment.json").read_text())
     assert rec["name"] == "tiny-cfg" and "config" not in rec["settings"]
@@ -171,6 +174,7 @@ def test_notebook_10_takes_a_config_file(tmp_path):
     assert ns["cfg"].model == "microsoft/deberta-v3-small" and ns["cfg"].folds == 5
 
 
+@pytest.mark.e2e
 def test_imdb_train_with_a_config_file(tmp_path, monkeypatch):
     from kagglenlp.imdb.toy import write_toy_csv
 
