@@ -1,6 +1,7 @@
 """`--config FILE.toml` for every dataclass-args command: precedence, the name, errors, the shipped recipes."""
 
 import json
+from pathlib import Path
 
 import pytest
 from helpers import one_error_line
@@ -12,6 +13,8 @@ from kagglenlp.imdb.config import UlmfitConfig
 from kagglenlp.patents.config import PatentsConfig
 from kagglenlp.patents.configs import CONFIG_DIR, kernel_params, patents_config
 from kagglenlp.patents.demo import write_demo
+
+ROOT = Path(__file__).resolve().parents[1]  # the checkout
 
 
 def parse(argv, cls=PatentsConfig):
@@ -60,7 +63,7 @@ def test_required_option_still_required_without_the_file(tmp_path, capsys):
         ("config = 'x.toml'\n", "unknown setting 'config'"),
         ('bs = "8"\n', "bs = '8' should be an integer"),
         ("compile = 1\n", "compile = 1 should be true or false"),
-        ('arch = "dual"\n', "arch = 'dual' is not one of cross, bi"),
+        ('arch = "dual"\n', "arch = 'dual' is not one of bi, cross"),
         ("bs = \n", "is not valid TOML"),
     ],
 )
@@ -131,10 +134,13 @@ def test_config_to_dataclass_names_missing_fields(tmp_path):
         config_to_dataclass(PatentsConfig, p)
 
 
+@pytest.mark.e2e
 def test_train_with_a_config_records_effective_settings_and_resumes(proj, capsys):
     d = write_demo(proj / "input" / "demo")
     p = proj / "tiny-cfg.toml"
-    p.write_text(f'data = "{d}"\nmodel = "minilm"\nfolds = 2\nmax_steps = 1\nbs = 8\nlr = 1e-3\nseed = 0\n')
+    p.write_text(
+        f'data = "{d}"\nmodel = "minilm"\nfolds = 2\nmax_rows = 100\nmax_steps = 1\nbs = 8\nlr = 1e-3\nseed = 0\n'
+    )
     assert main(["patents", "train", "--config", str(p), "--lr", "5e-4"]) == 0
     rec = json.loads((proj / "outputs" / "tiny-cfg" / "experiment.json").read_text())
     assert rec["name"] == "tiny-cfg" and "config" not in rec["settings"]
@@ -153,7 +159,7 @@ def test_train_with_a_config_records_effective_settings_and_resumes(proj, capsys
 def test_notebook_10_takes_a_config_file(tmp_path):
     import nbformat
 
-    nb = nbformat.read(CONFIG_DIR.parent / "notebooks" / "10-patents-folds.ipynb", as_version=4)
+    nb = nbformat.read(ROOT / "notebooks" / "10-patents-folds.ipynb", as_version=4)
     params, build = nb.cells[1].source, nb.cells[2].source
     ns = {}
     exec(params, ns)
@@ -168,6 +174,7 @@ def test_notebook_10_takes_a_config_file(tmp_path):
     assert ns["cfg"].model == "microsoft/deberta-v3-small" and ns["cfg"].folds == 5
 
 
+@pytest.mark.e2e
 def test_imdb_train_with_a_config_file(tmp_path, monkeypatch):
     from kagglenlp.imdb.toy import write_toy_csv
 
@@ -191,3 +198,15 @@ def test_kernel_params_are_notebook_10_parameters():
         "folds": 3,
         "settings": {"arch": "cross", "pool": "cls", "text": "seed", "epochs": 2.0, "bs": 64},
     }
+
+
+def test_shipped_configs_are_package_data():
+    from importlib.resources import files
+
+    import tomllib
+
+    shipped = {p.name for p in files("kagglenlp").joinpath("configs").iterdir() if p.name.endswith(".toml")}
+    assert shipped == {p.name for p in CONFIG_DIR.glob("*.toml")} and shipped
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    assert "configs/*.toml" in data["kagglenlp"]  # the wheel carries them
+    assert (ROOT / "configs").resolve() == CONFIG_DIR.resolve()  # one source of truth: the root folder links here

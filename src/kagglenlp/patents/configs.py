@@ -8,7 +8,8 @@ from .config import PatentsConfig
 
 __all__ = ["CONFIG_DIR", "patents_config", "kernel_params", "NOTEBOOK_PARAMS"]
 
-CONFIG_DIR = Path(__file__).resolve().parents[3] / "configs"  # the shipped recipes (a source checkout)
+# The shipped recipes: package data (in a wheel too); `configs/` at a checkout's root links here.
+CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
 NOTEBOOK_PARAMS = ("model", "name", "folds", "split", "seed")  # notebook 10's own parameters; the rest go in `settings`
 
 

@@ -13,7 +13,6 @@ name, so its finished folds are kept); `--storage` takes any RDB URL (a shared S
 and several workers running the same command share one study. The best trial so far is written as a config file.
 """
 
-import math
 import os
 import warnings
 from dataclasses import dataclass, fields, replace
@@ -24,7 +23,16 @@ from ..args import opt, read_config, to_toml
 from ..errors import UserError, require
 from .config import IGNORED_ON_RESUME, PatentsConfig, settings
 
-__all__ = ["TuneArgs", "ParamSpec", "parse_param", "SPLIT_SETTINGS", "run_tune", "storage_url", "best_config"]
+__all__ = [
+    "TuneArgs",
+    "ParamSpec",
+    "parse_param",
+    "SPLIT_SETTINGS",
+    "run_tune",
+    "storage_url",
+    "open_study",
+    "best_config",
+]
 
 # Settings that define the folds (or are input paths): the same in every trial, so the trials' scores compare.
 SPLIT_SETTINGS = ("data", "folds", "split", "seed", "max_rows", "date_col", "gap")
@@ -144,6 +152,23 @@ def _storage(url):
     return optuna.storages.RDBStorage(url, engine_kwargs=kw, heartbeat_interval=60, grace_period=180)
 
 
+def open_study(url, attempts=5, **kw):
+    """`optuna.create_study(storage=url, load_if_exists=True, **kw)`, retried when another worker creates the same
+    tables or study at the same moment (SQLite: an `IntegrityError` on `alembic_version` or the study's name)."""
+    import time
+
+    import optuna
+    from sqlalchemy.exc import IntegrityError, OperationalError
+
+    for i in range(attempts):
+        try:
+            return optuna.create_study(storage=_storage(url), load_if_exists=True, **kw)
+        except (IntegrityError, OperationalError):
+            if i == attempts - 1:
+                raise
+            time.sleep(0.5 * (i + 1))
+
+
 def best_config(base_file, study, path):
     "Write the best trial of `study` as a config file at `path`: the base file's settings plus the trial's."
     best = study.best_trial
@@ -186,8 +211,14 @@ def _objective(base, specs, folds, study_name):
     import optuna
 
     from .. import paths
-    from .fold import fold_dir, read_done
     from .run import run_experiment
+    from .storage import fold_dir, read_done
+
+    def refused(trial, name, e):
+        "Record why `trial` cannot give a score (`UserError` `e`) and say so; Optuna marks it failed."
+        trial.set_user_attr("error", str(e))
+        print(f"trial {trial.number} ({name}) failed: {e}")
+        return e
 
     def objective(trial):
         params = {s.name: s.suggest(trial) for s in specs}
@@ -195,17 +226,15 @@ def _objective(base, specs, folds, study_name):
         trial.set_user_attr("experiment", name)
         trial.set_user_attr("worker", f"{os.uname().nodename}:{os.getpid()}")
         try:
-            cfg = replace(base, **params, name=name)
-        except UserError as e:  # an impossible combination, e.g. a head option the architecture lacks
-            trial.set_user_attr("error", str(e))
-            raise
+            cfg = replace(base, **params, name=name)  # an impossible setting (e.g. a head the recipe lacks) raises
+        except UserError as e:
+            raise refused(trial, name, e) from None
         cv = None
         for step, k in enumerate(folds):
-            try:
+            try:  # a fold with constant predictions (no Pearson) raises too: the trial fails, the sweep goes on
                 cv = run_experiment(replace(cfg, fold=k))
             except UserError as e:
-                trial.set_user_attr("error", str(e))
-                raise
+                raise refused(trial, name, e) from None
             r = read_done(fold_dir(paths.exp_dir(name), k))["pearson"]
             trial.set_user_attr(f"fold{k}", r)
             trial.report(r, step)
@@ -213,8 +242,6 @@ def _objective(base, specs, folds, study_name):
                 print(f"trial {trial.number} ({name}) pruned after fold {k}: pearson {r:.4f}")
                 raise optuna.TrialPruned()
         require(cv is not None, f"experiment {name}: folds still missing after training all of them")
-        if math.isnan(cv["pearson"]):  # constant predictions: Optuna fails the trial; not one to run again
-            trial.set_user_attr("error", "OOF Pearson is NaN (constant predictions)")
         return cv["pearson"]
 
     return objective
@@ -245,14 +272,12 @@ def run_tune(a):
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)  # heartbeats: "experimental"
-    warnings.filterwarnings("ignore", "All-NaN slice", RuntimeWarning)  # the pruner on a NaN fold score: it prunes
-    study = optuna.create_study(
+    study = open_study(
+        storage_url(a.storage),
         study_name=study_name,
-        storage=_storage(storage_url(a.storage)),
         direction="maximize",
         sampler=optuna.samplers.TPESampler(seed=a.sampler_seed),
         pruner=optuna.pruners.MedianPruner(n_startup_trials=a.startup, n_warmup_steps=0),
-        load_if_exists=True,
     )
     study.set_user_attr("base_settings", settings(base))
     optuna.storages.fail_stale_trials(study)
@@ -273,9 +298,11 @@ def run_tune(a):
             catch=(UserError,),
         )
     complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    if complete and not math.isnan(study.best_value):
+    if complete:
         best = study.best_trial
         exp = best.user_attrs.get("experiment")
         print(f"best: trial {best.number} ({exp}) OOF Pearson {best.value:.4f} {best.params}")
         print(f"best config: {best_config(a.config, study, best_path)}")
+    else:
+        print(f"study {study_name}: no trial has completed yet, so there is no best config")
     return study
