@@ -14,7 +14,9 @@ memory (RSS; CUDA max allocated on a GPU) is its own:
 
 Each is measured on the lesson's input string (`--text seed`: the code alone) and on kagglenlp's short `pair`
 input (`anchor [SEP] target [SEP] context`: the same content in about half the tokens); `docs/results/` gives the
-Pearson of each input beside its speed. `--compile` adds the fold trainer with `torch.compile`.
+Pearson of each input beside its speed. `--compile` adds the fold trainer with `torch.compile`. Each in-process
+variant also records the CPU seconds of its timed section (`cpu_s` in the JSON, all threads): on a shared machine
+wall seconds follow the load, CPU seconds much less.
 
     python benchmarks/bench_patents_speed.py [--model minilm|deberta|FOLDER] [--rows 2000] [--steps 40]
         [--infer-rows N] [--compile] [--json out.json]
@@ -158,19 +160,19 @@ def one(variant, model_dir, rows, bs, steps, data_dir=None):
                 text = "pair" if "pair" in variant else "seed"
                 trainer, _ = ours_trainer(model_dir, df, bs, steps, tmp, text, compile="compile" in variant)
             stamps = step_clock(trainer)
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             trainer.train()
-            secs = time.perf_counter() - t0
+            secs, cpu = time.perf_counter() - t0, time.process_time() - c0
             steady = float(np.median(np.diff(stamps)[len(stamps) // 4 :]))  # after warm-up (and compilation)
-            return dict(seconds=secs, per_s=steps * bs / secs, steady_per_s=bs / steady, unit="samples/s")
+            return dict(seconds=secs, cpu_s=cpu, per_s=steps * bs / secs, steady_per_s=bs / steady, unit="samples/s")
         if variant == "infer-trainer":
             trainer, ds = seed_trainer(model_dir, df, bs, 1, tmp)
             ds = ds.remove_columns(
                 [c for c in ds.column_names if c not in ("input_ids", "attention_mask", "token_type_ids")]
             )
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             preds = trainer.predict(ds).predictions.astype(float).reshape(-1)
-            secs = time.perf_counter() - t0
+            secs, cpu = time.perf_counter() - t0, time.process_time() - c0
         elif variant in ("infer-ours", "infer-ours-pair"):  # the cross-encoder recipe's model and batching
             from kagglenlp.patents.config import PatentsConfig
             from kagglenlp.patents.infer import predict_texts
@@ -180,9 +182,9 @@ def one(variant, model_dir, rows, bs, steps, data_dir=None):
             cfg = PatentsConfig(data=".", model=model_dir, arch="cross")
             tok, model = load_tokenizer(model_dir), cfg.recipe.build(cfg)
             texts = seed_inputs(df) if variant == "infer-ours" else make_inputs(df, "pair", sep=model_sep(tok))
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             preds = predict_texts(model, tok, texts, bs=bs * 2)
-            secs = time.perf_counter() - t0
+            secs, cpu = time.perf_counter() - t0, time.process_time() - c0
         elif variant == "infer-bi":  # the default bi-encoder: each distinct phrase embedded once, cosine per pair
             from kagglenlp.patents.config import PatentsConfig
             from kagglenlp.patents.model import load_tokenizer
@@ -190,12 +192,12 @@ def one(variant, model_dir, rows, bs, steps, data_dir=None):
 
             cfg = PatentsConfig(data=".", model=model_dir, arch="bi")
             tok, model = load_tokenizer(model_dir), cfg.recipe.build(cfg)
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             a, b = pair_texts(df)
             preds = predict_pairs(model, tok, a, b, bs=bs * 2)
-            secs = time.perf_counter() - t0
+            secs, cpu = time.perf_counter() - t0, time.process_time() - c0
         np.save(Path(data_dir) / f"{variant}.npy", preds)
-        return dict(seconds=secs, per_s=len(df) / secs, unit="rows/s")
+        return dict(seconds=secs, cpu_s=cpu, per_s=len(df) / secs, unit="rows/s")
 
 
 def predict_command(model_dir, rows, bs, work, folds=2):

@@ -67,7 +67,7 @@ class PatentsConfig:
         "bi",
         "recipe. bi: anchor and target embedded apart, cosine score (needs --text seed or cpc; best at "
         "small CPU budgets); cross: one encoder reads the pair (best on a GPU with the full data: "
-        "0.709 vs 0.659 for MiniLM, see README)",
+        "0.709 vs 0.659 for MiniLM, see docs/patents.md)",
         choices=REGISTRY,
     )
     pool: str = opt(
@@ -91,7 +91,7 @@ class PatentsConfig:
     date_col: str = opt("date", "date column for --split time")
     gap: int = opt(0, "dates left out between train and validation for --split time")
     seed: int = opt(42, "random seed for folds, sampling and training")
-    compile: bool = opt(False, "torch.compile the model for training (GPU; see the README's Performance section)")
+    compile: bool = opt(False, "torch.compile the model for training (GPU; see docs/performance.md first)")
     report_to: str = opt("none", "log each fold to a tracker (run <name>/fold<k>)", choices=REPORT_TO)
     name: Optional[str] = opt(
         None, "experiment name: outputs/<name>/ (default: model-arch-text-split<folds>[-<hash of other settings>])"

@@ -8,7 +8,6 @@
 """
 
 import numpy as np
-import pandas as pd
 
 from ..errors import require
 
@@ -58,6 +57,7 @@ def stratified_group_folds(df, n_folds=5, group_col="anchor", y_col="score", see
 
 def time_folds(df, n_folds=5, date_col="date", gap=0):
     "`df` with forward-chaining `fold`s over the unique dates of `date_col`, `gap` dates between train and valid."
+    import pandas as pd  # here, not at the top: `kagglenlp ... --help` stays free of pandas
     from sklearn.model_selection import TimeSeriesSplit
 
     require(date_col in df.columns, f"--split time needs a {date_col!r} column")
@@ -89,6 +89,8 @@ def train_mask(df, k, split="group", date_col="date", gap=0):
     "Boolean mask of the rows fold `k` trains on: every other fold, or for `time` only the dates before its gap."
     if split != "time":
         return (df["fold"] != k).values
+    import pandas as pd
+
     dates = pd.to_datetime(df[date_col])
     uniq = np.sort(dates.unique())
     first_val = np.searchsorted(uniq, dates[df["fold"] == k].min())

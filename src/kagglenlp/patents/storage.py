@@ -10,8 +10,6 @@ averages folds of different models, splits or data. Ids are always read as text 
 
 from pathlib import Path
 
-import pandas as pd
-
 from .. import paths
 from ..errors import UserError, require
 from ..experiment import read_json, settings_diff, write_csv, write_json
@@ -69,6 +67,8 @@ def write_done(done, fd):
 
 def read_table(path, text=("id",)):
     "CSV `path` with the columns `text` read as text, never as missing values (`NA`, `nan`, `null` are ids)."
+    import pandas as pd  # here, not at the top: `kagglenlp ... --help` stays free of pandas
+
     head = pd.read_csv(path, nrows=0).columns
     na = {c: ["", "nan", "NaN"] for c in head if c not in text}  # the other (numeric) columns: blanks are missing
     return pd.read_csv(path, dtype={c: str for c in text if c in head}, keep_default_na=False, na_values=na)

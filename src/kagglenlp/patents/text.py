@@ -3,7 +3,7 @@
 Formats (`--text`):
 - `seed`: `TEXT1: {context}; TEXT2: {target}; ANC1: {anchor}` exactly as in the fast.ai lesson.
 - `pair`: `{anchor}{sep}{target}{sep}{context}`: the same content without the labels (12 tokens instead of 22 on
-  average with MiniLM's tokenizer, so about twice as fast to train and predict; Pearson in the README).
+  average with MiniLM's tokenizer, so about twice as fast to train and predict; Pearson in docs/results/).
 - `cpc`: `{anchor}{sep}{target}{sep}{cpc title}`: the context code replaced by its title text.
 - `cpc-siblings`: `cpc` plus the other targets of the same anchor+context, never the row's own target.
 `sep` is the tokenizer's own separator token (`[SEP]`) where it has one, else `"; "`.
@@ -11,8 +11,6 @@ Formats (`--text`):
 
 import json
 from pathlib import Path
-
-import pandas as pd
 
 from ..errors import UserError, require
 
@@ -82,6 +80,8 @@ def context_titles(contexts, titles=None, source="--titles file", fix=None):
     """Map each code in `contexts` to its title from `titles`, or to its section title when `titles` is None;
     `UserError` for codes without one, naming them, `source` (and the titles file when `titles` came from
     `load_titles`) and what to do (`fix`; by default: pass a titles file, or add the codes to the one passed)."""
+    import pandas as pd  # here, not at the top: `kagglenlp ... --help` stays free of pandas
+
     contexts = pd.Series(contexts, dtype=str)
     if titles is None:
         out = contexts.str[0].map(SECTION_TITLES)
@@ -99,6 +99,8 @@ def context_titles(contexts, titles=None, source="--titles file", fix=None):
 
 def sibling_targets(df, cap=None):
     "For each row of `df`, the other targets of its anchor+context (sorted, own target excluded, at most `cap`)."
+    import pandas as pd
+
     groups = df.groupby(["anchor", "context"], sort=False)["target"].agg(lambda s: sorted(set(s)))
     allt = pd.Series(list(zip(df["anchor"], df["context"]))).map(groups)
     return [[t for t in ts if t != own][:cap] for ts, own in zip(allt, df["target"])]

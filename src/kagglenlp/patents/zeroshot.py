@@ -12,8 +12,6 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Optional
 
-import pandas as pd
-
 from .. import paths
 from ..args import opt
 from ..errors import require
@@ -70,6 +68,8 @@ def zeroshot_name(cfg):
 
 def run_zeroshot(cfg):
     "Run zero-shot experiment `cfg` (a `ZeroShotConfig`); returns its CV dict."
+    import pandas as pd  # here, not at the top: `kagglenlp patents --help` stays free of pandas
+
     from .finish import ROW_FILE, finish
     from .model import check_backbone, load_backbone, model_label
     from .recipes.bi import pair_texts, phrase_cosines

@@ -171,8 +171,8 @@ class BiRecipe(Recipe):
 
     name = "bi"
     texts = ("seed", "cpc")  # seed: the bare phrases (no context); cpc: the CPC title joins the anchor side
-    default_lr = 2e-4  # measured best at the CPU budget (README)
-    default_head_lr = 1e-2  # the head is a scale and a bias: measured best at the CPU budget (README)
+    default_lr = 2e-4  # measured best at the CPU budget (docs/patents.md)
+    default_head_lr = 1e-2  # the head is a scale and a bias: measured best at the CPU budget (docs/patents.md)
 
     def fold_format(self, cfg, titles):
         "The shared input format plus the loss (a sigmoid at prediction for `bce`)."
