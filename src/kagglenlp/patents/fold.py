@@ -2,7 +2,8 @@
 
 The recipe (`cfg.recipe`, looked up once) builds, fits and saves the model; this module writes the shared files
 (see `storage.py`): `input_format.json`, `oof.csv`, `test_preds.csv`, `log_history.json`, and `done.json` last,
-holding the experiment, its `split_id`, the settings the model depends on and the training data's fingerprint.
+holding the experiment, its `split_id`, the settings the model depends on and the training data's fingerprint
+(with `--evals-per-epoch`, also `best_step` and `best_pearson`: the checkpoint the predictions come from).
 """
 
 import shutil
@@ -31,6 +32,7 @@ def train_fold(cfg, out, k, trn, tst, inputs, tok, meta):
     from .config import settings
     from .splits import train_mask
     from .train import training_arguments
+    from .tricks.best import best_eval
 
     recipe, fmt = cfg.recipe, inputs["fmt"]
     fd = fold_dir(out, k)
@@ -44,7 +46,7 @@ def train_fold(cfg, out, k, trn, tst, inputs, tok, meta):
     set_seed(cfg.seed)
     model = recipe.build(cfg)
     out_dir = fd / "trainer" if main else tempfile.mkdtemp(prefix=f"rank{dist.rank()}-")
-    args = training_arguments(cfg, out_dir, run_name=f"{meta['experiment']}/fold{k}")
+    args = training_arguments(cfg, out_dir, int(m_trn.sum()), run_name=f"{meta['experiment']}/fold{k}")
     with tracking_run(cfg.report_to, args.run_name, settings(cfg)):  # a run per fold when --report-to names one
         model, oof, tpred, log = recipe.fit(cfg, model, tok, inputs, m_trn, m_val, args)
     if not main:
@@ -77,6 +79,8 @@ def train_fold(cfg, out, k, trn, tst, inputs, tok, meta):
         "settings": meta["settings"],
         "data": meta["data"],
     }
+    if cfg.evals_per_epoch:  # the predictions are the best evaluation's (tricks.best)
+        done["best_step"], done["best_pearson"] = best_eval(log)
     write_done(done, fd)
     print(f"fold {k}: pearson {r:.4f} ({time.time() - t0:.0f}s)")
     return done
