@@ -107,6 +107,13 @@ def test_sibling_shuffle_tta_truncation_note_and_resume(proj, demo, capsys):
     rec, fmt = _record(proj, "c"), _fold(proj, "c", 0, "input_format.json")
     assert rec["sib_shuffle"] and rec["tta"] == 3 and (fmt["tta"], fmt["tta_seed"]) == (3, 0)
     _reproduces(proj, demo, "c")
+    from kagglenlp.patents.demo import demo_frames
+    from kagglenlp.patents.recipes import get_recipe
+
+    fd, tst = proj / "outputs" / "c" / "fold0", demo_frames()[1]
+    sorted_only = get_recipe("cross").predict(fd, {**fmt, "tta": 1}, tst, 64)  # the same model, one order
+    tta = pd.read_csv(fd / "test_preds.csv")["pred"].values
+    assert not np.allclose(sorted_only, tta)  # the shuffled orders are averaged in
     assert _train(demo, "c", *flags) == 0  # the same settings resume (all folds done)
     capsys.readouterr()
     assert _train(demo, "c", *flags[:-1], "2") == 2  # another --tta is another experiment
@@ -114,11 +121,51 @@ def test_sibling_shuffle_tta_truncation_note_and_resume(proj, demo, capsys):
 
 
 @pytest.mark.e2e  # trains end to end
-def test_tta_changes_the_predictions(proj, demo):
-    flags = ["--text", "cpc-siblings", "--max-len", "24"]
-    assert _train(demo, "t1", *flags) == 0 and _train(demo, "t3", *flags, "--tta", "3") == 0
-    a, b = (pd.read_csv(proj / "outputs" / n / "fold0" / "test_preds.csv") for n in ("t1", "t3"))
-    assert not np.allclose(a["pred"], b["pred"])  # the same model (same seed), other sibling orders averaged in
+def test_full_model_beside_the_folds_and_full_weight(proj, demo, capsys):
+    from kagglenlp.patents.tricks.blending import with_full
+
+    assert _train(demo, "f", "--evals-per-epoch", "2") == 0 and not (proj / "outputs" / "f" / "full").exists()
+    capsys.readouterr()
+    assert _train(demo, "f", "--evals-per-epoch", "2", "--full") == 0  # resumes: the folds are done, adds full/
+    assert "to train: none" in capsys.readouterr().out
+    out = proj / "outputs" / "f"
+    best = [_fold(proj, "f", k, "done.json")["best_step"] for k in range(2)]
+    done = json.loads((out / "full" / "done.json").read_text())
+    assert done["steps"] == max(1, round(np.mean(best))) and done["n_train"] == len(pd.read_csv(out / "folds.csv"))
+    assert max(r["step"] for r in json.loads((out / "full" / "log_history.json").read_text())) == done["steps"]
+    _reproduces(proj, demo, "f")  # --full-weight 0 (the default): the folds only, as the training submission
+    p = proj / "fw.csv"
+    assert (
+        main(
+            ["patents", "predict", "--data", str(demo), "--models", "outputs/f", "--out", str(p), "--full-weight", "2"]
+        )
+        == 0
+    )
+    tp, full = pd.read_csv(out / "test_preds.csv", dtype={"id": str}), pd.read_csv(out / "full" / "test_preds.csv")
+    want = np.clip(with_full(tp[["fold0", "fold1"]].values, full["pred"].values, 2.0), 0, 1)
+    got = pd.read_csv(p, dtype={"id": str}).set_index("id")["score"][tp["id"]].values
+    np.testing.assert_allclose(got, want, atol=1e-5)
+    capsys.readouterr()
+    assert (
+        main(
+            [
+                "patents",
+                "predict",
+                "--data",
+                str(demo),
+                "--models",
+                "outputs/f/fold0",
+                "outputs/f/fold1",
+                "--out",
+                str(p),
+                "--overwrite",
+                "--full-weight",
+                "-1",
+            ]
+        )
+        == 2
+    )
+    assert "--full-weight must be zero or positive" in _err(capsys)
 
 
 @pytest.mark.parametrize(
@@ -138,6 +185,7 @@ def test_tta_changes_the_predictions(proj, demo):
         (["--sib-shuffle"], "--sib-shuffle reorders siblings: it needs --text cpc-siblings"),
         (["--adv", "fgm", "--freeze-embeddings"], "--adv fgm moves the word embeddings"),
         (["--arch", "bi", "--ema", "0.99", "--pool", "lstm"], "--arch bi does not support --ema, --pool lstm"),
+        (["--full"], "--full trains for the folds' mean best step: it needs --evals-per-epoch"),
         (["--arch", "bi", "--adv", "awp"], "--arch bi does not support --adv awp"),
         (["--arch", "bi", "--loss", "pearson", "--evals-per-epoch", "2"], "does not support --evals-per-epoch"),
     ],
@@ -159,3 +207,15 @@ def test_toolbox_defaults_leave_the_training_arguments_alone(tmp_path):
     # 100 rows at batch 8 = 13 batches = 7 optimizer steps per epoch: an evaluation every 7 // 4 = 1 step
     assert (b.eval_strategy, b.eval_steps, b.gradient_accumulation_steps) == ("steps", 1, 2)
     assert b.load_best_model_at_end and b.metric_for_best_model == "pearson" and b.greater_is_better
+
+
+def test_memory_options_keep_the_experiment_and_the_others_change_it():
+    from dataclasses import replace
+
+    from kagglenlp.patents.config import IGNORED_ON_RESUME, PatentsConfig, exp_name
+
+    base = PatentsConfig(data=".", arch="cross")
+    for kw in ({"eval_bs": 4}, {"grad_checkpointing": True}):  # memory for speed: same results, a resume may toggle
+        assert exp_name(replace(base, **kw)) == exp_name(base) and set(kw) <= set(IGNORED_ON_RESUME)
+    for kw in ({"grad_accum": 2}, {"adv": "awp"}, {"ema": 0.99}, {"msd": 4}, {"evals_per_epoch": 2}):
+        assert exp_name(replace(base, **kw)) != exp_name(base) and not set(kw) & set(IGNORED_ON_RESUME)

@@ -39,7 +39,20 @@ DEFAULT_TEXT = "seed"  # the lesson string (cross); the bare phrases (bi): measu
 
 # Settings that never change a result (beyond float rounding): a resumed run may differ in them. `data` and `titles`
 # are paths whose *content* is fingerprinted instead, so moving the same files elsewhere still resumes.
-IGNORED_ON_RESUME = ("name", "fold", "overwrite", "data", "titles", "compile", "report_to")
+# `eval_bs` and `grad_checkpointing` only trade memory for speed: an out-of-memory run may resume with other values;
+# `full` adds the all-rows model beside the folds (it changes neither the folds nor the training submission).
+IGNORED_ON_RESUME = (
+    "name",
+    "fold",
+    "overwrite",
+    "data",
+    "titles",
+    "compile",
+    "report_to",
+    "eval_bs",
+    "grad_checkpointing",
+    "full",
+)
 ADVS = ("none", "fgm", "awp")  # --adv choices (tricks.adversarial.ADV, without importing torch here)
 RESOLVED = {"lr": "eff_lr", "head_lr": "eff_head_lr"}  # field the user sets -> field holding the value used
 
@@ -106,6 +119,11 @@ class PatentsConfig:
     msd: int = opt(0, "multi-sample dropout: the head averaged over N dropout masks (cross; 0 or 1: off)")
     freeze_embeddings: bool = opt(False, "do not train the backbone's embedding layer (cross)")
     sib_shuffle: bool = opt(False, "a new sibling order every epoch (cross, --text cpc-siblings)")
+    full: bool = opt(
+        False,
+        "also train one model on all training rows for the folds' mean best step (needs --evals-per-epoch), saved "
+        "as full/ beside the folds (patents predict --full-weight mixes it in)",
+    )
     tta: int = opt(1, "predict as the mean over N sibling orders: sorted, then N-1 shuffled (cpc-siblings; 1: off)")
     date_col: str = opt("date", "date column for --split time")
     gap: int = opt(0, "dates left out between train and validation for --split time")
@@ -185,6 +203,10 @@ def check_toolbox(cfg):
     _positive(cfg.adv_eps, "--adv-eps")
     require(0 <= cfg.ema < 1, f"--ema is a decay: it must be in [0, 1) (0: off), got {cfg.ema}")
     require(cfg.msd >= 0, f"--msd must be zero (off) or positive, got {cfg.msd}")
+    require(
+        not cfg.full or cfg.evals_per_epoch > 0,
+        "--full trains for the folds' mean best step: it needs --evals-per-epoch N (the folds record their best step)",
+    )
     require(cfg.tta >= 1, f"--tta must be at least 1 (1: off), got {cfg.tta}")
     require(
         not (cfg.adv == "fgm" and cfg.freeze_embeddings),

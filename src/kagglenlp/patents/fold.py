@@ -9,6 +9,7 @@ holding the experiment, its `split_id`, the settings the model depends on and th
 import shutil
 import tempfile
 import time
+from pathlib import Path
 
 import pandas as pd
 
@@ -16,9 +17,11 @@ from .. import dist
 from ..errors import require
 from ..experiment import write_csv, write_json
 from .metrics import clip01, pearson
-from .storage import fold_dir, write_done, write_format
+from .storage import fold_dir, read_done, write_done, write_format
 
-__all__ = ["train_fold"]
+__all__ = ["train_fold", "train_full", "FULL_DIR"]
+
+FULL_DIR = "full"  # the all-rows model of `--full`, beside the fold folders
 
 
 def train_fold(cfg, out, k, trn, tst, inputs, tok, meta):
@@ -83,4 +86,47 @@ def train_fold(cfg, out, k, trn, tst, inputs, tok, meta):
         done["best_step"], done["best_pearson"] = best_eval(log)
     write_done(done, fd)
     print(f"fold {k}: pearson {r:.4f} ({time.time() - t0:.0f}s)")
+    return done
+
+
+def train_full(cfg, out, folds, trn, tst, inputs, tok, meta):
+    """`--full`: one model on every training row of `trn` for the mean best step count of the finished `folds`
+    (`tricks.blending.full_fit_steps`), saved with its test predictions in `out/full/`; returns its `done.json`."""
+    from dataclasses import replace
+
+    import numpy as np
+    from transformers import set_seed
+
+    from .train import training_arguments
+    from .tricks.blending import full_fit_steps
+
+    steps = full_fit_steps([read_done(fold_dir(out, k)).get("best_step") for k in folds])
+    fcfg = replace(
+        cfg, max_steps=steps, evals_per_epoch=0, full=False
+    )  # no validation rows: a fixed budget, no evaluation
+    fd, t0 = Path(out) / FULL_DIR, time.time()
+    if fd.exists():
+        shutil.rmtree(fd)
+    fd.mkdir(parents=True)
+    set_seed(cfg.seed)
+    m_trn, m_val = np.ones(len(trn), dtype=bool), np.zeros(len(trn), dtype=bool)
+    args = training_arguments(fcfg, fd / "trainer", len(trn), run_name=f"{meta['experiment']}/full")
+    model, _, tpred, log = fcfg.recipe.fit(fcfg, fcfg.recipe.build(fcfg), tok, inputs, m_trn, m_val, args)
+    cfg.recipe.save(model, tok, fd)
+    shutil.rmtree(fd / "trainer", ignore_errors=True)
+    write_format(inputs["fmt"], fd)
+    write_csv(pd.DataFrame({"id": tst["id"].values, "pred": tpred}), fd / "test_preds.csv")
+    write_json(log, fd / "log_history.json")
+    done = {
+        "experiment": meta["experiment"],
+        "full": True,
+        "steps": steps,
+        "split_id": meta["split_id"],
+        "seconds": round(time.time() - t0, 1),
+        "n_train": len(trn),
+        "settings": meta["settings"],
+        "data": meta["data"],
+    }
+    write_done(done, fd)
+    print(f"full model: {len(trn)} rows, {steps} steps (the folds' mean best step) ({time.time() - t0:.0f}s)")
     return done

@@ -151,10 +151,13 @@ class CrossRecipe(Recipe):
         fmt = inputs["fmt"]
         if fmt.get("tta", 1) > 1:  # the mean over sibling orders, exactly as `predict` computes it
             parts, bs = inputs["parts"], cfg.eff_eval_bs
-            oof = tta_predict(trainer.model, tok, [parts[i] for i in np.flatnonzero(m_val)], fmt, bs)
+            vdx = np.flatnonzero(m_val)  # empty for the all-rows model of --full
+            oof = tta_predict(trainer.model, tok, [parts[i] for i in vdx], fmt, bs) if len(vdx) else np.zeros(0)
             tpred = tta_predict(trainer.model, tok, inputs["tst_parts"], fmt, bs)
         else:
-            oof, tpred = predict_ds(trainer, trainer.eval_dataset), predict_ds(trainer, inputs["tst_ds"])
+            val = trainer.eval_dataset  # empty for the all-rows model of --full
+            oof = predict_ds(trainer, val) if len(val) else np.zeros(0)
+            tpred = predict_ds(trainer, inputs["tst_ds"])
         return trainer.model, postprocess(fmt, oof), postprocess(fmt, tpred), trainer.state.log_history
 
     def save(self, model, tok, fd):
