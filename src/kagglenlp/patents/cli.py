@@ -22,12 +22,16 @@ class PatentsPredictArgs:
     models: list[str] = opt(help="one experiment's folder(s), or its fold folders / fold kernels' outputs")
     out: str = opt("submission.csv", "submission file to write")
     bs: int = opt(256, "inference batch size")
+    full_weight: float = opt(
+        0.0, "mix in the all-rows model of --full (outputs/<EXP>/full/) at W times one fold's weight (0: folds only)"
+    )
     overwrite: bool = opt(False, "replace --out if it exists")
 
     def __post_init__(self):
         from ..errors import require
 
         require(self.bs > 0, f"--bs must be a positive number, got {self.bs}")
+        require(self.full_weight >= 0, f"--full-weight must be zero or positive, got {self.full_weight}")
 
 
 @dataclass
@@ -46,6 +50,8 @@ def cmd_train(ns):
 
 def cmd_predict(ns):
     "Predict test.csv with saved fold models and write the averaged, clipped submission."
+    import pandas as pd
+
     from ..errors import require
     from ..experiment import check_writable
     from ..submission import write_submission
@@ -62,7 +68,17 @@ def cmd_predict(ns):
     check_writable(Path(a.out).resolve().parent)
     dirs = find_fold_dirs(a.models)
     print(f"{len(dirs)} fold model(s): {', '.join(map(str, dirs))}")
-    sub = make_submission(predict_folds(dirs, tst, a.bs), sample)
+    preds = predict_folds(dirs, tst, a.bs)
+    if a.full_weight:  # --full: the all-rows model at W times a fold's weight (tricks.blending.with_full)
+        from .predict import predict_fold
+        from .storage import find_full_dir
+        from .tricks.blending import with_full
+
+        full = find_full_dir(dirs)
+        print(f"full model: {full} at weight {a.full_weight}")
+        mix = with_full(preds.drop(columns="id").values, predict_fold(full, tst, a.bs), a.full_weight)
+        preds = pd.DataFrame({"id": preds["id"].values, "mix": mix})
+    sub = make_submission(preds, sample)
     print(f"wrote {write_submission(sub, a.out, sample, overwrite=a.overwrite)} ({len(sub)} rows)")
 
 

@@ -39,7 +39,21 @@ DEFAULT_TEXT = "seed"  # the lesson string (cross); the bare phrases (bi): measu
 
 # Settings that never change a result (beyond float rounding): a resumed run may differ in them. `data` and `titles`
 # are paths whose *content* is fingerprinted instead, so moving the same files elsewhere still resumes.
-IGNORED_ON_RESUME = ("name", "fold", "overwrite", "data", "titles", "compile", "report_to")
+# `eval_bs` and `grad_checkpointing` only trade memory for speed: an out-of-memory run may resume with other values;
+# `full` adds the all-rows model beside the folds (it changes neither the folds nor the training submission).
+IGNORED_ON_RESUME = (
+    "name",
+    "fold",
+    "overwrite",
+    "data",
+    "titles",
+    "compile",
+    "report_to",
+    "eval_bs",
+    "grad_checkpointing",
+    "full",
+)
+ADVS = ("none", "fgm", "awp")  # --adv choices (tricks.adversarial.ADV, without importing torch here)
 RESOLVED = {"lr": "eff_lr", "head_lr": "eff_head_lr"}  # field the user sets -> field holding the value used
 
 
@@ -88,6 +102,29 @@ class PatentsConfig:
     warmup: float = opt(0.1, "warmup as a fraction of all steps, in [0, 1)")
     max_steps: int = opt(-1, "stop each fold after this many steps (smoke tests); -1: use --epochs")
     max_rows: Optional[int] = opt(None, "train on about this many rows (whole anchors)")
+    # the competition toolbox (docs/toolbox.md): every one off by default
+    evals_per_epoch: int = opt(
+        0, "evaluate N times per epoch and keep the best checkpoint by Pearson (0: the last step, as before)"
+    )
+    grad_accum: int = opt(1, "gradient accumulation steps: effective batch = --bs x devices x this")
+    grad_checkpointing: bool = opt(False, "recompute the backbone's activations in the backward pass (less memory)")
+    eval_bs: Optional[int] = opt(None, "evaluation and prediction batch size (default: twice --bs)")
+    adv: str = opt(
+        "none", "adversarial training (cross): FGM on the word embeddings or AWP on the weights", choices=ADVS
+    )
+    adv_start: float = opt(0.0, "epoch from which --adv is active (counted from 0; 1: from the second epoch)")
+    adv_lr: float = opt(1.0, "AWP step size, relative to each weight's norm")
+    adv_eps: float = opt(0.01, "FGM: the embedding step's norm; AWP: the bound on each weight's relative change")
+    ema: float = opt(0.0, "exponential moving average of the weights with this decay, e.g. 0.999 (cross; 0: off)")
+    msd: int = opt(0, "multi-sample dropout: the head averaged over N dropout masks (cross; 0 or 1: off)")
+    freeze_embeddings: bool = opt(False, "do not train the backbone's embedding layer (cross)")
+    sib_shuffle: bool = opt(False, "a new sibling order every epoch (cross, --text cpc-siblings)")
+    full: bool = opt(
+        False,
+        "also train one model on all training rows for the folds' mean best step (needs --evals-per-epoch), saved "
+        "as full/ beside the folds (patents predict --full-weight mixes it in)",
+    )
+    tta: int = opt(1, "predict as the mean over N sibling orders: sorted, then N-1 shuffled (cpc-siblings; 1: off)")
     date_col: str = opt("date", "date column for --split time")
     gap: int = opt(0, "dates left out between train and validation for --split time")
     seed: int = opt(42, "random seed for folds, sampling and training")
@@ -101,12 +138,14 @@ class PatentsConfig:
     # resolved in __post_init__ from the fields above and the recipe's defaults (never passed in)
     eff_lr: float = field(init=False, repr=False)
     eff_head_lr: float = field(init=False, repr=False)
+    eff_eval_bs: int = field(init=False, repr=False)
 
     def __post_init__(self):
         check_config(self)
         r = self.recipe
         self.eff_lr = self.lr if self.lr is not None else r.default_lr
         self.eff_head_lr = self.head_lr if self.head_lr is not None else (r.default_head_lr or self.eff_lr)
+        self.eff_eval_bs = self.eval_bs or self.bs * 2
 
     @property
     def recipe(self):
@@ -147,7 +186,35 @@ def check_config(cfg):
     _positive(cfg.max_rows, "--max-rows", none_ok=True)
     require(cfg.gap >= 0, f"--gap must be zero or positive, got {cfg.gap}")
     require(cfg.fold is None or cfg.fold >= 0, f"--fold must be a fold number (0, 1, ...), got {cfg.fold}")
+    check_toolbox(cfg)
     cfg.recipe.check(cfg)
+
+
+def check_toolbox(cfg):
+    "Raise `UserError` for an out-of-range toolbox option of `cfg` (docs/toolbox.md)."
+    require(cfg.evals_per_epoch >= 0, f"--evals-per-epoch must be zero (off) or positive, got {cfg.evals_per_epoch}")
+    require(cfg.grad_accum >= 1, f"--grad-accum must be at least 1, got {cfg.grad_accum}")
+    _positive(cfg.eval_bs, "--eval-bs", none_ok=True)
+    require(
+        math.isfinite(cfg.adv_start) and cfg.adv_start >= 0,
+        f"--adv-start must be zero or positive, got {cfg.adv_start}",
+    )
+    _positive(cfg.adv_lr, "--adv-lr")
+    _positive(cfg.adv_eps, "--adv-eps")
+    require(0 <= cfg.ema < 1, f"--ema is a decay: it must be in [0, 1) (0: off), got {cfg.ema}")
+    require(cfg.msd >= 0, f"--msd must be zero (off) or positive, got {cfg.msd}")
+    require(
+        not cfg.full or cfg.evals_per_epoch > 0,
+        "--full trains for the folds' mean best step: it needs --evals-per-epoch N (the folds record their best step)",
+    )
+    require(cfg.tta >= 1, f"--tta must be at least 1 (1: off), got {cfg.tta}")
+    require(
+        not (cfg.adv == "fgm" and cfg.freeze_embeddings),
+        "--adv fgm moves the word embeddings along their gradient: frozen ones (--freeze-embeddings) have none; "
+        "use --adv awp or drop one",
+    )
+    for flag, on in (("--sib-shuffle", cfg.sib_shuffle), ("--tta", cfg.tta > 1)):
+        require(not on or cfg.text == "cpc-siblings", f"{flag} reorders siblings: it needs --text cpc-siblings")
 
 
 def settings(cfg):

@@ -2,12 +2,14 @@
 
 The recipe (`cfg.recipe`, looked up once) builds, fits and saves the model; this module writes the shared files
 (see `storage.py`): `input_format.json`, `oof.csv`, `test_preds.csv`, `log_history.json`, and `done.json` last,
-holding the experiment, its `split_id`, the settings the model depends on and the training data's fingerprint.
+holding the experiment, its `split_id`, the settings the model depends on and the training data's fingerprint
+(with `--evals-per-epoch`, also `best_step` and `best_pearson`: the checkpoint the predictions come from).
 """
 
 import shutil
 import tempfile
 import time
+from pathlib import Path
 
 import pandas as pd
 
@@ -15,9 +17,11 @@ from .. import dist
 from ..errors import require
 from ..experiment import write_csv, write_json
 from .metrics import clip01, pearson
-from .storage import fold_dir, write_done, write_format
+from .storage import fold_dir, read_done, write_done, write_format
 
-__all__ = ["train_fold"]
+__all__ = ["train_fold", "train_full", "FULL_DIR"]
+
+FULL_DIR = "full"  # the all-rows model of `--full`, beside the fold folders
 
 
 def train_fold(cfg, out, k, trn, tst, inputs, tok, meta):
@@ -31,6 +35,7 @@ def train_fold(cfg, out, k, trn, tst, inputs, tok, meta):
     from .config import settings
     from .splits import train_mask
     from .train import training_arguments
+    from .tricks.best import best_eval
 
     recipe, fmt = cfg.recipe, inputs["fmt"]
     fd = fold_dir(out, k)
@@ -44,7 +49,7 @@ def train_fold(cfg, out, k, trn, tst, inputs, tok, meta):
     set_seed(cfg.seed)
     model = recipe.build(cfg)
     out_dir = fd / "trainer" if main else tempfile.mkdtemp(prefix=f"rank{dist.rank()}-")
-    args = training_arguments(cfg, out_dir, run_name=f"{meta['experiment']}/fold{k}")
+    args = training_arguments(cfg, out_dir, int(m_trn.sum()), run_name=f"{meta['experiment']}/fold{k}")
     with tracking_run(cfg.report_to, args.run_name, settings(cfg)):  # a run per fold when --report-to names one
         model, oof, tpred, log = recipe.fit(cfg, model, tok, inputs, m_trn, m_val, args)
     if not main:
@@ -77,6 +82,51 @@ def train_fold(cfg, out, k, trn, tst, inputs, tok, meta):
         "settings": meta["settings"],
         "data": meta["data"],
     }
+    if cfg.evals_per_epoch:  # the predictions are the best evaluation's (tricks.best)
+        done["best_step"], done["best_pearson"] = best_eval(log)
     write_done(done, fd)
     print(f"fold {k}: pearson {r:.4f} ({time.time() - t0:.0f}s)")
+    return done
+
+
+def train_full(cfg, out, folds, trn, tst, inputs, tok, meta):
+    """`--full`: one model on every training row of `trn` for the mean best step count of the finished `folds`
+    (`tricks.blending.full_fit_steps`), saved with its test predictions in `out/full/`; returns its `done.json`."""
+    from dataclasses import replace
+
+    import numpy as np
+    from transformers import set_seed
+
+    from .train import training_arguments
+    from .tricks.blending import full_fit_steps
+
+    steps = full_fit_steps([read_done(fold_dir(out, k)).get("best_step") for k in folds])
+    fcfg = replace(
+        cfg, max_steps=steps, evals_per_epoch=0, full=False
+    )  # no validation rows: a fixed budget, no evaluation
+    fd, t0 = Path(out) / FULL_DIR, time.time()
+    if fd.exists():
+        shutil.rmtree(fd)
+    fd.mkdir(parents=True)
+    set_seed(cfg.seed)
+    m_trn, m_val = np.ones(len(trn), dtype=bool), np.zeros(len(trn), dtype=bool)
+    args = training_arguments(fcfg, fd / "trainer", len(trn), run_name=f"{meta['experiment']}/full")
+    model, _, tpred, log = fcfg.recipe.fit(fcfg, fcfg.recipe.build(fcfg), tok, inputs, m_trn, m_val, args)
+    cfg.recipe.save(model, tok, fd)
+    shutil.rmtree(fd / "trainer", ignore_errors=True)
+    write_format(inputs["fmt"], fd)
+    write_csv(pd.DataFrame({"id": tst["id"].values, "pred": tpred}), fd / "test_preds.csv")
+    write_json(log, fd / "log_history.json")
+    done = {
+        "experiment": meta["experiment"],
+        "full": True,
+        "steps": steps,
+        "split_id": meta["split_id"],
+        "seconds": round(time.time() - t0, 1),
+        "n_train": len(trn),
+        "settings": meta["settings"],
+        "data": meta["data"],
+    }
+    write_done(done, fd)
+    print(f"full model: {len(trn)} rows, {steps} steps (the folds' mean best step) ({time.time() - t0:.0f}s)")
     return done

@@ -2,12 +2,13 @@
 
 The top backbone layer gets `--lr`, each layer below `--lr-decay` times the one above, the embeddings last;
 everything outside `model.backbone` (the head) gets `--head-lr`. Any recipe whose model has a `backbone`
-attribute can train with `head_trainer_class(head_lr, lr_decay)`.
+attribute can train with `head_trainer_class(head_lr, lr_decay)`; `adversarial_class(base, cfg)` adds `--adv`
+(FGM or AWP, `tricks.adversarial.AdversarialMixin`) to such a trainer class.
 """
 
 import re
 
-__all__ = ["param_groups", "head_trainer_class"]
+__all__ = ["param_groups", "head_trainer_class", "adversarial_class"]
 
 
 def _depth(name, n_layers):
@@ -54,3 +55,18 @@ def head_trainer_class(head_lr=None, lr_decay=1.0):
             return self.optimizer
 
     return HeadTrainer
+
+
+def adversarial_class(base, adv, adv_start=0.0, adv_lr=1.0, adv_eps=0.01):
+    "`base` (a `Trainer` class) with `AdversarialMixin`'s FGM or AWP `adv` from epoch `adv_start`; `base` for 'none'."
+    if adv in (None, "none"):
+        return base
+    from .tricks.adversarial import AdversarialMixin
+
+    class AdversarialTrainer(AdversarialMixin, base):
+        "The head trainer with an adversarial second forward/backward per step."
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, adv=adv, adv_start=adv_start, adv_lr=adv_lr, adv_eps=adv_eps, **kwargs)
+
+    return AdversarialTrainer

@@ -4,7 +4,7 @@ validate inputs and the backbone -> open the experiment (resume or refuse, lock)
 recipe's inputs once -> train the missing folds (`fold.py`) -> combine them into OOF CV, the submission and a
 results row (`combine.py`, `finish.py`). Outputs (keyed by experiment name): `outputs/<EXP>/{experiment.json,
 folds.csv, fold<k>/, oof.csv, cv.json, test_preds.csv, oof.png, result.json}`, `submissions/<EXP>.csv` and a row in
-`outputs/results.csv`.
+`outputs/results.csv`; with `--full`, then `outputs/<EXP>/full/` (one model on all rows, `fold.train_full`).
 """
 
 from dataclasses import replace
@@ -54,6 +54,7 @@ def run_experiment(cfg):
     trn, tst, sample, titles = prepare_inputs(cfg)
     folds = sorted(int(k) for k in trn["fold"].unique() if k >= 0)
     require(cfg.fold is None or cfg.fold in folds, f"--fold {cfg.fold} is not one of the folds {folds}")
+    require(not cfg.full or dist.world_size() == 1, "--full trains in one process: run it without torchrun")
     data = data_fingerprint(cfg)
     record = (name, "patents", settings(cfg), data, IGNORED_ON_RESUME, cfg.overwrite, [sub_path])
     opened = []
@@ -77,15 +78,23 @@ def run_experiment(cfg):
                 f"experiment {name}: {len(trn)} train rows, {len(folds)} folds, "
                 f"to train: {todo or 'none (resuming: all done)'}"
             )
+        meta = {
+            "experiment": name,
+            "split_id": split_id(trn),
+            "settings": model_settings(cfg),
+            "data": {k: v for k, v in data.items() if k in ("train", "titles")},
+        }
+        prepared = []
+
+        def prepare():
+            "The tokenizer and the recipe's inputs, built once for every fold (and the --full model)."
+            if not prepared:
+                recipe, tok = cfg.recipe, load_tokenizer(cfg.model)
+                prepared.append((tok, recipe.prepare(cfg, tok, trn, tst, recipe.fold_format(cfg, titles))))
+            return prepared[0]
+
         if todo:
-            recipe, tok = cfg.recipe, load_tokenizer(cfg.model)
-            inputs = recipe.prepare(cfg, tok, trn, tst, recipe.fold_format(cfg, titles))  # once for every fold
-            meta = {
-                "experiment": name,
-                "split_id": split_id(trn),
-                "settings": model_settings(cfg),
-                "data": {k: v for k, v in data.items() if k in ("train", "titles")},
-            }
+            tok, inputs = prepare()
             from .fold import train_fold
 
             for k in todo:
@@ -110,6 +119,11 @@ def run_experiment(cfg):
             processes=dist.world_size(),
         )
         cv = combine_folds(opened[0], folds, sample, sub_path, row)
+        if cfg.full and not (out / "full" / "done.json").exists():  # the folds first: it needs their best steps
+            from .fold import train_full
+
+            tok, inputs = prepare()
+            train_full(cfg, out, folds, trn, tst, inputs, tok, meta)
     finally:
         for exp in opened:
             exp.close()

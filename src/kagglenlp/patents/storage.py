@@ -28,6 +28,7 @@ __all__ = [
     "write_folds",
     "find_fold_dirs",
     "check_same_model",
+    "find_full_dir",
 ]
 
 FORMAT_FILE = "input_format.json"
@@ -153,3 +154,24 @@ def find_fold_dirs(model_dirs):
         f"(missing: {missing}); train them (kagglenlp patents train ... resumes) or pass them too",
     )
     return dirs
+
+
+def find_full_dir(fold_dirs):
+    """The `full/` folder (the all-rows model of `--full`) beside the finished `fold_dirs` of one experiment;
+    `UserError` when there is none or it was trained differently from the folds."""
+    fold_dirs = [Path(d) for d in fold_dirs]
+    fulls = sorted({d.parent / "full" for d in fold_dirs if (d.parent / "full" / DONE_FILE).exists()})
+    where = ", ".join(sorted({str(d.parent) for d in fold_dirs}))
+    require(
+        fulls,
+        f"--full-weight needs the all-rows model: no full/ with {DONE_FILE} beside the folds in {where} "
+        "(train with --full)",
+    )
+    full, fd = fulls[0], fold_dirs[0]
+    f, d = read_done(full), read_done(fd)
+    require(
+        (f.get("experiment"), f.get("split_id")) == (d.get("experiment"), d.get("split_id")),
+        f"{full} belongs to experiment {f.get('experiment')!r}, the folds to {d.get('experiment')!r}",
+    )
+    check_same_model({fd: d, full: f}, where)
+    return full

@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from ..errors import require
 from .infer import MODEL_INPUTS, bf16_ok
 from .metrics import compute_metrics
 from .text import MAX_LEN
@@ -44,9 +45,10 @@ def tokenize(tok, inputs, labels=None, ids=None, max_len=MAX_LEN):
     return ds.map(enc, batched=True, remove_columns=["input"], desc="tokenizing")
 
 
-def training_arguments(cfg, out_dir, **overrides):
+def training_arguments(cfg, out_dir, n_train=None, **overrides):
     """`TrainingArguments` for config `cfg` (the seed's recipe: cosine schedule, warmup ratio, eval every epoch, no
-    checkpoints), every field by keyword; `overrides` win (e.g. `max_steps=0` for inference only)."""
+    checkpoints), every field by keyword; `overrides` win (e.g. `max_steps=0` for inference only). With
+    `--evals-per-epoch`, `n_train` (the fold's training rows) sets the evaluation interval (`best_args`)."""
     from transformers import TrainingArguments
 
     per_epoch = cfg.max_steps < 0  # smoke runs (`max_steps`) log every step and skip the per-epoch eval
@@ -54,7 +56,8 @@ def training_arguments(cfg, out_dir, **overrides):
         output_dir=str(out_dir),
         learning_rate=cfg.eff_lr,
         per_device_train_batch_size=cfg.bs,
-        per_device_eval_batch_size=cfg.bs * 2,
+        per_device_eval_batch_size=cfg.eff_eval_bs,
+        gradient_accumulation_steps=cfg.grad_accum,
         num_train_epochs=cfg.epochs,
         max_steps=cfg.max_steps,
         weight_decay=cfg.wd,
@@ -72,7 +75,23 @@ def training_arguments(cfg, out_dir, **overrides):
         disable_tqdm=False,
         **precision_kwargs(),
     )
-    return TrainingArguments(**{**kw, **overrides})
+    return TrainingArguments(**{**kw, **best_args(cfg, n_train), **overrides})
+
+
+def best_args(cfg, n_train):
+    """The `TrainingArguments` fields of `--evals-per-epoch` (`tricks.best`): `cfg.evals_per_epoch` evaluations per
+    epoch of `n_train` rows (of the `--max-steps` budget when that is shorter), the best checkpoint by Pearson kept
+    and loaded at the end; `{}` when it is off."""
+    if not cfg.evals_per_epoch:
+        return {}
+    from .. import dist
+    from .tricks.best import best_checkpoint_args, steps_per_epoch
+
+    require(n_train, "--evals-per-epoch needs the fold's number of training rows")
+    steps = steps_per_epoch(n_train, cfg.bs, cfg.grad_accum, dist.world_size())
+    if cfg.max_steps > 0:
+        steps = min(steps, cfg.max_steps)
+    return best_checkpoint_args(cfg.evals_per_epoch, steps)
 
 
 def fold_trainer_class():
@@ -91,9 +110,9 @@ def fold_trainer_class():
     return FoldTrainer
 
 
-def make_trainer(model, tok, args, trn=None, val=None, trainer_cls=None, data_collator=None):
+def make_trainer(model, tok, args, trn=None, val=None, trainer_cls=None, data_collator=None, callbacks=None):
     """A `FoldTrainer` (or `trainer_cls`, e.g. `optim.head_trainer_class(...)`, a subclass of it) regressing one
-    score per pair, padding each batch dynamically (or with `data_collator`), reporting Pearson."""
+    score per pair, padding each batch dynamically (or with `data_collator`), reporting Pearson; `callbacks` added."""
     from transformers import DataCollatorWithPadding
 
     cls = trainer_cls or fold_trainer_class()
@@ -105,6 +124,7 @@ def make_trainer(model, tok, args, trn=None, val=None, trainer_cls=None, data_co
         processing_class=tok,
         data_collator=data_collator or DataCollatorWithPadding(tok),
         compute_metrics=compute_metrics,
+        callbacks=callbacks,
     )
 
 

@@ -13,6 +13,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from ...errors import require
 from ..layers import mean_pool, pair_loss, postprocess
 from ..text import MAX_LEN
 from .base import Recipe, register
@@ -174,6 +175,22 @@ class BiRecipe(Recipe):
     default_lr = 2e-4  # measured best at the CPU budget (docs/patents.md)
     default_head_lr = 1e-2  # the head is a scale and a bias: measured best at the CPU budget (docs/patents.md)
 
+    def check(self, cfg):
+        "The shared text check, and no cross-encoder toolbox option (`--grad-accum` and `--eval-bs` do apply)."
+        super().check(cfg)
+        cross_only = {
+            "--evals-per-epoch": cfg.evals_per_epoch > 0,
+            f"--adv {cfg.adv}": cfg.adv != "none",
+            "--ema": cfg.ema > 0,
+            "--msd": cfg.msd > 1,
+            "--pool lstm": cfg.pool == "lstm",
+            "--loss pearson": cfg.loss == "pearson",
+            "--freeze-embeddings": cfg.freeze_embeddings,
+            "--grad-checkpointing": cfg.grad_checkpointing,
+        }
+        bad = [k for k, on in cross_only.items() if on]
+        require(not bad, f"--arch bi does not support {', '.join(bad)} (cross-encoder options); use --arch cross")
+
     def fold_format(self, cfg, titles):
         "The shared input format plus the loss (a sigmoid at prediction for `bce`)."
         return {**super().fold_format(cfg, titles), "loss": cfg.loss}
@@ -209,8 +226,9 @@ class BiRecipe(Recipe):
         a, b, vdx = inputs["a"], inputs["b"], np.flatnonzero(m_val)
         trainer = self.trainer(cfg, model, tok, inputs, m_trn, m_val, args)
         trainer.train()
-        oof = predict_pairs(model, tok, [a[i] for i in vdx], [b[i] for i in vdx], cfg.bs * 2, cfg.max_len)
-        tpred = predict_pairs(model, tok, *inputs["test"], cfg.bs * 2, cfg.max_len)
+        bs = cfg.eff_eval_bs
+        oof = predict_pairs(model, tok, [a[i] for i in vdx], [b[i] for i in vdx], bs, cfg.max_len)
+        tpred = predict_pairs(model, tok, *inputs["test"], bs, cfg.max_len)
         fmt = inputs["fmt"]
         return trainer.model, postprocess(fmt, oof), postprocess(fmt, tpred), trainer.state.log_history
 

@@ -1,12 +1,19 @@
 """The cross-encoder (`--arch cross`): one encoder reads `anchor [SEP] target [SEP] context`, a small head scores it.
 
 The model is a backbone (`AutoModel`) with a head, trained by HF `Trainer`:
-- `--pool cls|mean|attention`: the first token's state, the mean over real tokens, or a learned attention
-  weighting over real tokens;
-- `--loss mse|bce`: MSE on the raw output, or BCE with logits (a sigmoid at prediction);
-- `--head-dropout`: dropout on the pooled vector before the linear head;
-- `--head-lr`, `--lr-decay`: the head's own learning rate and layer-wise decay (`optim.head_trainer_class`).
-Inputs are the `--text` strings (`text.make_inputs`), tokenized once for all folds. Folders saved before heads
+- `--pool cls|mean|attention|lstm`: the first token's state, the mean over real tokens, a learned attention
+  weighting over real tokens, or a BiLSTM over the token states then attention (`tricks.layers.LstmAttentionPool`);
+- `--loss mse|bce|pearson`: MSE on the raw output, BCE with logits, or 1 - the batch's Pearson (a sigmoid at
+  prediction after the last two);
+- `--head-dropout`: dropout on the pooled vector before the linear head; `--msd N`: the head averaged over N such
+  dropout masks (`tricks.layers.MultiSampleDropout`);
+- `--head-lr`, `--lr-decay`: the head's own learning rate and layer-wise decay (`optim.head_trainer_class`);
+- the toolbox (docs/toolbox.md): `--adv fgm|awp` (`optim.adversarial_class`), `--ema` (`tricks.ema.EmaCallback`),
+  `--freeze-embeddings`, `--grad-checkpointing` (on the backbone), `--sib-shuffle` (a new sibling order each epoch,
+  `tricks.siblings.SiblingShuffleDataset`) and `--tta N` (OOF and test predictions averaged over N sibling orders;
+  `input_format.json` records it, so `patents predict` does the same).
+Inputs are the `--text` strings (`text.make_inputs`), tokenized once for all folds; with `cpc-siblings` a `note:`
+says how many rows are longer than `--max-len` tokens (their siblings are cut). Folders saved before heads
 existed (no `arch` in `input_format.json`) load as `AutoModelForSequenceClassification`.
 """
 
@@ -29,17 +36,23 @@ def cross_class():
     class CrossEncoder(nn.Module):
         "Backbone + pooling + dropout + linear head: one score per `anchor [SEP] target [SEP] context` input."
 
-        def __init__(self, backbone, pool="cls", loss="mse", head_dropout=0.1):
+        def __init__(self, backbone, pool="cls", loss="mse", head_dropout=0.1, msd=0):
+            from ..tricks.layers import LstmAttentionPool, MultiSampleDropout
+
             super().__init__()
             self.backbone, self.pool, self.loss = backbone, pool, loss
             self.config = backbone.config
             dim = backbone.config.hidden_size
-            self.attn = (
-                nn.Sequential(nn.Linear(dim, dim), nn.Tanh(), nn.Linear(dim, 1)) if pool == "attention" else None
-            )
-            self.dropout = nn.Dropout(head_dropout)
-            self.head = nn.Linear(dim, 1)
-            for m in [self.head, *(self.attn or [])]:
+            self.attn = None
+            if pool == "attention":
+                self.attn = nn.Sequential(nn.Linear(dim, dim), nn.Tanh(), nn.Linear(dim, 1))
+            elif pool == "lstm":
+                self.attn = LstmAttentionPool(dim)
+            if msd > 1:  # the dropout is inside the head, one mask per sample
+                self.dropout, self.head = nn.Identity(), MultiSampleDropout(dim, 1, msd, head_dropout)
+            else:
+                self.dropout, self.head = nn.Dropout(head_dropout), nn.Linear(dim, 1)
+            for m in [*self.head.modules(), *(self.attn.modules() if self.attn is not None else [])]:
                 if isinstance(m, nn.Linear):
                     nn.init.normal_(m.weight, std=0.02)
                     nn.init.zeros_(m.bias)
@@ -65,8 +78,9 @@ class CrossRecipe(Recipe):
     default_head_lr = None  # the same as --lr
 
     def fold_format(self, cfg, titles):
-        "The shared input format plus the head's settings."
-        return {**super().fold_format(cfg, titles), **_head(cfg)}
+        "The shared input format plus the head's settings and `--tta` (the seed of its orders)."
+        tta = {"tta": cfg.tta, "tta_seed": cfg.seed} if cfg.tta > 1 else {}
+        return {**super().fold_format(cfg, titles), **_head(cfg), **tta}
 
     def prepare(self, cfg, tok, trn, tst, fmt):
         "`trn` and `tst` as `--text` strings, tokenized once for every fold."
@@ -77,22 +91,56 @@ class CrossRecipe(Recipe):
         inputs = [make_inputs(df, fmt["text"], fmt["titles"], sep, fmt["sib_cap"]) for df in (trn, tst)]
         ds = tokenize(tok, inputs[0], trn["score"], trn["id"], cfg.max_len)
         tst_ds = tokenize(tok, inputs[1], max_len=cfg.max_len)
-        return {"ds": ds, "tst_ds": tst_ds, "fmt": fmt}
+        out = {"ds": ds, "tst_ds": tst_ds, "fmt": fmt}
+        if fmt["text"] == "cpc-siblings":
+            from ..tricks.siblings import sibling_parts
+
+            _truncation_note(tok, inputs, cfg.max_len)
+            out["parts"], out["tst_parts"] = (
+                sibling_parts(df, fmt["titles"], sep, fmt["sib_cap"]) for df in (trn, tst)
+            )
+        return out
 
     def build(self, cfg):
         "The backbone `cfg.model` with the head `cfg.pool`/`loss`/`head_dropout` ask for."
         from ..model import load_backbone
 
-        return cross_class()(load_backbone(cfg.model), cfg.pool, cfg.loss, cfg.head_dropout)
+        model = cross_class()(load_backbone(cfg.model), cfg.pool, cfg.loss, cfg.head_dropout, cfg.msd)
+        if cfg.freeze_embeddings:
+            from ..tricks.layers import freeze_embeddings
+
+            freeze_embeddings(model)
+        if cfg.grad_checkpointing:  # on the backbone: TrainingArguments' own field cannot reach a head model
+            from ..tricks.memory import enable_checkpointing
+
+            enable_checkpointing(model)
+        return model
 
     def trainer(self, cfg, model, tok, inputs, m_trn, m_val, args):
         "HF `Trainer` (head LR, layer decay) on the fold's rows of the tokenized train set, validating on `m_val`."
-        from ..optim import head_trainer_class
+        from ..optim import adversarial_class, head_trainer_class
         from ..train import make_trainer
 
-        ds = inputs["ds"]
+        ds, callbacks = inputs["ds"], []
         trn_ds, val_ds = ds.select(np.flatnonzero(m_trn)), ds.select(np.flatnonzero(m_val))
-        return make_trainer(model, tok, args, trn_ds, val_ds, head_trainer_class(cfg.eff_head_lr, cfg.lr_decay))
+        if cfg.sib_shuffle:  # the same rows, tokenized on the fly in a new sibling order each epoch
+            from ..text import model_sep
+            from ..tricks.siblings import SiblingShuffleCallback, SiblingShuffleDataset
+
+            parts, labels = inputs["parts"], ds["labels"]
+            idx = np.flatnonzero(m_trn)
+            trn_ds = SiblingShuffleDataset(
+                [parts[i] for i in idx], tok, [labels[i] for i in idx], cfg.max_len, model_sep(tok), cfg.seed
+            )
+            callbacks.append(SiblingShuffleCallback(trn_ds))
+        if cfg.ema:
+            from ..tricks.ema import EmaCallback
+
+            callbacks.append(EmaCallback(cfg.ema))
+        cls = adversarial_class(
+            head_trainer_class(cfg.eff_head_lr, cfg.lr_decay), cfg.adv, cfg.adv_start, cfg.adv_lr, cfg.adv_eps
+        )
+        return make_trainer(model, tok, args, trn_ds, val_ds, cls, callbacks=callbacks)
 
     def fit(self, cfg, model, tok, inputs, m_trn, m_val, args):
         "Train with `self.trainer`; OOF and test predictions through the trainer (dataset order kept)."
@@ -100,8 +148,16 @@ class CrossRecipe(Recipe):
 
         trainer = self.trainer(cfg, model, tok, inputs, m_trn, m_val, args)
         trainer.train()
-        oof, tpred = predict_ds(trainer, trainer.eval_dataset), predict_ds(trainer, inputs["tst_ds"])
         fmt = inputs["fmt"]
+        if fmt.get("tta", 1) > 1:  # the mean over sibling orders, exactly as `predict` computes it
+            parts, bs = inputs["parts"], cfg.eff_eval_bs
+            vdx = np.flatnonzero(m_val)  # empty for the all-rows model of --full
+            oof = tta_predict(trainer.model, tok, [parts[i] for i in vdx], fmt, bs) if len(vdx) else np.zeros(0)
+            tpred = tta_predict(trainer.model, tok, inputs["tst_parts"], fmt, bs)
+        else:
+            val = trainer.eval_dataset  # empty for the all-rows model of --full
+            oof = predict_ds(trainer, val) if len(val) else np.zeros(0)
+            tpred = predict_ds(trainer, inputs["tst_ds"])
         return trainer.model, postprocess(fmt, oof), postprocess(fmt, tpred), trainer.state.log_history
 
     def save(self, model, tok, fd):
@@ -114,7 +170,8 @@ class CrossRecipe(Recipe):
 
         if "arch" not in fmt:  # saved before heads existed: a transformers sequence-regression model
             return load_model(str(fd)).eval()
-        return load_head(cross_class()(load_backbone(fd), fmt["pool"], fmt["loss"], fmt["head_dropout"]), fd)
+        model = cross_class()(load_backbone(fd), fmt["pool"], fmt["loss"], fmt["head_dropout"], fmt.get("msd", 0))
+        return load_head(model, fd)
 
     def predict(self, fd, fmt, df, bs):
         "The fold's `--text` strings for `df`, length-sorted batches, no `Trainer`."
@@ -123,10 +180,44 @@ class CrossRecipe(Recipe):
         from ..text import make_inputs, model_sep
 
         tok, model = load_tokenizer(str(fd)), self.load(fd, fmt)
+        if fmt.get("tta", 1) > 1:
+            from ..tricks.siblings import sibling_parts
+
+            parts = sibling_parts(df, fmt.get("titles"), model_sep(tok), fmt.get("sib_cap"))
+            return postprocess(fmt, tta_predict(model, tok, parts, fmt, bs))
         inputs = make_inputs(df, fmt["text"], fmt.get("titles"), model_sep(tok), fmt.get("sib_cap"))
         return postprocess(fmt, predict_texts(model, tok, inputs, bs, fmt.get("max_len", MAX_LEN)))
 
 
+def tta_predict(model, tok, parts, fmt, bs):
+    """Raw outputs of `model` for sibling `parts` (`tricks.siblings.sibling_parts`), averaged over `fmt['tta']`
+    orders: the sorted one, then shuffled ones drawn from `fmt['tta_seed']` (the same in training and `predict`)."""
+    from ..infer import predict_texts
+    from ..text import model_sep
+    from ..tricks.siblings import join_siblings, shuffle_siblings, tta_mean
+
+    sep, max_len = model_sep(tok), fmt.get("max_len", MAX_LEN)
+
+    def one(rng):
+        texts = join_siblings(parts, sep) if rng is None else shuffle_siblings(parts, rng, sep)
+        return predict_texts(model, tok, texts, bs, max_len)
+
+    return tta_mean(one, fmt["tta"], np.random.default_rng(fmt["tta_seed"]))
+
+
+def _truncation_note(tok, inputs, max_len):
+    "Print a `note:` with how many train and test `inputs` (two lists of strings) exceed `max_len` tokens."
+    from ... import dist
+    from ..tricks.siblings import count_truncated
+
+    if dist.is_main():
+        (n, m), (nt, mt) = ((count_truncated(tok, x, max_len), len(x)) for x in inputs)
+        print(
+            f"note: {n} of {m} train rows and {nt} of {mt} test rows are longer than --max-len {max_len} tokens "
+            "with their siblings and are truncated (the last siblings are cut; raise --max-len or set --sib-cap)"
+        )
+
+
 def _head(cfg):
     "The head settings a fold folder records so that inference rebuilds the same model."
-    return {"pool": cfg.pool, "loss": cfg.loss, "head_dropout": cfg.head_dropout}
+    return {"pool": cfg.pool, "loss": cfg.loss, "head_dropout": cfg.head_dropout, "msd": cfg.msd}
