@@ -10,8 +10,8 @@ from torch import nn
 from transformers import BertConfig, BertModel, Trainer, TrainerCallback, TrainingArguments
 
 from kagglenlp.errors import UserError
-from kagglenlp.patents.recipes.cross import cross_class as _cross_class
 from kagglenlp.patents.metrics import pearson
+from kagglenlp.patents.recipes.cross import cross_class as _cross_class
 from kagglenlp.patents.text import make_inputs
 from kagglenlp.patents.tricks import adversarial, best, blending, ema, layers, memory, siblings
 
