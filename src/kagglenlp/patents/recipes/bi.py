@@ -28,7 +28,13 @@ __all__ = [
     "cosine",
     "phrase_cosines",
     "predict_pairs",
+    "SEED_NOTE",
 ]
+
+SEED_NOTE = (
+    "note: --arch bi --text seed embeds the bare phrases: the CPC context is not used; --text cpc puts the CPC "
+    "title on the anchor side"
+)
 
 
 def bi_class():
@@ -179,7 +185,11 @@ class BiRecipe(Recipe):
         return {**super().fold_format(cfg, titles), "loss": cfg.loss}
 
     def prepare(self, cfg, tok, trn, tst, fmt):
-        "Both sides' strings of `trn` and `tst`, and `trn`'s pairs tokenized once for every fold."
+        "Both sides' strings of `trn` and `tst`, and `trn`'s pairs tokenized once for every fold (a note for seed)."
+        from ... import dist
+
+        if fmt["text"] == "seed" and dist.is_main():
+            print(SEED_NOTE)
         a, b = pair_texts(trn, fmt["text"], fmt["titles"])
         ds = tokenize_pairs(tok, a, b, cfg.max_len, trn["score"].values)
         return {"a": a, "b": b, "ds": ds, "test": pair_texts(tst, fmt["text"], fmt["titles"]), "fmt": fmt}
