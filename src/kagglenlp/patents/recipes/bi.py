@@ -157,12 +157,21 @@ def cosine(u, v):
     return (u * v).sum(1) / (nu * nv)
 
 
-def phrase_cosines(encoder, tok, a, b, bs=256, max_len=MAX_LEN):
-    "Cosine of the embeddings of `a[i]` and `b[i]`, embedding each distinct phrase once."
+PAIR_CHUNK = 8192  # pairs scored at once from the phrase cache: memory O(distinct phrases + chunk), not O(rows)
+
+
+def phrase_cosines(encoder, tok, a, b, bs=256, max_len=MAX_LEN, chunk=PAIR_CHUNK):
+    """Cosine of the embeddings of `a[i]` and `b[i]`, embedding each distinct phrase once and scoring the pairs
+    `chunk` at a time from the unit-normalised cache (never one embedding row per pair for all rows)."""
     uniq = sorted(set(a) | set(b))
     pos = {t: i for i, t in enumerate(uniq)}
     emb = embed_texts(encoder, tok, uniq, bs, max_len)
-    return cosine(emb[[pos[t] for t in a]], emb[[pos[t] for t in b]])
+    ia = np.fromiter((pos[t] for t in a), dtype=np.int64, count=len(a))
+    ib = np.fromiter((pos[t] for t in b), dtype=np.int64, count=len(b))
+    out = np.empty(len(ia), dtype=np.float32 if emb.dtype == np.float32 else np.float64)
+    for i in range(0, len(ia), chunk):
+        out[i : i + chunk] = cosine(emb[ia[i : i + chunk]], emb[ib[i : i + chunk]])
+    return out
 
 
 def predict_pairs(model, tok, a, b, bs=256, max_len=MAX_LEN):
