@@ -280,3 +280,20 @@ def test_full_disk_saving_a_fold_model_is_one_error_and_the_fold_is_retrained(pr
     assert _train(demo, "full", "--fold", "0") == 0
     out = capsys.readouterr().out
     assert "to train: [0]" in out and json.loads((fd / "done.json").read_text())["fold"] == 0
+
+
+def test_config_that_does_not_fit_the_weights_shows_the_report(tmp_path):
+    "Issue 18 item 11: a config/weights mismatch names the mismatched weights instead of 'look at the above report'."
+    from kagglenlp.errors import UserError
+    from kagglenlp.patents.model import load_backbone, load_tokenizer
+
+    load_backbone("minilm").save_pretrained(tmp_path)
+    load_tokenizer("minilm").save_pretrained(tmp_path)
+    cfg = json.loads((tmp_path / "config.json").read_text())
+    (tmp_path / "config.json").write_text(json.dumps({**cfg, "vocab_size": cfg["vocab_size"] + 7}))
+    with pytest.raises(UserError) as e:
+        load_backbone(str(tmp_path))
+    msg = str(e.value)
+    assert "weights do not fit its config.json" in msg and "embeddings.word_embeddings.weight" in msg
+    assert f"[{cfg['vocab_size']}, 384]" in msg and f"[{cfg['vocab_size'] + 7}, 384]" in msg
+    assert "above report" not in msg and "\n" not in msg
