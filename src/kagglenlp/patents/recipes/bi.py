@@ -5,8 +5,8 @@ score is `w * cos(u, v) + b` with a learned scale and bias (`w = 1, b = 0` at th
 scores exactly the zero-shot cosine). With `--text cpc` the CPC title is appended to the anchor side
 (`anchor; title`); `--text seed` embeds the bare phrases (no context at all). Training regresses the score with
 `--loss` through HF `Trainer`; at inference every distinct phrase is embedded once (anchors repeat across many
-rows), then pairs are scored from the cached embeddings (`predict_pairs`): the same numbers as the pairwise
-forward pass.
+rows), then pairs are scored from the cached embeddings, `PAIR_CHUNK` at a time (`predict_pairs`): the same
+numbers as the pairwise forward pass, in memory that grows with the distinct phrases, not the rows.
 """
 
 from dataclasses import replace
@@ -29,6 +29,7 @@ __all__ = [
     "phrase_cosines",
     "predict_pairs",
     "SEED_NOTE",
+    "PAIR_CHUNK",
 ]
 
 SEED_NOTE = (
