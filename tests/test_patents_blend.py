@@ -8,7 +8,7 @@ import pytest
 from helpers import one_error_line as _err
 
 from kagglenlp.cli import main
-from kagglenlp.patents.blend import METHODS, fit_weights, nested_cv
+from kagglenlp.patents.blend import FITTED, fit_weights, nested_cv
 from kagglenlp.patents.demo import demo_frames, write_demo
 
 ZS = ["--model", "minilm", "--folds", "2", "--seed", "0"]
@@ -22,7 +22,7 @@ def _toy(n=300, seed=0):
     return preds, y, np.arange(n) % 2
 
 
-@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("method", FITTED)
 def test_weights_non_negative_and_sum_to_one(method):
     preds, y, _ = _toy()
     w = fit_weights(preds, y, method)
@@ -31,7 +31,7 @@ def test_weights_non_negative_and_sum_to_one(method):
         assert w[2] == 0 and w[0] > w[1]  # the anti-correlated column gets nothing, the better one more
 
 
-@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("method", FITTED)
 def test_nested_cv_never_fits_a_fold_on_its_own_rows(method):
     preds, y, folds = _toy()
     blended, fold_w = nested_cv(preds, y, folds, method)
@@ -79,7 +79,7 @@ def test_zeroshot_is_an_experiment(zs):
 
 
 @pytest.mark.e2e  # runs patents zeroshot and blend end to end (the zs fixture)
-@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("method", FITTED)
 def test_blend_cli_end_to_end(zs, monkeypatch, method):
     monkeypatch.setenv("KAGGLENLP_ROOT", str(zs))
     monkeypatch.chdir(zs)
@@ -154,3 +154,61 @@ def test_notebook_is_thin_and_kaggle_ready():
     names = [line.split("=")[0].strip() for line in params.splitlines() if "=" in line and not line.startswith("#")]
     assert {"experiments", "name", "method"} <= set(names) and all(n == n.lower() for n in names)
     assert "run_blend" in "".join("".join(c["source"]) for c in code)
+
+
+@pytest.mark.e2e  # runs patents zeroshot and blend end to end (the zs fixture)
+def test_blend_refuses_members_trained_on_other_data(zs, monkeypatch, capsys):
+    "Issue 18 item 5: same ids and folds, but another train.csv or test.csv (their fingerprints): refused, named."
+    import shutil
+
+    monkeypatch.setenv("KAGGLENLP_ROOT", str(zs))
+    monkeypatch.chdir(zs)
+    out = zs / "outputs"
+    for key in ("train", "test"):
+        other = shutil.copytree(out / "zs-cpc", out / f"zs-other-{key}")
+        rec = json.loads((other / "experiment.json").read_text())
+        rec["data"][key] = "0" * 64
+        (other / "experiment.json").write_text(json.dumps(rec))
+        assert main(["patents", "blend", "zs-seed", other.name, "--name", "bad"]) == 2
+        err = _err(capsys)
+        assert "trained on different data" in err and f"{key}.csv differ" in err and _nothing_written(zs, "bad")
+    # a blend as a member carries its members' data: blending it with the other-train one is refused too
+    assert main(["patents", "blend", "zs-seed", "zs-cpc", "--name", "bl-inner", "--method", "mean"]) == 0
+    capsys.readouterr()
+    assert main(["patents", "blend", "bl-inner", "zs-other-train", "--name", "bad"]) == 2
+    assert "train.csv differ" in _err(capsys) and _nothing_written(zs, "bad")
+
+
+@pytest.mark.e2e  # runs patents zeroshot and blend end to end (the zs fixture)
+def test_blend_fixed_weights_and_minmax_scale(zs, monkeypatch, capsys):
+    "Issue 16 item 5: `--method fixed --weights` and `--scale minmax` (each member's OOF and test onto [0, 1])."
+    from kagglenlp.patents.tricks.blending import blend_fixed, minmax_scale
+
+    monkeypatch.setenv("KAGGLENLP_ROOT", str(zs))
+    monkeypatch.chdir(zs)
+    exps = ["zs-seed", "zs-cpc"]
+    argv = ["patents", "blend", *exps, "--name", "bl-fixed", "--method", "fixed", "--weights", "3,1"]
+    assert main([*argv, "--scale", "minmax"]) == 0
+    out = zs / "outputs" / "bl-fixed"
+    info = json.loads((out / "blend.json").read_text())
+    assert info["weights"] == {"zs-seed": 0.75, "zs-cpc": 0.25} and info["scale"] == "minmax"
+    assert all(v == info["weights"] for v in info["fold_weights"].values())  # nothing fitted per fold
+    oofs = [pd.read_csv(zs / "outputs" / e / "oof.csv").set_index("id") for e in exps]
+    oof = pd.read_csv(out / "oof.csv").set_index("id")
+    want = blend_fixed(np.column_stack([o.loc[oof.index, "pred"] for o in oofs]), [3, 1], "minmax")
+    assert np.allclose(oof["pred"], np.clip(want, 0, 1))
+    tps = [pd.read_csv(zs / "outputs" / e / "test_preds.csv") for e in exps]
+    raw = np.column_stack([t.drop(columns="id").mean(axis=1) for t in tps])
+    sub = pd.read_csv(zs / "submissions" / "bl-fixed.csv")
+    assert np.allclose(sub["score"], np.clip(blend_fixed(raw, [3, 1], "minmax"), 0, 1))
+    assert not np.allclose(minmax_scale(raw[:, 0]), raw[:, 0])  # the scaling did something
+    # bad combinations: one error line, nothing written
+    for extra, msg in (
+        (["--method", "fixed"], "--weights goes with --method fixed"),
+        (["--weights", "1,1"], "--weights goes with --method fixed"),
+        (["--method", "fixed", "--weights", "1"], "one weight per experiment: 2 experiments, 1 weights"),
+        (["--method", "fixed", "--weights", "1,-1"], "non-negative"),
+        (["--method", "fixed", "--weights", "a,b"], "comma-separated numbers"),
+    ):
+        assert main(["patents", "blend", *exps, "--name", "bad", *extra]) == 2
+        assert msg in _err(capsys) and _nothing_written(zs, "bad")

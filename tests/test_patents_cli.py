@@ -299,3 +299,17 @@ def test_time_split_end_to_end(proj):
         val_start = pd.to_datetime(folds.date[folds.fold == k]).min()
         n_before_gap = (pd.to_datetime(trn.date) < val_start - pd.Timedelta(days=1)).sum()
         assert json.loads((out / f"fold{k}" / "done.json").read_text())["n_train"] == n_before_gap
+
+
+def test_predict_out_folder_refused_before_inference(proj, capsys, monkeypatch):
+    "Issue 18 item 11: `--out DIR --overwrite` is refused up front, naming --out (not a .tmp file after inference)."
+    from kagglenlp.patents import predict
+
+    d = write_demo(proj / "input" / "demo")
+    (proj / "subdir").mkdir()
+    monkeypatch.setattr(predict, "find_fold_dirs", lambda *a: pytest.fail("inference started"))
+    argv = ["patents", "predict", "--data", str(d), "--models", "outputs", "--out", "subdir", "--overwrite"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--out subdir is a folder" in err[0] and ".tmp" not in err[0]
+    assert list((proj / "subdir").iterdir()) == []

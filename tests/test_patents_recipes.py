@@ -221,3 +221,19 @@ def test_ids_that_look_missing_survive_train_and_predict(proj, demo):
     sub = read(proj / "submissions" / "na.csv")
     assert sub["id"].tolist() == tst["id"].tolist() and sub["score"].notna().all()
     assert _predict(demo, "outputs/na", proj / "p.csv") == 0 and _same(proj / "p.csv", proj / "submissions" / "na.csv")
+
+
+def test_bi_seed_says_the_context_is_not_used(capsys):
+    "Issue 18 item 6: `--text` help and the start of a bi-encoder training say that seed ignores the CPC context."
+    from kagglenlp.patents.demo import demo_frames
+    from kagglenlp.patents.model import load_tokenizer
+
+    field = {f.name: f for f in dataclasses.fields(PatentsConfig)}["text"]
+    assert "for --arch bi the bare phrases (the context is not used)" in field.metadata["help"]
+    trn, tst, _ = demo_frames()
+    cfg, tok, bi = PatentsConfig(data=".", model="minilm", max_len=16), load_tokenizer("minilm"), get_recipe("bi")
+    for text, noted in (("seed", True), ("cpc", False)):
+        bi.prepare(cfg, tok, trn.head(4), tst.head(2), {"text": text, "titles": None})
+        out = capsys.readouterr().out
+        assert ("note: --arch bi --text seed" in out and "the CPC context is not used" in out) == noted
+        assert ("--text cpc puts the CPC title on the anchor side" in out) == noted

@@ -258,3 +258,42 @@ def test_cli_module_imported_once():
     )
     assert r.returncode == 0, r.stderr
     assert r.stdout.split()[-2:] == ["False", "True"]
+
+
+@pytest.mark.e2e  # trains end to end
+def test_full_disk_saving_a_fold_model_is_one_error_and_the_fold_is_retrained(proj, demo, monkeypatch, capsys):
+    "Issue 18 item 10: a `SafetensorError` while saving a fold names the file; no done.json; the rerun retrains it."
+    import safetensors.torch
+    import transformers.modeling_utils  # noqa: F401  (imported first: it keeps its own save_file, the backbone saves)
+    from safetensors import SafetensorError
+
+    def full(*a, **k):
+        raise SafetensorError('Error while serializing: IoError(Os { code: 28, message: "No space left on device" })')
+
+    with monkeypatch.context() as mp:
+        mp.setattr(safetensors.torch, "save_file", full)
+        assert _train(demo, "full", "--fold", "0") == 2
+    fd = proj / "outputs" / "full" / "fold0"
+    err = _err(capsys)
+    assert f"cannot write {fd / 'head.safetensors'} (No space left on device); the disk is full" in err
+    assert not (fd / "done.json").exists()
+    assert _train(demo, "full", "--fold", "0") == 0
+    out = capsys.readouterr().out
+    assert "to train: [0]" in out and json.loads((fd / "done.json").read_text())["fold"] == 0
+
+
+def test_config_that_does_not_fit_the_weights_shows_the_report(tmp_path):
+    "Issue 18 item 11: a config/weights mismatch names the mismatched weights instead of 'look at the above report'."
+    from kagglenlp.errors import UserError
+    from kagglenlp.patents.model import load_backbone, load_tokenizer
+
+    load_backbone("minilm").save_pretrained(tmp_path)
+    load_tokenizer("minilm").save_pretrained(tmp_path)
+    cfg = json.loads((tmp_path / "config.json").read_text())
+    (tmp_path / "config.json").write_text(json.dumps({**cfg, "vocab_size": cfg["vocab_size"] + 7}))
+    with pytest.raises(UserError) as e:
+        load_backbone(str(tmp_path))
+    msg = str(e.value)
+    assert "weights do not fit its config.json" in msg and "embeddings.word_embeddings.weight" in msg
+    assert f"[{cfg['vocab_size']}, 384]" in msg and f"[{cfg['vocab_size'] + 7}, 384]" in msg
+    assert "above report" not in msg and "\n" not in msg

@@ -162,3 +162,44 @@ def test_gpu_check_merges_the_quality_runs_under_one_header(tmp_path):
     assert sorted(r["experiment"] for r in rows) == ["bi", "pair", "seed", "zeroshot"]
     zs = next(r for r in rows if r["experiment"] == "zeroshot")
     assert zs["arch"] == "zeroshot" and zs["processes"] == ""
+
+
+class _CountingTok:
+    "A tokenizer proxy that records how many strings each call tokenizes."
+
+    def __init__(self, tok):
+        self.tok, self.sizes = tok, []
+
+    def __call__(self, texts, **kw):
+        self.sizes.append(len(texts))
+        return self.tok(texts, **kw)
+
+    def __getattr__(self, name):
+        return getattr(self.tok, name)
+
+
+def test_predict_streams_rows_in_bounded_chunks(monkeypatch):
+    """Issue 18 (memory): the cross-encoder tokenizes and predicts `chunk` rows at a time, the bi-encoder scores pairs
+    in chunks from the distinct-phrase cache; both give the unchunked numbers."""
+    import torch
+    from transformers import BertConfig, BertForSequenceClassification
+
+    from kagglenlp.patents.model import load_tokenizer
+    from kagglenlp.patents.recipes import bi
+
+    tok = load_tokenizer("minilm")
+    cfg = BertConfig(vocab_size=tok.vocab_size, hidden_size=32, num_hidden_layers=1, num_attention_heads=2)
+    torch.manual_seed(0)
+    model = BertForSequenceClassification(cfg).eval()
+    df = demo_frames()[0].iloc[:60]
+    texts = make_inputs(df, "pair", None, tok.sep_token)
+    ref = predict_texts(model, tok, texts, bs=8, chunk=10**6)
+    counting = _CountingTok(tok)
+    got = predict_texts(model, counting, texts, bs=8, chunk=7)
+    assert max(counting.sizes) == 7 and sum(counting.sizes) == 60 and np.abs(got - ref).max() < 1e-5
+    a, b = bi.pair_texts(df)
+    whole = bi.phrase_cosines(model.bert, tok, a, b, bs=8, chunk=10**6)
+    rows, cosine = [], bi.cosine
+    monkeypatch.setattr(bi, "cosine", lambda u, v: rows.append(len(u)) or cosine(u, v))
+    got = bi.phrase_cosines(model.bert, tok, a, b, bs=8, chunk=11)
+    assert max(rows) == 11 and sum(rows) == 60 and np.abs(got - whole).max() < 1e-6

@@ -1,10 +1,14 @@
 """Blend finished patents experiments with weights fitted on their OOF predictions, and an honest CV of the blend.
 
-`kagglenlp patents blend EXP [EXP ...] --name NAME --method mean|nnls|hill`:
-- the experiments must share `folds.csv` (same rows, same fold of every row) and test ids, and be finished
-  (`oof.csv`, `cv.json`, `test_preds.csv`); anything else is refused before a file is written;
+`kagglenlp patents blend EXP [EXP ...] --name NAME --method mean|nnls|hill|fixed [--weights W,W,..] [--scale minmax]`:
+- the experiments must share `folds.csv` (same rows, same fold of every row), test ids and the train and test data
+  (the fingerprints in their `experiment.json`), and be finished (`oof.csv`, `cv.json`, `test_preds.csv`); anything
+  else is refused before a file is written;
+- `--scale minmax` maps each member's OOF and test predictions onto [0, 1] first (`tricks.blending.minmax_scale`),
+  so members on different scales weigh as their weights say;
 - weights are non-negative and sum to 1: `mean` (equal), `nnls` (non-negative least squares of the centred score
-  on the centred predictions, normalised), `hill` (greedy forward selection with replacement on Pearson);
+  on the centred predictions, normalised), `hill` (greedy forward selection with replacement on Pearson), `fixed`
+  (`--weights`, one per member, normalised: nothing is fitted);
 - the CV is nested: fold k's blend uses weights fitted on the other folds' OOF only, and is scored on fold k;
 - the submission applies the weights fitted on all OOF rows to the experiments' fold-averaged test predictions.
 Outputs: `outputs/NAME/{experiment.json, folds.csv, blend.json, oof.csv, cv.json, test_preds.csv, oof.png}`,
@@ -13,21 +17,35 @@ Outputs: `outputs/NAME/{experiment.json, folds.csv, blend.json, oof.csv, cv.json
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
 import numpy as np
 import pandas as pd
 
 from .. import paths
 from ..args import opt
-from ..errors import require
+from ..errors import UserError, require
 from ..experiment import fingerprint, open_experiment, read_json, write_csv, write_json
 from .metrics import pearson
 from .storage import read_table
+from .tricks.blending import SCALES, blend_fixed, minmax_scale
 
-__all__ = ["METHODS", "BlendOptions", "fit_weights", "nested_cv", "load_member", "check_members", "run_blend"]
+__all__ = [
+    "METHODS",
+    "FITTED",
+    "BlendOptions",
+    "fit_weights",
+    "nested_cv",
+    "load_member",
+    "member_data",
+    "check_members",
+    "run_blend",
+]
 
-METHODS = ("mean", "nnls", "hill")
+FITTED = ("mean", "nnls", "hill")  # the methods that fit weights on OOF predictions
+METHODS = (*FITTED, "fixed")
 FILES = ("folds.csv", "oof.csv", "cv.json", "test_preds.csv")
+DATA_KEYS = ("train", "test")  # the data fingerprints members must share (experiment.json `data`)
 
 
 @dataclass
@@ -36,9 +54,30 @@ class BlendOptions:
 
     name: str = opt(help="name of the blend experiment: outputs/<name>/ and submissions/<name>.csv")
     method: str = opt(
-        "nnls", "mean: equal weights; nnls: non-negative least squares; hill: greedy hill climbing", choices=METHODS
+        "nnls",
+        "mean: equal weights; nnls: non-negative least squares; hill: greedy hill climbing; fixed: --weights",
+        choices=METHODS,
     )
+    weights: Optional[str] = opt(None, "with --method fixed: comma-separated weights, one per EXP (e.g. 2,1)")
+    scale: str = opt("none", "minmax: map each member's OOF and test predictions onto [0, 1] first", choices=SCALES)
     overwrite: bool = opt(False, "delete outputs/<name>/ and its submission and start over")
+
+    def __post_init__(self):
+        require(
+            (self.method == "fixed") == (self.weights is not None),
+            "--weights goes with --method fixed (and --method fixed needs --weights W1,W2,...)",
+        )
+        if self.weights is not None:
+            try:
+                w = [float(x) for x in str(self.weights).split(",")]
+            except ValueError:
+                raise UserError(f"--weights must be comma-separated numbers, got {self.weights!r}") from None
+            require(all(x >= 0 for x in w) and sum(w) > 0, f"--weights must be non-negative and not all zero, got {w}")
+
+
+def parse_weights(opts):
+    "The `--weights` of `opts` as floats (None without them)."
+    return None if opts.weights is None else [float(x) for x in str(opts.weights).split(",")]
 
 
 def _normalise(w):
@@ -47,10 +86,13 @@ def _normalise(w):
     return w / w.sum() if w.sum() > 0 else np.full(len(w), 1 / len(w))
 
 
-def fit_weights(preds, y, method="nnls", steps=50):
-    "Non-negative weights summing to 1 for the columns of `preds` (rows x experiments) against scores `y`."
+def fit_weights(preds, y, method="nnls", steps=50, weights=None):
+    """Non-negative weights summing to 1 for the columns of `preds` (rows x experiments) against scores `y`;
+    `method="fixed"`: `weights` normalised (nothing fitted)."""
     preds, y = np.asarray(preds, dtype=float), np.asarray(y, dtype=float)
     m = preds.shape[1]
+    if method == "fixed":
+        return np.asarray(weights, dtype=float) / np.sum(weights)
     if method == "mean":
         return np.full(m, 1 / m)
     if method == "nnls":
@@ -71,15 +113,15 @@ def fit_weights(preds, y, method="nnls", steps=50):
     return _normalise(counts)
 
 
-def nested_cv(preds, y, folds, method="nnls"):
-    """Honest CV of the blend: for each fold k, weights fitted on the other folds' rows only, applied to fold k.
-    Returns `(blended OOF predictions, {fold: weights})`."""
+def nested_cv(preds, y, folds, method="nnls", fixed=None):
+    """Honest CV of the blend: for each fold k, weights fitted on the other folds' rows only, applied to fold k
+    (`fixed`: the weights of `method="fixed"`). Returns `(blended OOF predictions, {fold: weights})`."""
     preds, y, folds = np.asarray(preds, dtype=float), np.asarray(y, dtype=float), np.asarray(folds)
     out = np.full(len(y), np.nan)
     weights = {}
     for k in sorted(set(folds.tolist())):
         held = folds == k
-        w = fit_weights(preds[~held], y[~held], method)
+        w = fit_weights(preds[~held], y[~held], method, weights=fixed)
         out[held] = preds[held] @ w
         weights[int(k)] = w
     return out, weights
@@ -107,12 +149,29 @@ def load_member(exp):
     return d, folds, oof.set_index("id"), test
 
 
+def member_data(d):
+    """The train/test data fingerprints of the experiment in folder `d` (`experiment.json` `data`; a blend's from its
+    `blend.json`): `{key: sha256}` for the keys in `DATA_KEYS` it records."""
+    data = read_json(d / "experiment.json").get("data") or {}
+    if (d / "blend.json").exists():
+        data = read_json(d / "blend.json").get("data") or {}
+    return {k: data[k] for k in DATA_KEYS if k in data}
+
+
 def check_members(exps):
     "Load and cross-check the blend's members; returns them (list of `load_member` tuples). Writes nothing."
     require(len(set(exps)) >= 2, f"blend needs at least two different experiments, got {list(exps)}")
     members = [load_member(e) for e in exps]
-    _, f0, o0, t0 = members[0]
-    for e, (_, f, o, t) in zip(exps[1:], members[1:]):
+    d0, f0, o0, t0 = members[0]
+    data0 = member_data(d0)
+    for e, (d, f, o, t) in zip(exps[1:], members[1:]):
+        data = member_data(d)
+        differ = [f"{k}.csv" for k in DATA_KEYS if k in data0 and k in data and data0[k] != data[k]]
+        require(
+            not differ,
+            f"experiments {exps[0]!r} and {e!r} were trained on different data ({' and '.join(differ)} differ, "
+            "by their fingerprints in experiment.json); blend only experiments made with the same data files",
+        )
         same_folds = f[["id", "fold"]].reset_index(drop=True).equals(f0[["id", "fold"]].reset_index(drop=True))
         require(
             same_folds,
@@ -157,6 +216,11 @@ def run_blend(exps, opts):
     exps = list(exps)
     require(opts.name not in exps, f"--name {opts.name!r} is one of the blended experiments; choose another name")
     members = check_members(exps)
+    fixed = parse_weights(opts)
+    require(
+        fixed is None or len(fixed) == len(exps),
+        f"--weights needs one weight per experiment: {len(exps)} experiments, {len(fixed or [])} weights",
+    )
     sample = _sample(members, exps)
     ids = members[0][2].index
     oof0 = members[0][2]
@@ -164,30 +228,43 @@ def run_blend(exps, opts):
     folds = oof0.loc[ids, "fold"].values
     preds = np.column_stack([m[2].loc[ids, "pred"].values for m in members])
     tpreds = np.column_stack([m[3].loc[sample["id"].values].values for m in members])
+    if opts.scale == "minmax":  # OOF and test predictions each onto [0, 1], member by member
+        preds, tpreds = (np.column_stack([minmax_scale(c) for c in p.T]) for p in (preds, tpreds))
     sub_path = paths.submissions_dir() / f"{opts.name}.csv"
     data = fingerprint(**{f"{e}/{f}": m[0] / f for e, m in zip(exps, members) for f in ("oof.csv", "test_preds.csv")})
     settings = {"experiments": exps, "method": opts.method}
+    settings.update({"scale": opts.scale} if opts.scale != "none" else {}, **({"weights": fixed} if fixed else {}))
     with open_experiment(opts.name, "patents", settings, data, ("overwrite",), opts.overwrite, [sub_path]) as exp:
         out = exp.dir
-        blended, fold_w = nested_cv(preds, y, folds, opts.method)
-        w = fit_weights(preds, y, opts.method)
+        blended, fold_w = nested_cv(preds, y, folds, opts.method, fixed)
+        w = fit_weights(preds, y, opts.method, weights=fixed)
         oof = pd.DataFrame({"id": ids, "fold": folds, "pred": blended, "score": y})
         write_csv(members[0][1], out / "folds.csv")
         write_json(
             {
                 "method": opts.method,
+                "scale": opts.scale,
                 "experiments": exps,
                 "weights": dict(zip(exps, w.tolist())),
                 "fold_weights": {str(k): dict(zip(exps, v.tolist())) for k, v in fold_w.items()},
+                "data": member_data(members[0][0]),  # what a blend of this blend is checked against
             },
             out / "blend.json",
         )
         tp = pd.DataFrame(
-            {"id": sample["id"].values, **{e: tpreds[:, j] for j, e in enumerate(exps)}, "blend": tpreds @ w}
+            {
+                "id": sample["id"].values,
+                **{e: tpreds[:, j] for j, e in enumerate(exps)},
+                "blend": blend_fixed(tpreds, w),
+            }
         )
         members_cv = {e: read_json(m[0] / "cv.json")["pearson"] for e, m in zip(exps, members)}
         row = dict(
-            arch="blend", method=opts.method, folds=len(set(folds.tolist())), rows=len(oof), members=" ".join(exps)
+            arch="blend",
+            method=opts.method if opts.scale == "none" else f"{opts.method}+{opts.scale}",  # e.g. fixed+minmax
+            folds=len(set(folds.tolist())),
+            rows=len(oof),
+            members=" ".join(exps),
         )
         cv = finish(
             exp,

@@ -62,6 +62,11 @@ def cmd_predict(ns):
     a = args_to_dataclass(ns, PatentsPredictArgs)
     _, tst, sample = load_competition(a.data, need_train=False)
     require(
+        not Path(a.out).is_dir(),
+        f"--out {a.out} is a folder; --out names the submission file to write "
+        f"(e.g. --out {Path(a.out) / 'submission.csv'})",
+    )
+    require(
         not Path(a.out).exists() or a.overwrite,
         f"{a.out} exists; pass --overwrite to replace it or choose another --out",
     )

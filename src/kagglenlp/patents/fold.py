@@ -15,7 +15,7 @@ import pandas as pd
 
 from .. import dist
 from ..errors import require
-from ..experiment import write_csv, write_json
+from ..experiment import saving, write_csv, write_json
 from .metrics import clip01, pearson
 from .storage import fold_dir, read_done, write_done, write_format
 
@@ -62,7 +62,8 @@ def train_fold(cfg, out, k, trn, tst, inputs, tok, meta):
         f"fold {k}'s predictions are constant, so its Pearson is undefined: the model learnt nothing (try more "
         "--epochs or --max-steps, a larger --max-len or another --lr); the fold is not saved",
     )
-    recipe.save(model, tok, fd)
+    with saving(fd):  # a recipe's own save failing on a full disk is one error (no done.json: retrained on resume)
+        recipe.save(model, tok, fd)
     shutil.rmtree(fd / "trainer", ignore_errors=True)
     write_format(fmt, fd)
     write_csv(

@@ -1,8 +1,9 @@
 """Inference helpers every recipe shares: the device, mixed precision, length-sorted batches, no `Trainer`.
 
 Batches are sorted by length (least padding), run under `torch.inference_mode` with bf16 (or fp16) autocast on a
-GPU, and their outputs stay on the device until the end (the GPU never waits for the host); the original row
-order is restored.
+GPU, and their outputs stay on the device until the end of a chunk (the GPU never waits for the host); the original
+row order is restored. `predict_texts` streams its strings in chunks of `TEXT_CHUNK` (tokenize, predict, drop), so
+memory is bounded by the chunk, not by the number of test rows.
 """
 
 import numpy as np
@@ -18,6 +19,7 @@ __all__ = [
     "length_batches",
     "predict_encoded",
     "predict_texts",
+    "TEXT_CHUNK",
 ]
 
 MODEL_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
@@ -80,7 +82,15 @@ def predict_encoded(model, tok, enc, bs, dev=None):
     return out
 
 
-def predict_texts(model, tok, texts, bs=256, max_len=MAX_LEN, dev=None):
-    "Raw outputs of `model` for input strings `texts` (tokenized once, truncated to `max_len` tokens)."
-    enc = tok(list(texts), truncation=True, max_length=max_len)
-    return predict_encoded(model, tok, enc, bs, dev)
+TEXT_CHUNK = 16384  # input strings tokenized and predicted at once: memory bounded by the chunk, not the row count
+
+
+def predict_texts(model, tok, texts, bs=256, max_len=MAX_LEN, dev=None, chunk=TEXT_CHUNK):
+    """Raw outputs of `model` for input strings `texts` (truncated to `max_len` tokens), streamed `chunk` strings at
+    a time: each chunk is tokenized, predicted in length-sorted batches and dropped before the next."""
+    texts = texts if isinstance(texts, list) else list(texts)
+    out = np.empty(len(texts), dtype=np.float64)
+    for i in range(0, len(texts), chunk):
+        enc = tok(texts[i : i + chunk], truncation=True, max_length=max_len)
+        out[i : i + chunk] = predict_encoded(model, tok, enc, bs, dev)
+    return out

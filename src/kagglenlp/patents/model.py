@@ -141,17 +141,55 @@ def _weights_source(name):
     return src
 
 
+def _report_rows(text):
+    "The `key: what` rows of transformers' load report `text` (colours stripped) that say why weights do not fit."
+    import re
+
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", text)
+    rows = []
+    for line in plain.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) >= 2 and cells[1] in ("MISMATCH", "CONVERSION", "MISSING"):
+            rows.append(f"{cells[0]} {' '.join(c for c in cells[2:] if c) or cells[1].lower()}".strip())
+    return rows
+
+
 def _quiet_load(name, load):
-    "`load()` with transformers' load report silenced (unused pooler / new head weights are expected)."
+    """`load()` with transformers' load report kept off the screen (unused pooler / new head weights are expected);
+    when the load fails on that report ("look at the above report"), the error shows its rows instead."""
+    import logging as std_logging
+
     from transformers.utils import logging
 
-    level = logging.get_verbosity()
-    logging.set_verbosity_error()
+    class Keep(std_logging.Handler):
+        def __init__(self):
+            super().__init__(std_logging.WARNING)
+            self.texts = []
+
+        def emit(self, record):
+            self.texts.append(record.getMessage())
+
+    root, keep, level = logging.get_logger(), Keep(), logging.get_verbosity()
+    handlers = list(root.handlers)
+    for h in handlers:
+        root.removeHandler(h)
+    root.addHandler(keep)
+    logging.set_verbosity_warning()
     try:
         return load()
     except Exception as e:
+        rows = [r for t in keep.texts for r in _report_rows(t)]
+        if rows and "report" in str(e):
+            more = f" (and {len(rows) - 3} more)" if len(rows) > 3 else ""
+            raise UserError(
+                f"could not load the model of --model {name!r}: its weights do not fit its config.json: "
+                f"{'; '.join(rows[:3])}{more}; use the config.json saved with these weights"
+            ) from None
         raise _fail(name, "model", e) from None
     finally:
+        root.removeHandler(keep)
+        for h in handlers:
+            root.addHandler(h)
         logging.set_verbosity(level)
 
 

@@ -5,8 +5,8 @@ score is `w * cos(u, v) + b` with a learned scale and bias (`w = 1, b = 0` at th
 scores exactly the zero-shot cosine). With `--text cpc` the CPC title is appended to the anchor side
 (`anchor; title`); `--text seed` embeds the bare phrases (no context at all). Training regresses the score with
 `--loss` through HF `Trainer`; at inference every distinct phrase is embedded once (anchors repeat across many
-rows), then pairs are scored from the cached embeddings (`predict_pairs`): the same numbers as the pairwise
-forward pass.
+rows), then pairs are scored from the cached embeddings, `PAIR_CHUNK` at a time (`predict_pairs`): the same
+numbers as the pairwise forward pass, in memory that grows with the distinct phrases, not the rows.
 """
 
 from dataclasses import replace
@@ -29,7 +29,14 @@ __all__ = [
     "cosine",
     "phrase_cosines",
     "predict_pairs",
+    "SEED_NOTE",
+    "PAIR_CHUNK",
 ]
+
+SEED_NOTE = (
+    "note: --arch bi --text seed embeds the bare phrases: the CPC context is not used; --text cpc puts the CPC "
+    "title on the anchor side"
+)
 
 
 def bi_class():
@@ -152,12 +159,21 @@ def cosine(u, v):
     return (u * v).sum(1) / (nu * nv)
 
 
-def phrase_cosines(encoder, tok, a, b, bs=256, max_len=MAX_LEN):
-    "Cosine of the embeddings of `a[i]` and `b[i]`, embedding each distinct phrase once."
+PAIR_CHUNK = 8192  # pairs scored at once from the phrase cache: memory O(distinct phrases + chunk), not O(rows)
+
+
+def phrase_cosines(encoder, tok, a, b, bs=256, max_len=MAX_LEN, chunk=PAIR_CHUNK):
+    """Cosine of the embeddings of `a[i]` and `b[i]`, embedding each distinct phrase once and scoring the pairs
+    `chunk` at a time from the unit-normalised cache (never one embedding row per pair for all rows)."""
     uniq = sorted(set(a) | set(b))
     pos = {t: i for i, t in enumerate(uniq)}
     emb = embed_texts(encoder, tok, uniq, bs, max_len)
-    return cosine(emb[[pos[t] for t in a]], emb[[pos[t] for t in b]])
+    ia = np.fromiter((pos[t] for t in a), dtype=np.int64, count=len(a))
+    ib = np.fromiter((pos[t] for t in b), dtype=np.int64, count=len(b))
+    out = np.empty(len(ia), dtype=np.float32 if emb.dtype == np.float32 else np.float64)
+    for i in range(0, len(ia), chunk):
+        out[i : i + chunk] = cosine(emb[ia[i : i + chunk]], emb[ib[i : i + chunk]])
+    return out
 
 
 def predict_pairs(model, tok, a, b, bs=256, max_len=MAX_LEN):
@@ -196,7 +212,11 @@ class BiRecipe(Recipe):
         return {**super().fold_format(cfg, titles), "loss": cfg.loss}
 
     def prepare(self, cfg, tok, trn, tst, fmt):
-        "Both sides' strings of `trn` and `tst`, and `trn`'s pairs tokenized once for every fold."
+        "Both sides' strings of `trn` and `tst`, and `trn`'s pairs tokenized once for every fold (a note for seed)."
+        from ... import dist
+
+        if fmt["text"] == "seed" and dist.is_main():
+            print(SEED_NOTE)
         a, b = pair_texts(trn, fmt["text"], fmt["titles"])
         ds = tokenize_pairs(tok, a, b, cfg.max_len, trn["score"].values)
         return {"a": a, "b": b, "ds": ds, "test": pair_texts(tst, fmt["text"], fmt["titles"]), "fmt": fmt}

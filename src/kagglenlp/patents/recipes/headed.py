@@ -1,12 +1,15 @@
 """Saving and loading a backbone-plus-head model, the shape both built-in recipes share.
 
 The backbone and tokenizer go through `save_pretrained` (so the fold folder is also a plain transformers model
-folder); everything outside `model.backbone` goes to `head.safetensors`.
+folder); everything outside `model.backbone` goes to `head.safetensors`. Each write runs under
+`experiment.saving`, so a full disk (or a `SafetensorError`) is one error naming the file; the fold's `done.json`
+is written only after them, so a half-saved fold is never used and is retrained on resume.
 """
 
 from pathlib import Path
 
 from ...errors import require
+from ...experiment import saving
 from ..storage import FORMAT_FILE
 
 __all__ = ["HEAD_FILE", "save_headed", "load_head"]
@@ -18,10 +21,14 @@ def save_headed(model, tok, fd):
     "Save `model`'s backbone and tokenizer (`save_pretrained`) and its head weights into fold folder `fd`."
     from safetensors.torch import save_file
 
-    model.backbone.save_pretrained(str(fd))
-    tok.save_pretrained(str(fd))
+    fd = Path(fd)
+    with saving(fd / "model.safetensors"):
+        model.backbone.save_pretrained(str(fd))
+    with saving(fd / "tokenizer.json"):
+        tok.save_pretrained(str(fd))
     head = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items() if not k.startswith("backbone.")}
-    save_file(head, str(Path(fd) / HEAD_FILE))
+    with saving(fd / HEAD_FILE):
+        save_file(head, str(fd / HEAD_FILE))
 
 
 def load_head(model, fd):
