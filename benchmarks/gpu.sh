@@ -5,7 +5,11 @@
 #  quality  Pearson of the lesson's input, the short `pair` input (cross-encoder) and the default bi-encoder on all
 #           the real USPPPM rows (3 anchor-grouped folds, 2 epochs), with the zero-shot floor on the same folds;
 #  overhead benchmarks/bench_step_overhead.py: the fold trainer's step against a bare PyTorch loop (goal: within 1.5x);
-#  ddp      a 2-GPU DDP run of `kagglenlp patents train` under torchrun when two GPUs are visible.
+#  ddp      a 2-GPU DDP run of `kagglenlp patents train` under torchrun when two GPUs are visible;
+#  toolbox  issue 16: the cross-encoder on all rows (3 grouped folds, 2 epochs, bs 64) with each competition option
+#           alone and combined, side by side on the GPU (~8 min on an H200), the zero-shot floor and the bi-encoder on
+#           the same folds, then blends (nnls; nnls after min-max scaling); one results.csv (results-toolbox.csv).
+#           Run it alone with PARTS=toolbox (TB="base combo": only those runs; TOOLBOX_LIMIT: seconds per run).
 # On the H200 lent here each part took 3-5 minutes (every benchmark variant is its own process, ~15 s to start).
 # Everything lands in ${OUT:-benchmarks/out}/ (gpu.log, JSON, results.csv); each step has its own time limit, so a
 # slow machine still returns what finished.
@@ -51,7 +55,7 @@ with open(sys.argv[1], "w", newline="") as f:
 PY
 }
 
-parts=${PARTS:-speed quality overhead ddp}
+parts=${PARTS:-speed quality overhead ddp toolbox}
 has() { [[ " $parts " == *" $1 "* ]]; }
 work=$(mktemp -d)  # project roots of the training runs: the fold models stay out of $out
 
@@ -86,6 +90,38 @@ if has ddp && [ "$n" -ge 2 ]; then  # two GPUs: the Trainer's own DDP, one proce
   KAGGLENLP_ROOT="$work/ddp" step 300 torchrun --standalone --nproc_per_node=2 -m kagglenlp patents train \
     --data "$data/uspppm" --model "$minilm" --arch cross --text pair $split $train --name gpu-ddp2
   cp "$work/ddp/outputs/results.csv" "$out/results-ddp.csv"
+fi
+if has toolbox; then  # one project root each, all in parallel; the folds are the same (same rows, seed, splitter)
+  tlim=${TOOLBOX_LIMIT:-480}
+  base="--arch cross --pool cls --text seed --evals-per-epoch 4"
+  sib="--arch cross --pool cls --text cpc-siblings --evals-per-epoch 4"
+  declare -A tb=(
+    [base]="$base" [evals0]="--arch cross --pool cls --text seed" [siblings]="$sib"
+    [sib-shuffle-tta4]="$sib --sib-shuffle --tta 4" [fgm]="$base --adv fgm" [awp]="$base --adv awp --adv-start 1"
+    [ema]="$base --ema 0.995" [msd5]="$base --msd 5" [lstm]="$base --pool lstm" [pearson]="$base --loss pearson"
+    [awp-eps1e-3]="$base --adv awp --adv-start 1 --adv-eps 0.001" [headlr]="$base --lr 2e-5 --head-lr 1e-3"
+    [combo]="$sib --sib-shuffle --adv fgm" [combo-seed]="$base --adv fgm --loss pearson"
+  )  # combo: the CPU table's best option (FGM) on the write-ups' best input (siblings, shuffled)
+  for k in ${TB:-${!tb[@]}}; do  # TB="base combo": only these (a smoke run on a small machine)
+    # shellcheck disable=SC2086
+    KAGGLENLP_ROOT="$work/tb-$k" step "$tlim" $py -m kagglenlp patents train --data "$data/uspppm" \
+      --model "$minilm" ${tb[$k]} $split $train --name "tb-$k" > "$out/tb-$k.log" 2>&1 &
+  done
+  KAGGLENLP_ROOT="$work/tb-bi" step "$tlim" $py -m kagglenlp patents train --data "$data/uspppm" --model "$minilm" \
+    $split $train --name tb-bi > "$out/tb-bi.log" 2>&1 &
+  KAGGLENLP_ROOT="$work/tb-zeroshot" step "$tlim" $py -m kagglenlp patents zeroshot --data "$data/uspppm" --model "$minilm" \
+    $split --name tb-zeroshot > "$out/tb-zeroshot.log" 2>&1 &
+  wait
+  members=""  # the finished ones among these (a run cut by its time limit is left out)
+  for k in zeroshot bi base siblings fgm combo combo-seed; do
+    [ -f "$work/tb-$k/outputs/tb-$k/cv.json" ] && members="$members $work/tb-$k/outputs/tb-$k"
+  done
+  # shellcheck disable=SC2086
+  KAGGLENLP_ROOT="$work/tb-blend" step 120 $py -m kagglenlp patents blend $members --name tb-blend
+  # shellcheck disable=SC2086
+  KAGGLENLP_ROOT="$work/tb-blend" step 120 $py -m kagglenlp patents blend $members --scale minmax --name tb-blend-minmax
+  merge_results "$out/results-toolbox.csv" "$work"/tb-*/outputs/results.csv
+  cat "$out"/tb-*.log >> "$log"
 fi
 rm -rf "$work"
 echo "done: $out" | tee -a "$log"

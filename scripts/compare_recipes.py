@@ -24,6 +24,13 @@ from kagglenlp.patents.config import PatentsConfig
 from kagglenlp.patents.run import run_experiment
 from kagglenlp.patents.zeroshot import ZeroShotConfig, run_zeroshot
 
+CROSS = {"arch": "cross", "pool": "cls", "text": "seed"}  # the lesson's cross-encoder: the toolbox's baseline
+
+TB_MEMBERS = [  # every toolbox row above the zero-shot floor, the floor itself and the bi-encoder
+    *("zeroshot", "default", "cross-cls-seed", "tb-evals4", "tb-pearson", "tb-headlr1e-3", "tb-lstm", "tb-msd5"),
+    *("tb-fgm", "tb-awp-eps1e-3", "tb-sib8", "tb-sib8-shuffle-tta4"),
+]
+
 # recipe name -> PatentsConfig overrides ("zeroshot" runs the baseline; "blend:" blends earlier recipes)
 RECIPES = {
     "zeroshot": {"zeroshot": True},
@@ -43,10 +50,32 @@ RECIPES = {
     "bi-seed-lr2e-4": {"arch": "bi", "text": "seed", "lr": 2e-4, "head_lr": 1e-2},
     "bi-cpc-lr2e-4": {"arch": "bi", "text": "cpc", "lr": 2e-4, "head_lr": 1e-2},
     "default": {},  # bi-encoder, bare phrases, LR 2e-4 (= bi-seed-lr2e-4)
+    # the competition toolbox (issue 16), each option alone on top of `cross-cls-seed`, then combinations
+    "tb-evals4": {**CROSS, "evals_per_epoch": 4},
+    "tb-siblings": {**CROSS, "text": "cpc-siblings"},
+    "tb-sib-shuffle-tta4": {**CROSS, "text": "cpc-siblings", "sib_shuffle": True, "tta": 4},
+    # on 2 CPU cores the whole sibling lists (113 tokens a row on average, 5x the lesson's) cost ~9x a step: capped
+    "tb-sib8": {**CROSS, "text": "cpc-siblings", "sib_cap": 8},
+    "tb-sib8-shuffle-tta4": {**CROSS, "text": "cpc-siblings", "sib_cap": 8, "sib_shuffle": True, "tta": 4},
+    "tb-fgm": {**CROSS, "adv": "fgm"},
+    "tb-awp": {**CROSS, "adv": "awp", "adv_start": 1},
+    "tb-awp-eps1e-3": {**CROSS, "adv": "awp", "adv_start": 1, "adv_eps": 1e-3},  # a tenth of the write-ups' bound
+    "tb-ema0.99": {**CROSS, "ema": 0.99},  # 250 steps per fold: 0.999 would average over 4x the whole run
+    "tb-msd5": {**CROSS, "msd": 5},
+    "tb-lstm": {**CROSS, "pool": "lstm"},
+    "tb-pearson": {**CROSS, "loss": "pearson"},
+    "tb-headlr1e-3": {**CROSS, "head_lr": 1e-3},
+    "tb-freeze-emb": {**CROSS, "freeze_embeddings": True},
+    "tb-lr2e-5-headlr1e-3": {**CROSS, "lr": 2e-5, "head_lr": 1e-3},  # 1st place's LRs
     "blend:zeroshot+bi-seed-lr8e-5": {"blend": ["zeroshot", "bi-seed-lr8e-5"]},
     "blend:zeroshot+cross-mean-cpc": {"blend": ["zeroshot", "cross-mean-cpc"]},
     "blend:bi-cpc+cross-mean-cpc": {"blend": ["bi-cpc-headlr8e-5", "cross-mean-cpc"]},
     "blend:all": {"blend": ["zeroshot", "bi-cpc-headlr", "bi-seed-lr8e-5", "cross-cls-seed", "cross-mean-cpc"]},
+    # the toolbox blends: the floor, the bi-encoder and the toolbox's cross-encoders (sibling inputs included)
+    "blend:zeroshot+default+cross": {"blend": ["zeroshot", "default", "cross-cls-seed"]},  # the docs' 0.673 blend
+    "blend:zeroshot+default+fgm": {"blend": ["zeroshot", "default", "tb-fgm"]},
+    "blend:tb": {"blend": TB_MEMBERS},
+    "blend:tb-minmax": {"blend": TB_MEMBERS, "scale": "minmax"},
     "blend:default+bi-cpc-lr2e-4+cross": {
         "blend": ["zeroshot", "default", "bi-cpc-lr2e-4", "cross-cls-seed", "cross-mean-cpc-bce"]
     },
@@ -62,7 +91,9 @@ def run_recipe(recipe, over, a, data, prefix):
         cv = run_zeroshot(ZeroShotConfig(**common, text=over.get("text", "seed")))
     elif "blend" in over:
         members = [f"{prefix}-{m}" for m in over["blend"]]
-        cv = run_blend(members, BlendOptions(name=name, method=a.method))
+        cv = run_blend(
+            members, BlendOptions(name=name, method=over.get("method", a.method), scale=over.get("scale", "none"))
+        )
     else:
         extra = {k: v for k, v in over.items()}
         cv = run_experiment(PatentsConfig(**common, epochs=a.epochs, bs=a.bs, **extra))

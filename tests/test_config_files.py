@@ -102,7 +102,7 @@ def test_shipped_configs_are_valid(path):
 
 def test_shipped_recipes_are_the_documented_ones():
     names = {p.stem for p in CONFIG_DIR.glob("*.toml")}
-    assert names == {"lesson", "cpu-default", "minilm-cross-gpu", "deberta-v3-large-t4x2"}
+    assert names == {"lesson", "cpu-default", "minilm-cross-gpu", "minilm-cross-fgm-cpu", "deberta-v3-large-t4x2"}
     lesson = patents_config(CONFIG_DIR / "lesson.toml", data="d")
     assert (lesson.model, lesson.arch, lesson.lr, lesson.bs, lesson.epochs, lesson.text) == (
         "microsoft/deberta-v3-small",
@@ -124,6 +124,23 @@ def test_shipped_recipes_are_the_documented_ones():
     )
     cpu = patents_config(CONFIG_DIR / "cpu-default.toml", data="d")
     assert (cpu.model, cpu.arch) == ("minilm", "bi")
+    fgm = patents_config(CONFIG_DIR / "minilm-cross-fgm-cpu.toml", data="d")
+    assert (fgm.arch, fgm.adv, fgm.adv_eps, fgm.text, fgm.folds, fgm.epochs, fgm.bs) == (
+        "cross",
+        "fgm",
+        0.01,
+        "seed",
+        2,
+        2,
+        32,
+    )
+    large = patents_config(CONFIG_DIR / "deberta-v3-large-t4x2.toml", data="d")
+    assert (large.text, large.sib_shuffle, large.grad_checkpointing, large.bs * large.grad_accum * 2) == (
+        "cpc-siblings",
+        True,
+        True,
+        64,
+    )
     assert "ESTIMATE" in (CONFIG_DIR / "deberta-v3-large-t4x2.toml").read_text()
 
 

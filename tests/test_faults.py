@@ -177,6 +177,7 @@ def test_a_full_disk_keeps_the_old_file_and_leaves_no_temp(tmp_path, monkeypatch
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cv.json"]
 
 
+@pytest.mark.e2e  # trains
 def test_a_full_disk_during_imdb_training_is_one_error_naming_the_checkpoint(tmp_path, monkeypatch, capsys):
     import fastai.learner
 

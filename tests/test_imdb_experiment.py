@@ -165,6 +165,7 @@ def test_concurrent_runs_one_refused_the_other_whole(root, capsys):
     assert [r["experiment"] for r in read_results()] == ["c"]
 
 
+@pytest.mark.e2e  # subprocesses, real waits or training
 def test_rerun_of_a_finished_experiment_writes_nothing(root, capsys):
     csv = write_toy_csv(root / "s.csv", n=16)
     assert train("--data", str(csv), "--name", "r") == 0

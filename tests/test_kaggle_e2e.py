@@ -334,6 +334,7 @@ def test_output_downloads_files_and_refuses_non_empty_dir(stub, tmp_path, capsys
 
 
 # ---- code dataset ----------------------------------------------------------------------------
+@pytest.mark.e2e  # subprocesses, real waits or training
 def test_dataset_builds_stages_and_uploads_the_wheel(stub, tmp_path, capsys):
     stage = tmp_path / "stage"
     rc, out, err = cli(capsys, "dataset", "--id", f"{USER}/kagglenlp-code", "--stage-dir", stage, "--project", ROOT)
@@ -527,6 +528,7 @@ def test_submit_server_refusal_is_a_failure(stub, capsys):
     assert rc == 2 and "Submission limit reached" in err
 
 
+@pytest.mark.e2e  # subprocesses, real waits or training
 def test_script_entry_point_runs_the_same_command(stub, sub_files):
     env = {**os.environ}
     r = subprocess.run(
@@ -599,6 +601,7 @@ def test_refused_connection_fails_fast(tmp_path, monkeypatch, capsys):
     assert time.monotonic() - t < 90
 
 
+@pytest.mark.e2e  # subprocesses, real waits or training
 def test_retrying_upload_is_cut_off_by_the_timeout(stub, tmp_path, wheel):
     stub.replies["StartBlobUpload"] = (429, {"code": 429, "message": "slow down"})  # the CLI backs off and retries
     stage = tmp_path / "stage"
@@ -674,6 +677,7 @@ def test_folds_inject_every_split_setting_into_every_fold_kernel(stub, tmp_path,
     assert len(stub.api("SaveKernel")) == 3  # the refused ones sent nothing
 
 
+@pytest.mark.e2e  # subprocesses, real waits or training
 def test_status_wait_is_bounded_when_the_server_never_answers(stub, capsys):
     stub.replies["GetKernelSessionStatus"] = stub.hang
     t = time.monotonic()
@@ -686,6 +690,7 @@ def test_status_wait_is_bounded_when_the_server_never_answers(stub, capsys):
     assert rc == 2 and "3 s" in err and took < 3 + 8, (took, err)
 
 
+@pytest.mark.e2e  # subprocesses, real waits or training
 def test_folds_push_is_bounded_by_the_command_timeout(stub, tmp_path, capsys):
     stub.replies["SaveKernel"] = stub.hang
     train, infer = notebook(tmp_path / "train.ipynb"), notebook(tmp_path / "infer.ipynb")
@@ -802,6 +807,7 @@ def test_dataset_refuses_credentials_in_the_package_naming_the_users_file(stub, 
 
 
 # ---- waits that survive a real server, failures that show why --------------------------------
+@pytest.mark.e2e  # subprocesses, real waits or training
 def test_status_wait_survives_transient_server_errors(stub, capsys):
     stub.failures["GetKernelSessionStatus"] = [(500, {"code": 500, "message": "Internal error"})] * 2 + [
         (429, {"code": 429, "message": "slow down"}, {"Retry-After": "1"})
@@ -813,6 +819,7 @@ def test_status_wait_survives_transient_server_errors(stub, capsys):
     assert len(stub.api("GetKernelSessionStatus")) == 5
 
 
+@pytest.mark.e2e  # subprocesses, real waits or training
 def test_status_wait_gives_up_on_a_failing_server_within_the_timeout(stub, capsys):
     stub.failures["GetKernelSessionStatus"] = [(503, {"code": 503, "message": "Unavailable"})] * 50
     t = time.monotonic()
@@ -820,6 +827,7 @@ def test_status_wait_gives_up_on_a_failing_server_within_the_timeout(stub, capsy
     assert rc == 2 and "timed out after" in err and "the server kept failing" in err and time.monotonic() - t < 20
 
 
+@pytest.mark.e2e  # subprocesses, real waits or training
 def test_folds_wait_that_gives_up_says_how_to_continue(stub, tmp_path, capsys):
     train, infer = notebook(tmp_path / "train.ipynb"), notebook(tmp_path / "infer.ipynb")
     stub.statuses = ["RUNNING"]

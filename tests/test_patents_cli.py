@@ -217,6 +217,7 @@ def test_existing_submission_is_not_overwritten(proj, capsys):
     )
 
 
+@pytest.mark.e2e  # subprocesses, real waits or training
 def test_console_script(proj):
     r = subprocess.run(["kagglenlp", "patents", "train", "--help"], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0 and "--split {group,stratified-group,time}" in r.stdout

@@ -146,12 +146,14 @@ def bi_run(tmp_path_factory):
         yield root
 
 
+@pytest.mark.e2e  # trains
 def test_done_json_records_what_the_model_depends_on(bi_run):
     done = json.loads((bi_run / "outputs" / "b" / "fold0" / "done.json").read_text())
     assert done["settings"]["arch"] == "bi" and done["settings"]["lr"] == 2e-4 and "name" not in done["settings"]
     assert set(done["data"]) == {"train"} and len(done["data"]["train"]) == 64
 
 
+@pytest.mark.e2e  # trains
 def test_predict_refuses_folds_of_two_runs_under_one_name(bi_run, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("KAGGLENLP_ROOT", str(tmp_path))
     monkeypatch.chdir(tmp_path)
@@ -179,6 +181,7 @@ def test_predict_refuses_folds_of_two_runs_under_one_name(bi_run, tmp_path, monk
     assert "data train" in _err(capsys)
 
 
+@pytest.mark.e2e  # trains (bi_run)
 def test_fold_folders_of_old_versions_still_predict(bi_run, tmp_path, monkeypatch):
     "Folders written before done.json recorded settings and data (keys of that version) load and predict the same."
     old = tmp_path / "old"

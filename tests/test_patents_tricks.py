@@ -162,19 +162,23 @@ def rotating_task(n=64, seed=0):
     return rows(x, x[:, 0] + x[:, 1]), rows(x, x[:, 0])
 
 
-def test_trainer_keeps_the_best_pearson_step_not_the_last(tmp_path):
+def rotating_trainer(tmp_path, *callbacks):
+    "A toy Trainer on `rotating_task`: 6 epochs, 2 evaluations per epoch, the best Pearson step kept; not trained yet."
     trn, val = rotating_task()
-    n_steps = best.steps_per_epoch(len(trn), 8)
-    args = toy_args(tmp_path, num_train_epochs=6, **best.best_checkpoint_args(2, n_steps))
-    rec = Recorder()
-    tr = Trainer(
+    args = toy_args(tmp_path, num_train_epochs=6, **best.best_checkpoint_args(2, best.steps_per_epoch(len(trn), 8)))
+    return Trainer(
         model=Regressor([1.0, -1.0]),
         args=args,
         train_dataset=trn,
         eval_dataset=val,
         compute_metrics=best.compute_metrics,
-        callbacks=[rec],
+        callbacks=list(callbacks),
     )
+
+
+def test_trainer_keeps_the_best_pearson_step_not_the_last(tmp_path):
+    rec = Recorder()
+    tr = rotating_trainer(tmp_path, rec)
     tr.train()
     step, score = best.best_eval(tr.state.log_history)
     evals = [r for r in tr.state.log_history if "eval_pearson" in r]
@@ -290,6 +294,7 @@ def test_adversarial_start_epoch_is_honoured(tmp_path):
         AdvTrainer(model=model, args=toy_args(tmp_path, max_steps=1), adv="sam")
 
 
+@pytest.mark.e2e  # subprocesses, real waits or training
 def test_adversarial_trainer_trains_end_to_end(tmp_path):
     data = [{k: v[i] for k, v in bert_batch(16).items()} for i in range(16)]
     for adv in adversarial.ADV:
@@ -336,17 +341,8 @@ def test_ema_equals_the_closed_form_average_and_is_what_evaluation_sees(tmp_path
 
 
 def test_ema_with_best_checkpoint_keeps_the_best_ema_weights(tmp_path):
-    trn, val = rotating_task()
-    args = toy_args(tmp_path, num_train_epochs=6, **best.best_checkpoint_args(2, best.steps_per_epoch(len(trn), 8)))
     rec = Recorder()
-    tr = Trainer(
-        model=Regressor([1.0, -1.0]),
-        args=args,
-        train_dataset=trn,
-        eval_dataset=val,
-        compute_metrics=best.compute_metrics,
-        callbacks=[ema.EmaCallback(0.5), rec],
-    )
+    tr = rotating_trainer(tmp_path, ema.EmaCallback(0.5), rec)
     tr.train()
     step, _ = best.best_from_state(tr.state)
     torch.testing.assert_close(weights(tr.model)["lin.weight"], rec.at_eval[step]["lin.weight"], rtol=0, atol=0)
@@ -495,6 +491,7 @@ def test_sibling_shuffle_dataset_draws_a_new_order_each_epoch(minilm_tok, sib_df
     assert item["labels"] == 0.0
 
 
+@pytest.mark.e2e  # subprocesses, real waits or training
 def test_the_pieces_compose_in_one_trainer_run(tmp_path, minilm_tok, sib_df):
     "Sibling shuffling, AWP from epoch 1, EMA and the best checkpoint together on a tiny cross-encoder: it trains."
     from transformers import DataCollatorWithPadding

@@ -17,6 +17,7 @@ def test_flat_params():
     }
 
 
+@pytest.mark.e2e  # trains
 def test_tensorboard_event_files_per_fold(proj):
     pytest.importorskip("tensorboard")
     d = write_demo(proj / "input" / "demo")
@@ -33,6 +34,7 @@ def test_tensorboard_event_files_per_fold(proj):
         assert any("loss" in t for t in tags["scalars"]), tags  # the Trainer's own logging
 
 
+@pytest.mark.e2e  # trains
 def test_mlflow_local_store_run_with_params(proj, monkeypatch):
     mlflow = pytest.importorskip("mlflow")
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
@@ -55,6 +57,7 @@ def test_mlflow_local_store_run_with_params(proj, monkeypatch):
     assert by_name["ml/fold1"].data.metrics  # and its losses
 
 
+@pytest.mark.e2e  # trains
 def test_report_to_does_not_change_the_experiment(proj, capsys):
     d = write_demo(proj / "input" / "demo")
     assert main(["patents", "train", "--data", str(d), *TINY, "--name", "r"]) == 0

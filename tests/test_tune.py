@@ -72,6 +72,7 @@ def test_param_kinds():
     assert parse_param("max_len=logint:16:64").kind == "logint"
 
 
+@pytest.mark.e2e  # subprocesses, real waits or training
 def test_a_fold_that_cannot_score_fails_its_trial_not_the_sweep(base, proj, capsys, monkeypatch):
     import kagglenlp.patents.run as run
 

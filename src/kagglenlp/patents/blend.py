@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Optional
 
 import numpy as np
-import pandas as pd
 
 from .. import paths
 from ..args import opt
@@ -135,6 +134,8 @@ def _exp_dir(exp):
 
 def load_member(exp):
     "`(folder, folds, oof, test)` of finished experiment `exp`; `UserError` when it is missing or unfinished."
+    import pandas as pd
+
     d = _exp_dir(exp)
     require(d.is_dir(), f"experiment {exp!r} not found (no folder {d})")
     missing = [f for f in FILES if not (d / f).exists()]
@@ -211,6 +212,8 @@ def _sample(members, exps):
 
 def run_blend(exps, opts):
     "Blend finished experiments `exps` with options `opts` (`BlendOptions`); returns the blend's CV dict."
+    import pandas as pd
+
     from .finish import finish
 
     exps = list(exps)
