@@ -98,7 +98,7 @@ if has toolbox; then  # one project root each, all in parallel; the folds are th
   declare -A tb=(
     [base]="$base" [evals0]="--arch cross --pool cls --text seed" [siblings]="$sib"
     [sib-shuffle-tta4]="$sib --sib-shuffle --tta 4" [fgm]="$base --adv fgm" [awp]="$base --adv awp --adv-start 1"
-    [ema]="$base --ema 0.995" [msd5]="$base --msd 5" [lstm]="$base --pool lstm" [pearson]="$base --loss pearson"
+    [ema]="$base --ema 0.995" [freeze]="$base --freeze-embeddings" [msd5]="$base --msd 5" [lstm]="$base --pool lstm" [pearson]="$base --loss pearson"
     [awp-eps1e-3]="$base --adv awp --adv-start 1 --adv-eps 0.001" [headlr]="$base --lr 2e-5 --head-lr 1e-3"
     [combo]="$sib --sib-shuffle --adv fgm" [combo-seed]="$base --adv fgm --loss pearson"
   )  # combo: the CPU table's best option (FGM) on the write-ups' best input (siblings, shuffled)
