@@ -54,7 +54,7 @@ RECIPES = {
     "tb-evals4": {**CROSS, "evals_per_epoch": 4},
     "tb-siblings": {**CROSS, "text": "cpc-siblings"},
     "tb-sib-shuffle-tta4": {**CROSS, "text": "cpc-siblings", "sib_shuffle": True, "tta": 4},
-    # on 2 CPU cores the whole sibling lists (113 tokens a row on average, 5x the lesson's) cost ~9x a step: capped
+    # on 2 CPU cores the whole sibling lists (113 tokens a row on average, 5x the lesson's) ran ~8x slower: capped
     "tb-sib8": {**CROSS, "text": "cpc-siblings", "sib_cap": 8},
     "tb-sib8-shuffle-tta4": {**CROSS, "text": "cpc-siblings", "sib_cap": 8, "sib_shuffle": True, "tta": 4},
     "tb-fgm": {**CROSS, "adv": "fgm"},
