@@ -98,7 +98,8 @@ if has toolbox; then  # one project root each, all in parallel; the folds are th
   declare -A tb=(
     [base]="$base" [evals0]="--arch cross --pool cls --text seed" [siblings]="$sib"
     [sib-shuffle-tta4]="$sib --sib-shuffle --tta 4" [fgm]="$base --adv fgm" [awp]="$base --adv awp --adv-start 1"
-    [ema]="$base --ema 0.995" [freeze]="$base --freeze-embeddings" [msd5]="$base --msd 5" [lstm]="$base --pool lstm" [pearson]="$base --loss pearson"
+    [ema]="$base --ema 0.995" [freeze]="$base --freeze-embeddings" [msd5]="$base --msd 5"
+    [lstm]="$base --pool lstm" [pearson]="$base --loss pearson"
     [awp-eps1e-3]="$base --adv awp --adv-start 1 --adv-eps 0.001" [headlr]="$base --lr 2e-5 --head-lr 1e-3"
     [combo]="$sib --sib-shuffle --adv fgm" [combo-seed]="$base --adv fgm --loss pearson"
   )  # combo: the CPU table's best option (FGM) on the write-ups' best input (siblings, shuffled)
@@ -109,8 +110,8 @@ if has toolbox; then  # one project root each, all in parallel; the folds are th
   done
   KAGGLENLP_ROOT="$work/tb-bi" step "$tlim" $py -m kagglenlp patents train --data "$data/uspppm" --model "$minilm" \
     $split $train --name tb-bi > "$out/tb-bi.log" 2>&1 &
-  KAGGLENLP_ROOT="$work/tb-zeroshot" step "$tlim" $py -m kagglenlp patents zeroshot --data "$data/uspppm" --model "$minilm" \
-    $split --name tb-zeroshot > "$out/tb-zeroshot.log" 2>&1 &
+  KAGGLENLP_ROOT="$work/tb-zeroshot" step "$tlim" $py -m kagglenlp patents zeroshot --data "$data/uspppm" \
+    --model "$minilm" $split --name tb-zeroshot > "$out/tb-zeroshot.log" 2>&1 &
   wait
   members=""  # the finished ones among these (a run cut by its time limit is left out)
   for k in zeroshot bi base siblings fgm combo combo-seed; do
@@ -121,7 +122,6 @@ if has toolbox; then  # one project root each, all in parallel; the folds are th
   # shellcheck disable=SC2086
   KAGGLENLP_ROOT="$work/tb-blend" step 120 $py -m kagglenlp patents blend $members --scale minmax --name tb-blend-minmax
   merge_results "$out/results-toolbox.csv" "$work"/tb-*/outputs/results.csv
-  cat "$out"/tb-*.log >> "$log"
 fi
 rm -rf "$work"
 echo "done: $out" | tee -a "$log"

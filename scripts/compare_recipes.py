@@ -12,7 +12,6 @@ table of `docs/results/` and writes it as JSON and CSV (`--out`, default `output
 
 import argparse
 import json
-import sys
 import time
 
 import pandas as pd
@@ -91,9 +90,7 @@ def run_recipe(recipe, over, a, data, prefix):
         cv = run_zeroshot(ZeroShotConfig(**common, text=over.get("text", "seed")))
     elif "blend" in over:
         members = [f"{prefix}-{m}" for m in over["blend"]]
-        cv = run_blend(
-            members, BlendOptions(name=name, method=over.get("method", a.method), scale=over.get("scale", "none"))
-        )
+        cv = run_blend(members, BlendOptions(name=name, method=a.method, scale=over.get("scale", "none")))
     else:
         extra = {k: v for k, v in over.items()}
         cv = run_experiment(PatentsConfig(**common, epochs=a.epochs, bs=a.bs, **extra))
@@ -127,12 +124,12 @@ def main(argv=None):
     a = p.parse_args(argv)
     data = a.data or paths.shared_data()
     if data is None:
-        sys.exit("error: shared data not found; pass --data")
+        p.error("shared data not found; pass --data")
     prefix = a.prefix or f"rc{a.rows}e{a.epochs:g}"
     names = a.only.split(",") if a.only else list(RECIPES)
     unknown = [n for n in names if n not in RECIPES]
     if unknown:
-        sys.exit(f"error: unknown recipe(s) {unknown}; choose from {', '.join(RECIPES)}")
+        p.error(f"unknown recipe(s) {unknown}; choose from {', '.join(RECIPES)}")
     stem = a.out or str(paths.outputs_dir() / f"{prefix}-recipes")
     old = {r["recipe"]: r for r in (json.loads(open(stem + ".json").read()) if a.only and _exists(stem) else [])}
     for n in names:
