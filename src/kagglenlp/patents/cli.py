@@ -26,6 +26,9 @@ class PatentsPredictArgs:
         0.0, "mix in the all-rows model of --full (outputs/<EXP>/full/) at W times one fold's weight (0: folds only)"
     )
     overwrite: bool = opt(False, "replace --out if it exists")
+    trust_steps: bool = opt(
+        False, "run the input step a notebook defined for these folds from the source saved with them (your own code)"
+    )
 
     def __post_init__(self):
         from ..errors import require
@@ -73,7 +76,7 @@ def cmd_predict(ns):
     check_writable(Path(a.out).resolve().parent)
     dirs = find_fold_dirs(a.models)
     print(f"{len(dirs)} fold model(s): {', '.join(map(str, dirs))}")
-    preds = predict_folds(dirs, tst, a.bs)
+    preds = predict_folds(dirs, tst, a.bs, a.trust_steps)
     if a.full_weight:  # --full: the all-rows model at W times a fold's weight (tricks.blending.with_full)
         from .predict import predict_fold
         from .storage import find_full_dir
@@ -81,7 +84,7 @@ def cmd_predict(ns):
 
         full = find_full_dir(dirs)
         print(f"full model: {full} at weight {a.full_weight}")
-        mix = with_full(preds.drop(columns="id").values, predict_fold(full, tst, a.bs), a.full_weight)
+        mix = with_full(preds.drop(columns="id").values, predict_fold(full, tst, a.bs, a.trust_steps), a.full_weight)
         preds = pd.DataFrame({"id": preds["id"].values, "mix": mix})
     sub = make_submission(preds, sample)
     print(f"wrote {write_submission(sub, a.out, sample, overwrite=a.overwrite)} ({len(sub)} rows)")

@@ -164,6 +164,10 @@ def check_config(cfg):
     "Raise `UserError` for any setting of `cfg` that cannot train (one `error:` line, nothing written yet)."
     for f in fields(cfg):
         ch = f.metadata.get("choices")
+        if f.name == "text":  # the built-in formats and the input steps registered in this process (`steps.py`)
+            from .steps import INPUTS
+
+            ch = (*ch, *INPUTS)
         if ch is not None:
             flag = "--" + f.name.replace("_", "-")
             v = getattr(cfg, f.name)
@@ -220,7 +224,9 @@ def check_toolbox(cfg):
 def settings(cfg):
     "The settings of `cfg` as a plain dict, defaults resolved (what `experiment.json` records and resumes compare)."
     d = {f.name: getattr(cfg, f.name) for f in fields(cfg) if f.init}
-    return {**d, **{k: getattr(cfg, eff) for k, eff in RESOLVED.items()}}
+    from .steps import fingerprints
+
+    return {**d, **{k: getattr(cfg, eff) for k, eff in RESOLVED.items()}, **fingerprints(cfg)}
 
 
 def model_settings(cfg):

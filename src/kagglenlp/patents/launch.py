@@ -1,73 +1,69 @@
-"""Train on every visible GPU from a notebook: one process per GPU through `torchrun` (DDP), or in-process on one.
+"""Train on every visible GPU from a notebook: one process per GPU forked from the notebook (DDP), or in-process on one.
 
 A `Trainer` started inside a notebook on Kaggle's T4 x2 would run `nn.DataParallel` in one process; `train(cfg)`
-instead launches `torchrun --nproc_per_node N -m kagglenlp patents train ...` with `cfg`'s settings, so each GPU
-gets its own process and rank 0 alone writes the experiment. With one GPU or none it calls `run_experiment`.
+instead starts one process per GPU with accelerate's `notebook_launcher`, which forks the notebook's own process: an
+input step, head or recipe defined in a cell (`steps.py`) is there in every rank, as it is in process. Rank 0 alone
+writes the experiment (`dist.py`). CUDA must not be initialised in the notebook before the launch (nothing here
+touches it: the GPUs are counted through NVML). On a machine without GPUs, `gpus=2` runs two CPU processes (gloo):
+the same path, which the tests take. With one GPU or none it calls `run_experiment`. The command line keeps
+`torchrun -m kagglenlp patents train ...` (docs/patents.md).
 """
 
-import subprocess
-import sys
-from dataclasses import fields
+import os
+import socket
+import tempfile
+from pathlib import Path
 
 from .. import paths
 from ..errors import UserError
 from ..experiment import read_json
-from .config import PatentsConfig, exp_name
+from .config import exp_name
 
-__all__ = ["visible_gpus", "cli_args", "launch_command", "train"]
+__all__ = ["visible_gpus", "free_port", "train"]
 
 
 def visible_gpus():
-    "Number of CUDA devices this process can see."
+    "Number of CUDA devices this process can see, counted without initialising CUDA (a fork after it stays usable)."
     import torch
 
-    return torch.cuda.device_count() if torch.cuda.is_available() else 0
+    return torch.cuda.device_count()
 
 
-def cli_args(cfg):
-    "`kagglenlp patents train` options reproducing `cfg` (only the settings that differ from the defaults)."
-    args = ["--data", str(cfg.data)]
-    for f in fields(PatentsConfig):
-        v = getattr(cfg, f.name)
-        if not f.init or f.name == "data" or v == f.default:
-            continue
-        flag = "--" + f.name.replace("_", "-")
-        if isinstance(v, bool):
-            args.append(flag if v else "--no-" + f.name.replace("_", "-"))
-        else:
-            args += [flag, str(v)]
-    return args
+def free_port():
+    "A TCP port on 127.0.0.1 that nothing listens on now (the launch's rendezvous; two notebooks may run at once)."
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
-def launch_command(cfg, gpus):
-    "The torchrun command line that trains `cfg` on `gpus` processes."
-    return [
-        sys.executable,
-        "-m",
-        "torch.distributed.run",
-        "--standalone",
-        f"--nproc_per_node={gpus}",
-        "-m",
-        "kagglenlp",
-        "patents",
-        "train",
-        *cli_args(cfg),
-    ]
+def _each_rank(cfg, errors):
+    "One launched process: `run_experiment(cfg)`; a `UserError` is also left in folder `errors` for the notebook."
+    from .run import run_experiment
+
+    try:
+        run_experiment(cfg)
+    except UserError as e:
+        (Path(errors) / f"rank{os.environ.get('RANK', '0')}.txt").write_text(str(e))
+        raise
 
 
 def train(cfg, gpus=None):
-    """Train experiment `cfg` on `gpus` GPUs (default: all visible); returns its CV dict, or None while folds are
-    missing. More than one GPU runs DDP in child processes whose output is shown as it comes."""
+    """Train experiment `cfg` on `gpus` processes (default: one per visible GPU); returns its CV dict, or None while
+    folds are missing. Two or more fork this process (`notebook_launcher`): what the notebook defined is in each."""
     from .run import run_experiment
 
     n = visible_gpus() if gpus is None else int(gpus)
     if n <= 1:
         return run_experiment(cfg)
-    print("launching: " + " ".join(launch_command(cfg, n)), flush=True)
-    p = subprocess.run(launch_command(cfg, n), stdout=sys.stdout, stderr=subprocess.PIPE, text=True)
-    sys.stderr.write(p.stderr[-20000:])
-    if p.returncode != 0:
-        errs = [line for line in p.stderr.splitlines() if line.startswith("error: ")]
-        raise UserError(errs[-1][len("error: ") :] if errs else f"training on {n} GPUs failed (exit {p.returncode})")
+    from accelerate import notebook_launcher
+
+    with tempfile.TemporaryDirectory(prefix="kagglenlp-launch-") as errors:
+        try:
+            notebook_launcher(_each_rank, (cfg, errors), num_processes=n, use_port=str(free_port()))
+        except Exception as e:
+            msgs = sorted(Path(errors).glob("rank*.txt"))
+            if msgs:  # the ranks' own error (the same on each: `dist.share`), as one line
+                raise UserError(msgs[0].read_text()) from None
+            raise UserError(f"training on {n} processes failed: {str(e).strip().splitlines()[0][:500]}") from e
     cv = paths.exp_dir(exp_name(cfg)) / "cv.json"
     return read_json(cv) if cv.exists() and cfg.fold is None else None

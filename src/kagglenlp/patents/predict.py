@@ -13,7 +13,7 @@ import pandas as pd
 from .models import recipe_for
 from .storage import find_fold_dirs, read_format
 
-__all__ = ["find_fold_dirs", "fold_format", "predict_fold", "predict_folds"]
+__all__ = ["find_fold_dirs", "fold_format", "fold_steps", "predict_fold", "predict_folds"]
 
 
 def fold_format(fold_dir, df):
@@ -30,17 +30,32 @@ def fold_format(fold_dir, df):
     return fmt
 
 
-def predict_fold(fold_dir, df, bs=256):
-    "Predictions (score scale) of the model saved in `fold_dir` for the rows of `df`, by the recipe that trained it."
-    fmt = fold_format(fold_dir, df)
+def fold_steps(fold_dir, fmt, trust_steps=False):
+    """`fmt` with `step_fn`, the input function of the notebook step fold `fold_dir` was trained with (`steps.py`);
+    `UserError` naming the step or recipe when it is neither defined here (same source) nor trusted from the folder."""
+    from .models import REGISTRY
+    from .steps import check_recipe, resolve_step
+
+    check_recipe(fmt, REGISTRY.get(fmt.get("arch")), f"the fold model {fold_dir}")
+    if "step" not in fmt:
+        return fmt
+    return {**fmt, "step_fn": resolve_step(fmt["step"], trust_steps, f"the fold model {fold_dir}")}
+
+
+def predict_fold(fold_dir, df, bs=256, trust_steps=False):
+    """Predictions (score scale) of the model saved in `fold_dir` for the rows of `df`, by the recipe (and input step)
+    that trained it; `trust_steps`: run a notebook's input step from the source saved with the model."""
+    fmt = fold_steps(fold_dir, fold_format(fold_dir, df), trust_steps)
     return recipe_for(fmt).predict(Path(fold_dir), fmt, df, bs)
 
 
-def predict_folds(fold_dirs, df, bs=256):
+def predict_folds(fold_dirs, df, bs=256, trust_steps=False):
     "A frame of `id` and one prediction column per fold folder (named by its path's last two parts)."
     from tqdm.auto import tqdm
 
+    for d in fold_dirs:  # every fold's step checked before the first prediction
+        fold_steps(d, read_format(d), trust_steps)
     out = pd.DataFrame({"id": df["id"].values})
     for d in tqdm(fold_dirs, desc="fold models"):
-        out["/".join(Path(d).parts[-2:])] = predict_fold(d, df, bs)
+        out["/".join(Path(d).parts[-2:])] = predict_fold(d, df, bs, trust_steps)
     return out

@@ -5,7 +5,7 @@
     @input_step("mine")                    # or bare `@input_step`: the function's name
     def mine(df, titles, sep):
         "anchor, target, CPC title: the strings the model reads for the rows of `df`."
-        from kagglenlp.patents.text import context_titles   # imports inside: the source must run on its own
+        from kagglenlp.patents.inputs import context_titles   # imports inside: the source must run on its own
         return [f"{a}{sep}{t}{sep}{c}" for a, t, c in zip(df.anchor, df.target, context_titles(df.context, titles))]
 
     cfg = patents_config(data=..., arch="cross", text="mine")
@@ -57,7 +57,7 @@ def function_source(fn):
     try:
         src = textwrap.dedent(inspect.getsource(fn))
     except (OSError, TypeError):
-        raise UserError(f"cannot read the source of {fn!r}: define it with `def` in a file or a notebook cell") from None
+        raise UserError(f"cannot read the source of {fn!r}: define it with `def` in a file or a cell") from None
     node = ast.parse(src).body[0]
     require(isinstance(node, ast.FunctionDef), f"{fn!r} is not a function defined with `def`")
     return "\n".join(src.splitlines()[node.lineno - 1 :]) + "\n"
@@ -98,7 +98,7 @@ def input_step(name=None):
         return input_step()(name)
 
     def register(fn):
-        from .text import FORMATS
+        from .inputs import FORMATS
 
         key = name or fn.__name__
         require(key not in FORMATS, f"input step {key!r}: the name of a built-in --text; choose another name")
@@ -149,42 +149,43 @@ def _load(rec):
     return ns[rec["function"]]
 
 
-def resolve_step(rec, trust=False, where="the fold models"):
+def resolve_step(rec, trust=False, where="a fold model"):
     """The input function of step record `rec` (from `input_format.json`): the registered one when its source is the
     same, else with `trust` the saved source; `UserError` naming the step otherwise."""
     name, fn = rec["name"], INPUTS.get(rec["name"])
     if fn is not None:
+        here = source_hash(fn.step_source)
         require(
-            source_hash(fn.step_source) == rec["sha"],
-            f"input step {name!r} defined here is not the one {where} were trained with (source {source_hash(fn.step_source)} "
+            here == rec["sha"],
+            f"input step {name!r} defined here is not the one {where} was trained with (source {here} "
             f"vs {rec['sha']}); define that one again, or predict in a fresh process with --trust-steps "
             "(trust_steps=True) to run the saved source",
         )
         return fn
     require(
         trust,
-        f"{where} were trained with the input step {name!r} (its source is saved in their input_format.json), and "
+        f"{where} was trained with the input step {name!r} (its source is saved in its input_format.json), and "
         "none of that name is defined here; define it (run its cell first), or pass --trust-steps (notebook 11: "
         "trust_steps=True) to run the saved source, your own code",
     )
     return _load(rec)
 
 
-def check_recipe(fmt, recipe, where="the fold models"):
-    "`UserError` when `fmt` (a fold's input format) names a notebook recipe whose source differs from `recipe`'s."
-    saved, now = fmt.get("recipe"), recipe_record(recipe)
+def check_recipe(fmt, recipe, where="a fold model"):
+    "`UserError` when `fmt` (a fold's input format) names a notebook recipe and `recipe` (registered here) is not it."
+    saved, now = fmt.get("recipe"), recipe and recipe_record(recipe)
     if saved is None:
         return
     require(
-        now is not None and now["sha"] == saved["sha"],
-        f"{where} were trained with recipe {saved['name']!r} defined in a notebook (source {saved['sha']}); the "
-        f"one registered here has {now and now['sha']}: define the same class (run its cell) before predicting",
+        now and now["sha"] == saved["sha"],
+        f"{where} was trained with recipe {saved['name']!r} defined in a notebook (source {saved['sha']}); the one "
+        f"registered here has {now['sha'] if now else 'none'}: define the same class (run its cell) before predicting",
     )
 
 
 def make_texts(df, fmt, sep, fn=None):
     "The input strings of the rows of `df` for fold format `fmt`: a built-in `--text`, or its step (`fn`, resolved)."
-    from .text import make_inputs
+    from .inputs import make_inputs
 
     rec = fmt.get("step")
     if rec is None:

@@ -12,7 +12,8 @@ The model is a backbone (`AutoModel`) with a head, trained by HF `Trainer`:
   `--freeze-embeddings`, `--grad-checkpointing` (on the backbone), `--sib-shuffle` (a new sibling order each epoch,
   `tricks.siblings.SiblingShuffleDataset`) and `--tta N` (OOF and test predictions averaged over N sibling orders;
   `input_format.json` records it, so `patents predict` does the same).
-Inputs are the `--text` strings (`text.make_inputs`), tokenized once for all folds; with `cpc-siblings` a `note:`
+Inputs are the `--text` strings (`inputs.make_inputs`, or a notebook's input step: `steps.make_texts`), tokenized
+once for all folds; with `cpc-siblings` a `note:`
 says how many rows are longer than `--max-len` tokens (their siblings are cut). Folders saved before heads
 existed (no `arch` in `input_format.json`) load as `AutoModelForSequenceClassification`.
 """
@@ -84,11 +85,12 @@ class CrossRecipe(Recipe):
 
     def prepare(self, cfg, tok, trn, tst, fmt):
         "`trn` and `tst` as `--text` strings, tokenized once for every fold."
-        from ..inputs import make_inputs, model_sep
+        from ..inputs import model_sep
+        from ..steps import make_texts
         from ..trainer import tokenize
 
         sep = model_sep(tok)
-        inputs = [make_inputs(df, fmt["text"], fmt["titles"], sep, fmt["sib_cap"]) for df in (trn, tst)]
+        inputs = [make_texts(df, fmt, sep) for df in (trn, tst)]  # a built-in --text, or a notebook's input step
         ds = tokenize(tok, inputs[0], trn["score"], trn["id"], cfg.max_len)
         tst_ds = tokenize(tok, inputs[1], max_len=cfg.max_len)
         out = {"ds": ds, "tst_ds": tst_ds, "fmt": fmt}
@@ -175,7 +177,8 @@ class CrossRecipe(Recipe):
 
     def predict(self, fd, fmt, df, bs):
         "The fold's `--text` strings for `df`, length-sorted batches, no `Trainer`."
-        from ..inputs import make_inputs, model_sep
+        from ..inputs import model_sep
+        from ..steps import make_texts
         from .backbone import load_tokenizer
         from .infer import predict_texts
 
@@ -185,7 +188,7 @@ class CrossRecipe(Recipe):
 
             parts = sibling_parts(df, fmt.get("titles"), model_sep(tok), fmt.get("sib_cap"))
             return postprocess(fmt, tta_predict(model, tok, parts, fmt, bs))
-        inputs = make_inputs(df, fmt["text"], fmt.get("titles"), model_sep(tok), fmt.get("sib_cap"))
+        inputs = make_texts(df, fmt, model_sep(tok), fmt.get("step_fn"))  # step_fn: `predict.predict_folds`'s
         return postprocess(fmt, predict_texts(model, tok, inputs, bs, fmt.get("max_len", MAX_LEN)))
 
 

@@ -34,7 +34,11 @@ class Recipe:
 
     def fold_format(self, cfg, titles):
         "What a fold folder records (`input_format.json`) so that `load` and `predict` rebuild inputs and model."
-        return {"text": cfg.text, "titles": titles, "sib_cap": cfg.sib_cap, "max_len": cfg.max_len, "arch": self.name}
+        from ..steps import recipe_record, step_record
+
+        fmt = {"text": cfg.text, "titles": titles, "sib_cap": cfg.sib_cap, "max_len": cfg.max_len, "arch": self.name}
+        own = {"step": step_record(cfg.text), "recipe": recipe_record(self)}  # steps defined in a notebook cell
+        return {**fmt, **{k: v for k, v in own.items() if v is not None}}
 
     def prepare(self, cfg, tok, trn, tst, fmt):
         "The inputs of every fold, built once (e.g. `trn` and `tst` tokenized); passed to `fit` as `inputs`."
