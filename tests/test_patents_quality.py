@@ -116,7 +116,8 @@ def test_param_groups_head_lr_and_layer_decay(minilm):
 
 
 def test_bce_loss_and_sigmoid_at_prediction():
-    from kagglenlp.patents.models.heads import pair_loss, postprocess
+    from kagglenlp.patents.models.heads import pair_loss
+    from kagglenlp.patents.models.recipe import postprocess
 
     logits, y = torch.tensor([0.0, 2.0]), torch.tensor([0.5, 1.0])
     want = torch.nn.functional.binary_cross_entropy(torch.sigmoid(logits), y)

@@ -12,8 +12,9 @@ from transformers import BertConfig, BertModel, Trainer, TrainerCallback, Traini
 from kagglenlp.errors import UserError
 from kagglenlp.patents.inputs import make_inputs
 from kagglenlp.patents.metric import pearson
+from kagglenlp.patents.models import heads
 from kagglenlp.patents.models.cross import cross_class as _cross_class
-from kagglenlp.patents.tricks import adversarial, best, blending, ema, layers, memory, siblings
+from kagglenlp.patents.tricks import adversarial, best, blending, ema, memory, siblings
 
 # ---------------------------------------------------------------- toy models and data
 
@@ -353,7 +354,7 @@ def test_ema_with_best_checkpoint_keeps_the_best_ema_weights(tmp_path):
 
 def test_multi_sample_dropout_is_the_mean_over_masks_and_the_linear_layer_in_eval():
     torch.manual_seed(0)
-    msd, x = layers.MultiSampleDropout(8, n=4, p=0.5), torch.randn(3, 8)
+    msd, x = heads.MultiSampleDropout(8, n=4, p=0.5), torch.randn(3, 8)
     torch.testing.assert_close(msd.eval()(x), msd.linear(x))
     msd.train()
     torch.manual_seed(1)
@@ -366,7 +367,7 @@ def test_multi_sample_dropout_is_the_mean_over_masks_and_the_linear_layer_in_eva
 
 def test_lstm_attention_pool_ignores_padding():
     torch.manual_seed(0)
-    pool = layers.LstmAttentionPool(8, hidden=6).eval()
+    pool = heads.LstmAttentionPool(8, hidden=6).eval()
     a, b = torch.randn(1, 5, 8), torch.randn(1, 3, 8)
     alone = [pool(a, torch.ones(1, 5)), pool(b, torch.ones(1, 3))]
     states = torch.randn(2, 9, 8) * 100  # garbage in the padded positions
@@ -382,20 +383,20 @@ def test_lstm_attention_pool_ignores_padding():
 def test_pearson_loss_matches_numpy_and_has_sane_gradients():
     rng = np.random.default_rng(0)
     p, t = rng.normal(size=16), rng.normal(size=16)
-    assert layers.pearson_loss(torch.tensor(p), torch.tensor(t)).item() == pytest.approx(
+    assert heads.pearson_loss(torch.tensor(p), torch.tensor(t)).item() == pytest.approx(
         1 - np.corrcoef(p, t)[0, 1], abs=1e-6
     )
     x = torch.tensor(p, dtype=torch.float64, requires_grad=True)
-    assert torch.autograd.gradcheck(lambda q: layers.pearson_loss(q, torch.tensor(t), eps=0), (x,))
-    layers.pearson_loss(x, torch.tensor(t)).backward()
+    assert torch.autograd.gradcheck(lambda q: heads.pearson_loss(q, torch.tensor(t), eps=0), (x,))
+    heads.pearson_loss(x, torch.tensor(t)).backward()
     assert x.grad.sum().item() == pytest.approx(0, abs=1e-9)  # shift invariant
     assert (x.grad * (x - x.mean())).sum().item() == pytest.approx(0, abs=1e-9)  # scale invariant
-    assert layers.pearson_loss(torch.tensor(t), torch.tensor(t)).item() == pytest.approx(0, abs=1e-6)
+    assert heads.pearson_loss(torch.tensor(t), torch.tensor(t)).item() == pytest.approx(0, abs=1e-6)
 
 
 def test_freeze_embeddings_keeps_them_fixed_through_training(tmp_path):
     model = tiny_bert()
-    frozen = layers.freeze_embeddings(model)
+    frozen = heads.freeze_embeddings(model)
     assert frozen and all(n.startswith("embeddings.") for n in frozen)
     assert all(not p.requires_grad for p in model.backbone.embeddings.parameters())
     assert all(p.requires_grad for p in model.backbone.encoder.parameters())
@@ -511,7 +512,7 @@ def test_the_pieces_compose_in_one_trainer_run(tmp_path, minilm_tok, sib_df):
         max_position_embeddings=64,
     )
     model = _cross_class()(BertModel(cfg), pool="cls", loss="mse", head_dropout=0.0)
-    layers.freeze_embeddings(model)
+    heads.freeze_embeddings(model)
     n = best.steps_per_epoch(len(trn), 8)
     args = toy_args(
         tmp_path,

@@ -21,7 +21,7 @@ from ..tracking import REPORT_TO
 from .folds import SPLITS
 from .inputs import FORMATS, MAX_LEN, MIN_LEN
 from .models import REGISTRY, get_recipe
-from .models.heads import LOSSES, POOLS
+from .models.recipe import LOSSES, POOLS
 
 __all__ = [
     "PatentsConfig",

@@ -15,7 +15,7 @@ from typing import Optional
 from .. import paths
 from ..args import opt
 from ..errors import require
-from ..experiment import check_experiment, open_experiment, read_json
+from ..experiment import RESULT, check_experiment, open_experiment, read_json
 from .folds import SPLITS
 from .inputs import MIN_LEN
 
@@ -72,7 +72,7 @@ def run_zeroshot(cfg):
 
     from .models.backbone import check_backbone, load_backbone, model_label
     from .models.bi import pair_texts, phrase_cosines
-    from .results import ROW_FILE, finish
+    from .results import finish
     from .run import data_fingerprint, prepare_inputs
     from .storage import write_folds
 
@@ -86,7 +86,7 @@ def run_zeroshot(cfg):
     with open_experiment(*record) as exp:
         out = exp.dir
         write_folds(out, trn)
-        if all((out / f).exists() for f in ("cv.json", ROW_FILE)) and sub_path.exists():
+        if all((out / f).exists() for f in ("cv.json", RESULT)) and sub_path.exists():
             cv = read_json(out / "cv.json")
             print(f"experiment {name}: resuming: all done\nCV Pearson {cv['pearson']:.4f}")
             return cv

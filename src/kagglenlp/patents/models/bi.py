@@ -16,8 +16,7 @@ import numpy as np
 from ...errors import require
 from ..inputs import MAX_LEN
 from .headed import load_head, save_headed
-from .heads import mean_pool, pair_loss, postprocess
-from .recipe import Recipe, register
+from .recipe import Recipe, postprocess, register
 
 __all__ = [
     "BiRecipe",
@@ -44,6 +43,8 @@ def bi_class():
     import torch
     from torch import nn
     from transformers.modeling_outputs import SequenceClassifierOutput
+
+    from .heads import mean_pool, pair_loss
 
     class BiEncoder(nn.Module):
         "Shared encoder, mean pooling, `w * cos(u, v) + b`."
@@ -125,6 +126,7 @@ def embed_texts(encoder, tok, texts, bs=256, max_len=MAX_LEN):
     `BiEncoder` via its `embed`); texts are batched by length, `inference_mode`, bf16/fp16 autocast on a GPU."""
     import torch
 
+    from .heads import mean_pool
     from .infer import autocast, to_device
 
     embed = encoder.embed if hasattr(encoder, "embed") else None

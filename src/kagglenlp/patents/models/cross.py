@@ -2,11 +2,11 @@
 
 The model is a backbone (`AutoModel`) with a head, trained by HF `Trainer`:
 - `--pool cls|mean|attention|lstm`: the first token's state, the mean over real tokens, a learned attention
-  weighting over real tokens, or a BiLSTM over the token states then attention (`tricks.layers.LstmAttentionPool`);
+  weighting over real tokens, or a BiLSTM over the token states then attention (`heads.LstmAttentionPool`);
 - `--loss mse|bce|pearson`: MSE on the raw output, BCE with logits, or 1 - the batch's Pearson (a sigmoid at
   prediction after the last two);
 - `--head-dropout`: dropout on the pooled vector before the linear head; `--msd N`: the head averaged over N such
-  dropout masks (`tricks.layers.MultiSampleDropout`);
+  dropout masks (`heads.MultiSampleDropout`);
 - `--head-lr`, `--lr-decay`: the head's own learning rate and layer-wise decay (`optim.head_trainer_class`);
 - the toolbox (docs/toolbox.md): `--adv fgm|awp` (`optim.adversarial_class`), `--ema` (`tricks.ema.EmaCallback`),
   `--freeze-embeddings`, `--grad-checkpointing` (on the backbone), `--sib-shuffle` (a new sibling order each epoch,
@@ -22,8 +22,7 @@ import numpy as np
 
 from ..inputs import MAX_LEN
 from .headed import load_head, save_headed
-from .heads import pair_loss, pool_states, postprocess
-from .recipe import Recipe, register
+from .recipe import Recipe, postprocess, register
 
 __all__ = ["CrossRecipe", "cross_class"]
 
@@ -34,12 +33,12 @@ def cross_class():
     from torch import nn
     from transformers.modeling_outputs import SequenceClassifierOutput
 
+    from .heads import LstmAttentionPool, MultiSampleDropout, pair_loss, pool_states
+
     class CrossEncoder(nn.Module):
         "Backbone + pooling + dropout + linear head: one score per `anchor [SEP] target [SEP] context` input."
 
         def __init__(self, backbone, pool="cls", loss="mse", head_dropout=0.1, msd=0):
-            from ..tricks.layers import LstmAttentionPool, MultiSampleDropout
-
             super().__init__()
             self.backbone, self.pool, self.loss = backbone, pool, loss
             self.config = backbone.config
@@ -109,7 +108,7 @@ class CrossRecipe(Recipe):
 
         model = cross_class()(load_backbone(cfg.model), cfg.pool, cfg.loss, cfg.head_dropout, cfg.msd)
         if cfg.freeze_embeddings:
-            from ..tricks.layers import freeze_embeddings
+            from .heads import freeze_embeddings
 
             freeze_embeddings(model)
         if cfg.grad_checkpointing:  # on the backbone: TrainingArguments' own field cannot reach a head model
