@@ -15,11 +15,15 @@ import tempfile
 from pathlib import Path
 
 from .. import paths
-from ..errors import UserError
+from ..errors import UserError, require
 from ..experiment import read_json
 from .config import exp_name
 
 __all__ = ["visible_gpus", "free_port", "train"]
+
+# torch's own switch: `torch.cuda.is_available()` asks NVML instead of initialising CUDA, so that a library calling it
+# in the notebook (before the launch) does not leave the forked processes unable to use the GPUs.
+os.environ.setdefault("PYTORCH_NVML_BASED_CUDA_CHECK", "1")
 
 
 def visible_gpus():
@@ -55,7 +59,14 @@ def train(cfg, gpus=None):
     n = visible_gpus() if gpus is None else int(gpus)
     if n <= 1:
         return run_experiment(cfg)
+    import torch
     from accelerate import notebook_launcher
+
+    require(
+        not torch.cuda.is_initialized(),
+        f"CUDA is already in use in this notebook, so its {n} processes cannot be forked: restart the kernel and run "
+        "the cells without moving anything to the GPU before this one (the model cells build it on the CPU)",
+    )
 
     with tempfile.TemporaryDirectory(prefix="kagglenlp-launch-") as errors:
         try:

@@ -213,6 +213,13 @@ class BiRecipe(Recipe):
         "The shared input format plus the loss (a sigmoid at prediction for `bce`)."
         return {**super().fold_format(cfg, titles), "loss": cfg.loss}
 
+    def input_strings(self, cfg, tok, df, titles):
+        "The two strings per row the encoder embeds apart, as columns `anchor side` and `target side`."
+        import pandas as pd
+
+        a, b = pair_texts(df, cfg.text, titles)
+        return pd.DataFrame({"anchor side": a, "target side": b}, index=df.index)
+
     def prepare(self, cfg, tok, trn, tst, fmt):
         "Both sides' strings of `trn` and `tst`, and `trn`'s pairs tokenized once for every fold (a note for seed)."
         from ... import dist

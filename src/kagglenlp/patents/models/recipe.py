@@ -52,6 +52,10 @@ class Recipe:
         own = {"step": step_record(cfg.text), "recipe": recipe_record(self)}  # steps defined in a notebook cell
         return {**fmt, **{k: v for k, v in own.items() if v is not None}}
 
+    def input_strings(self, cfg, tok, df, titles):
+        "The strings the model reads for the rows of `df`: a frame, one column per input (what notebook 10 shows)."
+        raise NotImplementedError
+
     def prepare(self, cfg, tok, trn, tst, fmt):
         "The inputs of every fold, built once (e.g. `trn` and `tst` tokenized); passed to `fit` as `inputs`."
         raise NotImplementedError

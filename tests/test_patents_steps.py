@@ -1,0 +1,117 @@
+"""Steps written in a notebook cell (`patents/steps.py`): registered, fingerprinted, saved with the model, and used or
+refused at inference; never the built-in text in their place."""
+
+import pandas as pd
+import pytest
+
+from kagglenlp.errors import UserError
+from kagglenlp.patents import steps
+from kagglenlp.patents.config import PatentsConfig, settings
+from kagglenlp.patents.models import REGISTRY
+
+ROWS = pd.DataFrame(
+    {
+        "id": ["a", "b", "c"],
+        "anchor": ["wheel", "wheel", "bolt"],
+        "target": ["tyre", "rim", "nut"],
+        "context": ["B60", "B60", "F16"],
+    }
+)
+
+
+@pytest.fixture
+def registry():
+    "The input-step registry, emptied after the test (a test's steps do not leak into others)."
+    before = dict(steps.INPUTS)
+    yield steps.INPUTS
+    steps.INPUTS.clear()
+    steps.INPUTS.update(before)
+
+
+def define(registry, body='f"{a}{sep}{t}"', name="mine"):
+    """Register input step `name` whose strings are the f-string `body` of `a`, `t`, `sep`, as a notebook cell would
+    (its source in a file of its own, where `inspect.getsource` finds it as it finds IPython's cells)."""
+    import tempfile
+    from pathlib import Path
+
+    body = f"    return [{body} for a, t in zip(df.anchor, df.target)]\n"
+    src = f"@steps.input_step({name!r})\ndef fn(df, titles, sep):\n{body}"
+    cell = Path(tempfile.mkdtemp(prefix="cell-")) / "cell.py"
+    cell.write_text(src)
+    ns = {"steps": steps}
+    exec(compile(src, str(cell), "exec"), ns)
+    return ns["fn"]
+
+
+def test_a_step_is_registered_with_its_source_without_the_decorator(registry):
+    fn = define(registry)
+    assert registry["mine"] is fn
+    rec = steps.step_record("mine")
+    assert rec["source"].startswith("def fn(df, titles, sep):") and "@" not in rec["source"]
+    assert rec["function"] == "fn" and len(rec["sha"]) == 12
+    assert steps.step_record("seed") is None  # a built-in text has no record
+
+
+def test_the_saved_source_runs_on_its_own_and_gives_the_same_strings(registry):
+    fn = define(registry)
+    rec = steps.step_record("mine")
+    registry.clear()  # a fresh process: nothing defined
+    loaded = steps.resolve_step(rec, trust=True)
+    assert loaded is not fn and loaded(ROWS, None, " | ") == ["wheel | tyre", "wheel | rim", "bolt | nut"]
+
+
+def test_make_texts_uses_the_step_and_checks_what_it_returns(registry):
+    define(registry)
+    fmt = {"text": "mine", "titles": None, "sib_cap": None, "step": steps.step_record("mine")}
+    assert steps.make_texts(ROWS, fmt, "[SEP]") == ["wheel[SEP]tyre", "wheel[SEP]rim", "bolt[SEP]nut"]
+    assert steps.make_texts(ROWS, {"text": "pair"}, "; ")[0] == "wheel; tyre; B60"  # built-in formats unchanged
+    define(registry, body="len(a)", name="bad")
+    with pytest.raises(UserError, match="input step 'bad' must return one string per row"):
+        steps.make_texts(ROWS, {"text": "bad", "step": steps.step_record("bad")}, "; ")
+
+
+def test_a_step_using_a_name_from_outside_it_is_refused_naming_it(registry):
+    with pytest.raises(UserError, match=r"uses names defined outside it \(helper\): import them inside"):
+        define(registry, body="helper(a, t)")
+    with pytest.raises(UserError, match="the name of a built-in --text"):
+        define(registry, name="seed")
+
+
+def test_inference_uses_the_same_step_or_refuses_naming_it(registry):
+    define(registry)
+    rec = steps.step_record("mine")
+    assert steps.resolve_step(rec) is registry["mine"]  # defined here with the same source
+    registry.clear()
+    with pytest.raises(UserError, match="trained with the input step 'mine'.*--trust-steps"):
+        steps.resolve_step(rec)  # nowhere defined, not trusted: never the built-in text
+    define(registry, body='f"{t}{sep}{a}"')  # the cell changed since
+    with pytest.raises(UserError, match="input step 'mine' defined here is not the one"):
+        steps.resolve_step(rec, trust=True)
+
+
+def test_the_config_takes_a_registered_step_and_records_its_source_hash(registry):
+    with pytest.raises(UserError, match="unknown --text 'mine'"):
+        PatentsConfig(data=".", arch="cross", text="mine")
+    define(registry)
+    cfg = PatentsConfig(data=".", arch="cross", text="mine")
+    first = settings(cfg)["input step 'mine'"]
+    assert "input step 'mine'" not in settings(PatentsConfig(data=".", arch="cross"))
+    define(registry, body='f"{t}{sep}{a}"')
+    assert settings(cfg)["input step 'mine'"] != first  # a changed cell changes the settings: resume refused
+    assert cfg.recipe.fold_format(cfg, None)["step"]["sha"] == settings(cfg)["input step 'mine'"]
+    with pytest.raises(UserError, match="--arch bi reads --text seed or cpc, not 'mine'"):
+        PatentsConfig(data=".", arch="bi", text="mine")
+
+
+def test_a_notebook_recipe_is_fingerprinted_and_required_at_inference(monkeypatch):
+    from kagglenlp.patents.models.cross import CrossRecipe
+
+    cls = type("MyCross", (CrossRecipe,), {"name": "mycross", "__module__": "__main__"})
+    monkeypatch.setitem(REGISTRY, "mycross", cls())
+    cfg = PatentsConfig(data=".", arch="mycross")
+    fmt = cfg.recipe.fold_format(cfg, None)
+    assert fmt["recipe"]["name"] == "mycross" and "recipe 'mycross'" in settings(cfg)
+    assert "recipe" not in REGISTRY["cross"].fold_format(PatentsConfig(data=".", arch="cross"), None)
+    steps.check_recipe(fmt, REGISTRY["mycross"])  # the same class: fine
+    with pytest.raises(UserError, match="trained with recipe 'mycross' defined in a notebook.*has none"):
+        steps.check_recipe(fmt, None)
