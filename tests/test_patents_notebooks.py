@@ -1,6 +1,7 @@
 """The patents notebooks run unchanged (papermill, as Kaggle runs them) on the demo data with tiny settings."""
 
 import json
+import re
 from pathlib import Path
 
 import nbformat
@@ -39,7 +40,18 @@ def test_folds_then_inference_notebooks(proj):
     nb = nbformat.read(proj / "10.ipynb", as_version=4)
     outs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert any("image/png" in o.get("data", {}) for o in outs), "the OOF scatter plot is shown"
-    assert any("OOF Pearson" in o.get("text", "") for o in outs)
+    text = "\n".join(o.get("text", "") for o in outs)
+    trn = pd.read_csv(d / "train.csv")
+    # the strings the bi-encoder embeds (anchor side | target side) for the first rows, as printed
+    assert f"{trn.anchor[0]} | {trn.target[0]}\n{trn.anchor[1]} | {trn.target[1]}" in text
+    folds = pd.read_csv(proj / "outputs" / "nb" / "folds.csv")
+    table = folds.groupby("fold").agg(anchors=("anchor", "nunique"), rows=("id", "size"))
+    for k, r in table.iterrows():  # the fold table: anchors and rows per fold
+        assert re.search(rf"^{k}\s+{r.anchors}\s+{r.rows}\s", text, re.M), text
+    cv = json.loads((proj / "outputs" / "nb" / "cv.json").read_text())
+    for k, v in cv["folds"].items():  # the CV per fold, then overall
+        assert f"fold {k}: Pearson {v:.4f}" in text
+    assert f"OOF Pearson: {cv['pearson']:.4f}" in text
     assert (proj / "outputs" / "nb" / "cv.json").exists() and (proj / "submissions" / "nb.csv").exists()
 
     pm.execute_notebook(

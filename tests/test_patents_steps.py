@@ -1,6 +1,8 @@
 """Steps written in a notebook cell (`patents/steps.py`): registered, fingerprinted, saved with the model, and used or
 refused at inference; never the built-in text in their place."""
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -115,3 +117,106 @@ def test_a_notebook_recipe_is_fingerprinted_and_required_at_inference(monkeypatc
     steps.check_recipe(fmt, REGISTRY["mycross"])  # the same class: fine
     with pytest.raises(UserError, match="trained with recipe 'mycross' defined in a notebook.*has none"):
         steps.check_recipe(fmt, None)
+
+
+# ---------------------------------------------------------------- end to end: notebook 10 with its own input step
+
+NB10 = Path(__file__).resolve().parents[1] / "notebooks" / "10-patents-folds.ipynb"
+STEP = "anchor_target_title_targets"  # the input step notebook 10 defines in a cell (a top solution's input)
+TINY = {"max_steps": 2, "bs": 8, "max_rows": 120}
+
+
+def run_notebook(proj, nb, out, **params):
+    "Execute notebook `nb` with papermill in project `proj` (as Kaggle runs it); returns its printed text."
+    import nbformat
+    import papermill as pm
+
+    pm.execute_notebook(
+        str(nb), str(proj / out), kernel_name="python3", cwd=str(proj), parameters=params, progress_bar=False
+    )
+    cells = nbformat.read(proj / out, as_version=4).cells
+    return "\n".join(o.get("text", "") for c in cells if c.cell_type == "code" for o in c.outputs)
+
+
+def submission(proj, name):
+    "The submission experiment `name` wrote."
+    return pd.read_csv(proj / "submissions" / f"{name}.csv")
+
+
+def processes(name):
+    "The `processes` column of experiment `name`'s results row."
+    from kagglenlp.experiment import read_results
+
+    return [r["processes"] for r in read_results() if r["experiment"] == name]
+
+
+@pytest.mark.e2e  # executes notebook 10 three times (papermill, 2 tiny MiniLM folds each) and predicts
+def test_a_notebook_step_is_used_in_process_in_forked_processes_and_at_inference(proj, capsys):
+    from helpers import one_error_line, patents
+
+    from kagglenlp.patents.data import load_competition
+    from kagglenlp.patents.demo import write_demo
+    from kagglenlp.patents.inputs import SECTION_TITLES
+
+    d = write_demo(proj / "input" / "demo")
+    own = dict(data=str(d), model="minilm", folds=2, settings={**TINY, "arch": "cross", "text": STEP})
+    out = run_notebook(proj, NB10, "mine.ipynb", name="mine", gpus=1, **own)
+    # the strings the model reads, printed for the first rows: anchor, target, CPC title, the anchor's other targets
+    trn = load_competition(d, 120, 42)[0]
+    first = next(line for line in out.splitlines() if line.count("[SEP]") == 3).split("[SEP]")
+    r0 = trn.iloc[0]
+    assert first[:3] == [r0.anchor, r0.target, SECTION_TITLES[r0.context[0]]]
+    others = set(trn[(trn.anchor == r0.anchor) & (trn.context == r0.context)].target) - {r0.target}
+    assert set(first[3].split("; ")) == others
+    assert "anchors  rows  mean_score" in out and "OOF Pearson" in out  # the fold table and the CV
+    assert (proj / "outputs" / "mine" / "fold0" / "input_format.json").read_text().count(f'"name": "{STEP}"') == 1
+    assert processes("mine") == ["1"]
+
+    # the same settings with the built-in text predict otherwise: the step is what changed
+    assert (
+        patents(
+            "train",
+            "--data",
+            d,
+            "--model",
+            "minilm",
+            "--folds",
+            2,
+            "--arch",
+            "cross",
+            "--max-steps",
+            2,
+            "--bs",
+            8,
+            "--max-rows",
+            120,
+            "--name",
+            "plain",
+        )
+        == 0
+    )
+    assert (submission(proj, "mine").score - submission(proj, "plain").score).abs().max() > 1e-4
+
+    # 2 processes forked from the notebook (accelerate's notebook_launcher; gloo on the CPU): the step is in each
+    run_notebook(proj, NB10, "mine2.ipynb", name="mine2", gpus=2, **own)
+    assert processes("mine2") == ["2"]
+
+    # inference: refused without the step, the saved source reproduces each run's submission when trusted
+    capsys.readouterr()
+    assert patents("predict", "--data", d, "--models", proj / "outputs" / "mine", "--out", proj / "p.csv") == 2
+    assert f"trained with the input step {STEP!r}" in one_error_line(capsys)
+    for name in ("mine", "mine2"):
+        sub = proj / f"{name}-predict.csv"
+        assert patents("predict", "--data", d, "--models", proj / "outputs" / name, "--out", sub, "--trust-steps") == 0
+        assert (pd.read_csv(sub).score - submission(proj, name).score).abs().max() < 1e-5
+
+    # the cell changed, the experiment name kept: refused before training, naming the step
+    import nbformat
+    import papermill as pm
+
+    nb = nbformat.read(NB10, as_version=4)
+    [cell] = [c for c in nb.cells if "@input_step" in c.source]
+    cell.source = cell.source.replace("'; '.join(s)", "', '.join(s)")
+    nbformat.write(nb, proj / "changed.ipynb")
+    with pytest.raises(pm.PapermillExecutionError, match=f"other settings \\(input step '{STEP}': '"):
+        run_notebook(proj, proj / "changed.ipynb", "changed-out.ipynb", name="mine", gpus=1, **own)
