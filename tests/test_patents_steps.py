@@ -119,6 +119,23 @@ def test_a_notebook_recipe_is_fingerprinted_and_required_at_inference(monkeypatc
         steps.check_recipe(fmt, None)
 
 
+def test_the_steps_a_notebook_defines_are_found_without_running_it(registry):
+    import nbformat
+
+    cells = [c.source for c in nbformat.read(NB10, as_version=4).cells if c.cell_type == "code"]
+    assert STEP in steps.notebook_steps(cells)  # notebook 10's own cell
+    more = [
+        "@steps.input_step('b')\ndef f(df, titles, sep): ...",
+        "@input_step(name='c')\ndef g(df, t, s): ...",
+        "!pip install x\n@input_step\ndef h(df, t, s): ...",
+        "@other\ndef i(df, t, s): ...",
+    ]
+    assert steps.notebook_steps(more) == {"b", "c"}  # the magic cell is skipped, another decorator ignored
+    with steps.declared({"b"}):  # a fold kernel's settings naming it pass the checks made before the push
+        assert PatentsConfig(data=".", arch="cross", text="b").text == "b"
+    assert "b" not in registry
+
+
 # ---------------------------------------------------------------- end to end: notebook 10 with its own input step
 
 NB10 = Path(__file__).resolve().parents[1] / "notebooks" / "10-patents-folds.ipynb"

@@ -30,6 +30,7 @@ import dis
 import hashlib
 import inspect
 import textwrap
+from contextlib import contextmanager
 
 from ..errors import UserError, require
 
@@ -45,6 +46,8 @@ __all__ = [
     "resolve_step",
     "check_recipe",
     "make_texts",
+    "notebook_steps",
+    "declared",
 ]
 
 INPUTS = {}  # name -> the registered input function `fn(df, titles, sep) -> list[str]` (`--text NAME`)
@@ -197,3 +200,46 @@ def make_texts(df, fmt, sep, fn=None):
         f"input step {rec['name']!r} must return one string per row: got {len(out)} values for {len(df)} rows",
     )
     return out
+
+
+def notebook_steps(cells):
+    """Names of the input steps that code cells `cells` (source strings) register with `@input_step`, found by parsing
+    them, not running them (a cell with IPython magics is skipped)."""
+    import ast
+
+    names = set()
+    for src in cells:
+        try:
+            tree = ast.parse(src)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.FunctionDef):
+                continue
+            for dec in node.decorator_list:
+                call = dec if isinstance(dec, ast.Call) else None
+                target = call.func if call else dec
+                if (getattr(target, "id", None) or getattr(target, "attr", None)) != "input_step":
+                    continue
+                args = [*(call.args if call else []), *(k.value for k in (call.keywords if call else []))]
+                named = [a.value for a in args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+                names.add(named[0] if named else node.name)
+    return names
+
+
+@contextmanager
+def declared(names):
+    """Input steps `names` known while the block runs (stand-ins that cannot be called): settings that name a step a
+    notebook defines pass the checks made before that notebook runs (e.g. before a fold kernel is pushed)."""
+
+    def stand_in(df, titles, sep):
+        raise UserError("a declared input step stands in for a notebook's: it cannot make strings")
+
+    added = [n for n in names if n not in INPUTS]
+    for n in added:
+        INPUTS[n] = stand_in
+    try:
+        yield
+    finally:
+        for n in added:
+            INPUTS.pop(n, None)
