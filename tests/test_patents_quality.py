@@ -97,7 +97,7 @@ def test_bi_scores_from_cached_phrases_equal_pairwise_forward(minilm):
 
 def test_param_groups_head_lr_and_layer_decay(minilm):
     from kagglenlp.patents.models.cross import cross_class
-    from kagglenlp.patents.optim import param_groups
+    from kagglenlp.patents.trainer import param_groups
 
     model = cross_class()(minilm[1], "attention", "mse", 0.1)
     groups = param_groups(model, 1e-4, head_lr=1e-3, lr_decay=0.5)

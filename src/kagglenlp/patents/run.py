@@ -2,7 +2,7 @@
 
 validate inputs and the backbone -> open the experiment (resume or refuse, lock) -> write folds once -> prepare the
 recipe's inputs once -> train the missing folds (`fold.py`) -> combine them into OOF CV, the submission and a
-results row (`combine.py`, `finish.py`). Outputs (keyed by experiment name): `outputs/<EXP>/{experiment.json,
+results row (`results.py`). Outputs (keyed by experiment name): `outputs/<EXP>/{experiment.json,
 folds.csv, fold<k>/, oof.csv, cv.json, test_preds.csv, oof.png, result.json}`, `submissions/<EXP>.csv` and a row in
 `outputs/results.csv`; with `--full`, then `outputs/<EXP>/full/` (one model on all rows, `fold.train_full`).
 """
@@ -13,11 +13,11 @@ from pathlib import Path
 from .. import dist, paths
 from ..errors import require
 from ..experiment import check_experiment, fingerprint, open_experiment
-from .combine import combine_folds
 from .config import IGNORED_ON_RESUME, exp_name, model_settings, settings
 from .data import competition_files, load_competition
 from .folds import add_folds
 from .inputs import TITLED, context_titles, load_titles
+from .results import combine_folds
 from .storage import fold_done, write_folds
 
 __all__ = ["run_experiment", "prepare_inputs", "split_id", "data_fingerprint"]

@@ -231,8 +231,7 @@ class BiRecipe(Recipe):
 
     def trainer(self, cfg, model, tok, inputs, m_trn, m_val, args):
         "HF `Trainer` on the fold's pairs (no per-epoch eval: the OOF predictions from cached phrases score it)."
-        from ..optim import head_trainer_class
-        from ..trainer import make_trainer
+        from ..trainer import head_trainer_class, make_trainer
 
         return make_trainer(
             model,

@@ -7,8 +7,8 @@ The model is a backbone (`AutoModel`) with a head, trained by HF `Trainer`:
   prediction after the last two);
 - `--head-dropout`: dropout on the pooled vector before the linear head; `--msd N`: the head averaged over N such
   dropout masks (`heads.MultiSampleDropout`);
-- `--head-lr`, `--lr-decay`: the head's own learning rate and layer-wise decay (`optim.head_trainer_class`);
-- the toolbox (docs/toolbox.md): `--adv fgm|awp` (`optim.adversarial_class`), `--ema` (`tricks.ema.EmaCallback`),
+- `--head-lr`, `--lr-decay`: the head's own learning rate and layer-wise decay (`trainer.head_trainer_class`);
+- the toolbox (docs/toolbox.md): `--adv fgm|awp` (`trainer.adversarial_class`), `--ema` (`tricks.ema.EmaCallback`),
   `--freeze-embeddings`, `--grad-checkpointing` (on the backbone), `--sib-shuffle` (a new sibling order each epoch,
   `tricks.siblings.SiblingShuffleDataset`) and `--tta N` (OOF and test predictions averaged over N sibling orders;
   `input_format.json` records it, so `patents predict` does the same).
@@ -117,8 +117,7 @@ class CrossRecipe(Recipe):
 
     def trainer(self, cfg, model, tok, inputs, m_trn, m_val, args):
         "HF `Trainer` (head LR, layer decay) on the fold's rows of the tokenized train set, validating on `m_val`."
-        from ..optim import adversarial_class, head_trainer_class
-        from ..trainer import make_trainer
+        from ..trainer import adversarial_class, head_trainer_class, make_trainer
 
         ds, callbacks = inputs["ds"], []
         trn_ds, val_ds = ds.select(np.flatnonzero(m_trn)), ds.select(np.flatnonzero(m_val))
