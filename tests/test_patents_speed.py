@@ -12,7 +12,7 @@ import pytest
 
 from kagglenlp.experiment import read_results
 from kagglenlp.patents.demo import demo_frames, write_demo
-from kagglenlp.patents.inputs import make_inputs
+from kagglenlp.patents.inputs import make_inputs, pair_texts
 from kagglenlp.patents.models.infer import length_batches, predict_texts
 
 
@@ -197,7 +197,7 @@ def test_predict_streams_rows_in_bounded_chunks(monkeypatch):
     counting = _CountingTok(tok)
     got = predict_texts(model, counting, texts, bs=8, chunk=7)
     assert max(counting.sizes) == 7 and sum(counting.sizes) == 60 and np.abs(got - ref).max() < 1e-5
-    a, b = bi.pair_texts(df)
+    a, b = pair_texts(df)
     whole = bi.phrase_cosines(model.bert, tok, a, b, bs=8, chunk=10**6)
     rows, cosine = [], bi.cosine
     monkeypatch.setattr(bi, "cosine", lambda u, v: rows.append(len(u)) or cosine(u, v))

@@ -10,6 +10,7 @@ from torch import nn
 from transformers import BertConfig, BertModel, Trainer, TrainerCallback, TrainingArguments
 
 from kagglenlp.errors import UserError
+from kagglenlp.patents import inputs
 from kagglenlp.patents.inputs import make_inputs
 from kagglenlp.patents.metric import pearson
 from kagglenlp.patents.models import heads
@@ -426,15 +427,19 @@ def sib_df():
 
 @pytest.mark.parametrize("sep,cap", [("; ", None), ("[SEP]", None), ("[SEP]", 2)])
 def test_sibling_parts_rebuild_the_cpc_siblings_text(sib_df, sep, cap):
-    parts = siblings.sibling_parts(sib_df, sep=sep, sib_cap=cap)
-    assert siblings.join_siblings(parts, sep) == make_inputs(sib_df, "cpc-siblings", sep=sep, sib_cap=cap)
+    parts = inputs.sibling_parts(sib_df, sep=sep, sib_cap=cap)
+    title = inputs.context_titles(sib_df["context"][:1])[0]
+    sibs = ["abate", "eliminating", "reduce noise"][:cap]  # the anchor's other targets, sorted
+    assert parts[0] == (f"abatement{sep}stop{sep}{title}", sibs)
+    assert inputs.join_siblings(parts, sep)[0] == f"abatement{sep}stop{sep}{title}{sep}{'; '.join(sibs)}"
+    assert inputs.join_siblings(parts, sep) == make_inputs(sib_df, "cpc-siblings", sep=sep, sib_cap=cap)
 
 
 def test_shuffle_siblings_reorders_each_rows_own_siblings(sib_df):
-    parts = siblings.sibling_parts(sib_df)
-    a = siblings.shuffle_siblings(parts, np.random.default_rng(3))
-    assert a == siblings.shuffle_siblings(parts, np.random.default_rng(3))
-    orders = {tuple(siblings.shuffle_siblings(parts, np.random.default_rng(s))) for s in range(10)}
+    parts = inputs.sibling_parts(sib_df)
+    a = inputs.shuffle_siblings(parts, np.random.default_rng(3))
+    assert a == inputs.shuffle_siblings(parts, np.random.default_rng(3))
+    orders = {tuple(inputs.shuffle_siblings(parts, np.random.default_rng(s))) for s in range(10)}
     assert len(orders) > 1
     for text, (base, sibs) in zip(a, parts):
         assert text.startswith(base + "; ") and sorted(text[len(base) + 2 :].split("; ")) == sorted(sibs)
@@ -475,7 +480,7 @@ def test_count_truncated(minilm_tok, sib_df):
 def test_sibling_shuffle_dataset_draws_a_new_order_each_epoch(minilm_tok, sib_df):
     from transformers import TrainerState
 
-    parts = siblings.sibling_parts(sib_df, sep=minilm_tok.sep_token)
+    parts = inputs.sibling_parts(sib_df, sep=minilm_tok.sep_token)
     ds = siblings.SiblingShuffleDataset(
         parts, minilm_tok, labels=np.arange(6) / 5, max_len=64, sep=minilm_tok.sep_token, seed=1
     )
@@ -498,7 +503,7 @@ def test_the_pieces_compose_in_one_trainer_run(tmp_path, minilm_tok, sib_df):
     from transformers import DataCollatorWithPadding
 
     sep = minilm_tok.sep_token
-    parts = siblings.sibling_parts(pd.concat([sib_df] * 4, ignore_index=True), sep=sep)
+    parts = inputs.sibling_parts(pd.concat([sib_df] * 4, ignore_index=True), sep=sep)
     y = np.tile(np.linspace(0, 1, 6), 4)
     trn = siblings.SiblingShuffleDataset(parts, minilm_tok, labels=y, max_len=32, sep=sep)
     val = siblings.SiblingShuffleDataset(parts[:6], minilm_tok, labels=y[:6], max_len=32, sep=sep)

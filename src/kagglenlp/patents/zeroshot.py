@@ -70,8 +70,9 @@ def run_zeroshot(cfg):
     "Run zero-shot experiment `cfg` (a `ZeroShotConfig`); returns its CV dict."
     import pandas as pd  # here, not at the top: `kagglenlp patents --help` stays free of pandas
 
+    from .inputs import pair_texts
     from .models.backbone import check_backbone, load_backbone, model_label
-    from .models.bi import pair_texts, phrase_cosines
+    from .models.bi import phrase_cosines
     from .results import finish
     from .run import data_fingerprint, prepare_inputs
     from .storage import write_folds

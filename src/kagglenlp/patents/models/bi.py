@@ -14,14 +14,13 @@ from dataclasses import replace
 import numpy as np
 
 from ...errors import require
-from ..inputs import MAX_LEN
+from ..inputs import MAX_LEN, pair_texts
 from .headed import load_head, save_headed
 from .recipe import Recipe, postprocess, register
 
 __all__ = [
     "BiRecipe",
     "bi_class",
-    "pair_texts",
     "tokenize_pairs",
     "PairCollator",
     "embed_texts",
@@ -71,16 +70,6 @@ def bi_class():
             return SequenceClassifierOutput(loss=loss, logits=logits.to(torch.float32))
 
     return BiEncoder
-
-
-def pair_texts(df, text="seed", titles=None):
-    "`(anchor side, target side)` strings for the rows of `df`: the CPC title joins the anchor for `text='cpc'`."
-    from ..inputs import context_titles
-
-    a = [str(x) for x in df["anchor"]]
-    if text == "cpc":
-        a = [f"{x}; {t}" for x, t in zip(a, context_titles(df["context"], titles))]
-    return a, [str(x) for x in df["target"]]
 
 
 def tokenize_pairs(tok, a, b, max_len=MAX_LEN, labels=None, ids=None):

@@ -92,7 +92,7 @@ class CrossRecipe(Recipe):
         tst_ds = tokenize(tok, inputs[1], max_len=cfg.max_len)
         out = {"ds": ds, "tst_ds": tst_ds, "fmt": fmt}
         if fmt["text"] == "cpc-siblings":
-            from ..tricks.siblings import sibling_parts
+            from ..inputs import sibling_parts
 
             _truncation_note(tok, inputs, cfg.max_len)
             out["parts"], out["tst_parts"] = (
@@ -179,7 +179,7 @@ class CrossRecipe(Recipe):
 
         tok, model = load_tokenizer(str(fd)), self.load(fd, fmt)
         if fmt.get("tta", 1) > 1:
-            from ..tricks.siblings import sibling_parts
+            from ..inputs import sibling_parts
 
             parts = sibling_parts(df, fmt.get("titles"), model_sep(tok), fmt.get("sib_cap"))
             return postprocess(fmt, tta_predict(model, tok, parts, fmt, bs))
@@ -188,10 +188,10 @@ class CrossRecipe(Recipe):
 
 
 def tta_predict(model, tok, parts, fmt, bs):
-    """Raw outputs of `model` for sibling `parts` (`tricks.siblings.sibling_parts`), averaged over `fmt['tta']`
+    """Raw outputs of `model` for sibling `parts` (`inputs.sibling_parts`), averaged over `fmt['tta']`
     orders: the sorted one, then shuffled ones drawn from `fmt['tta_seed']` (the same in training and `predict`)."""
-    from ..inputs import model_sep
-    from ..tricks.siblings import join_siblings, shuffle_siblings, tta_mean
+    from ..inputs import join_siblings, model_sep, shuffle_siblings
+    from ..tricks.siblings import tta_mean
     from .infer import predict_texts
 
     sep, max_len = model_sep(tok), fmt.get("max_len", MAX_LEN)
