@@ -64,7 +64,7 @@ def test_mean_pool_ignores_padding():
 
 
 def test_mean_pooled_embedding_same_alone_or_padded(minilm):
-    from kagglenlp.patents.models.bi import embed_texts
+    from kagglenlp.patents.models.infer import embed_texts
 
     tok, enc = minilm
     texts = ["gear", "a much longer phrase about a toothed gear wheel in a gearbox housing"]
@@ -74,7 +74,8 @@ def test_mean_pooled_embedding_same_alone_or_padded(minilm):
 
 
 def test_bi_scores_from_cached_phrases_equal_pairwise_forward(minilm):
-    from kagglenlp.patents.models.bi import PairCollator, bi_class, phrase_cosines, predict_pairs, tokenize_pairs
+    from kagglenlp.patents.models.bi import PairCollator, bi_class, predict_pairs, tokenize_pairs
+    from kagglenlp.patents.models.infer import phrase_cosines
 
     tok, enc = minilm
     model = bi_class()(enc, "mse").eval()

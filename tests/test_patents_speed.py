@@ -50,7 +50,7 @@ def test_inference_waits_for_the_device_once(monkeypatch):
     from transformers import BertConfig, BertForSequenceClassification
 
     from kagglenlp.patents.models.backbone import load_tokenizer
-    from kagglenlp.patents.models.bi import embed_texts
+    from kagglenlp.patents.models.infer import embed_texts
 
     tok = load_tokenizer("minilm")
     cfg = BertConfig(
@@ -184,7 +184,7 @@ def test_predict_streams_rows_in_bounded_chunks(monkeypatch):
     import torch
     from transformers import BertConfig, BertForSequenceClassification
 
-    from kagglenlp.patents.models import bi
+    from kagglenlp.patents.models import infer
     from kagglenlp.patents.models.backbone import load_tokenizer
 
     tok = load_tokenizer("minilm")
@@ -198,8 +198,8 @@ def test_predict_streams_rows_in_bounded_chunks(monkeypatch):
     got = predict_texts(model, counting, texts, bs=8, chunk=7)
     assert max(counting.sizes) == 7 and sum(counting.sizes) == 60 and np.abs(got - ref).max() < 1e-5
     a, b = pair_texts(df)
-    whole = bi.phrase_cosines(model.bert, tok, a, b, bs=8, chunk=10**6)
-    rows, cosine = [], bi.cosine
-    monkeypatch.setattr(bi, "cosine", lambda u, v: rows.append(len(u)) or cosine(u, v))
-    got = bi.phrase_cosines(model.bert, tok, a, b, bs=8, chunk=11)
+    whole = infer.phrase_cosines(model.bert, tok, a, b, bs=8, chunk=10**6)
+    rows, cosine = [], infer.cosine
+    monkeypatch.setattr(infer, "cosine", lambda u, v: rows.append(len(u)) or cosine(u, v))
+    got = infer.phrase_cosines(model.bert, tok, a, b, bs=8, chunk=11)
     assert max(rows) == 11 and sum(rows) == 60 and np.abs(got - whole).max() < 1e-6

@@ -72,7 +72,7 @@ def run_zeroshot(cfg):
 
     from .inputs import pair_texts
     from .models.backbone import check_backbone, load_backbone, model_label
-    from .models.bi import phrase_cosines
+    from .models.infer import phrase_cosines
     from .results import finish
     from .run import data_fingerprint, prepare_inputs
     from .storage import write_folds
