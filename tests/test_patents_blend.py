@@ -182,7 +182,7 @@ def test_blend_refuses_members_trained_on_other_data(zs, monkeypatch, capsys):
 @pytest.mark.e2e  # runs patents zeroshot and blend end to end (the zs fixture)
 def test_blend_fixed_weights_and_minmax_scale(zs, monkeypatch, capsys):
     "Issue 16 item 5: `--method fixed --weights` and `--scale minmax` (each member's OOF and test onto [0, 1])."
-    from kagglenlp.patents.tricks.blending import blend_fixed, minmax_scale
+    from kagglenlp.patents.blend import blend_fixed, minmax_scale
 
     monkeypatch.setenv("KAGGLENLP_ROOT", str(zs))
     monkeypatch.chdir(zs)

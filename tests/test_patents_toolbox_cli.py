@@ -122,7 +122,7 @@ def test_sibling_shuffle_tta_truncation_note_and_resume(proj, demo, capsys):
 
 @pytest.mark.e2e  # trains end to end
 def test_full_model_beside_the_folds_and_full_weight(proj, demo, capsys):
-    from kagglenlp.patents.tricks.blending import with_full
+    from kagglenlp.patents.fold import with_full
 
     assert _train(demo, "f", "--evals-per-epoch", "2") == 0 and not (proj / "outputs" / "f" / "full").exists()
     capsys.readouterr()

@@ -10,12 +10,12 @@ from torch import nn
 from transformers import BertConfig, BertModel, Trainer, TrainerCallback, TrainingArguments
 
 from kagglenlp.errors import UserError
-from kagglenlp.patents import inputs
+from kagglenlp.patents import blend, fold, inputs
 from kagglenlp.patents.inputs import make_inputs
 from kagglenlp.patents.metric import pearson
 from kagglenlp.patents.models import heads
 from kagglenlp.patents.models.cross import cross_class as _cross_class
-from kagglenlp.patents.tricks import adversarial, best, blending, ema, memory, siblings
+from kagglenlp.patents.tricks import adversarial, best, ema, memory, siblings
 
 # ---------------------------------------------------------------- toy models and data
 
@@ -551,33 +551,33 @@ def test_the_pieces_compose_in_one_trainer_run(tmp_path, minilm_tok, sib_df):
 
 def test_minmax_scale():
     p = np.array([2.0, 4.0, 3.0, 6.0])
-    s = blending.minmax_scale(p)
+    s = blend.minmax_scale(p)
     assert s.min() == 0 and s.max() == 1 and np.allclose(s, [0, 0.5, 0.25, 1])
     assert pearson(s, [1, 2, 3, 4]) == pytest.approx(pearson(p, [1, 2, 3, 4]))
-    assert np.array_equal(blending.minmax_scale(np.full(3, 0.7)), np.zeros(3))
+    assert np.array_equal(blend.minmax_scale(np.full(3, 0.7)), np.zeros(3))
 
 
 def test_blend_fixed():
     preds = np.array([[0.0, 10.0], [1.0, 30.0], [0.5, 20.0]])
-    assert np.allclose(blending.blend_fixed(preds, [1, 3]), preds @ [0.25, 0.75])
-    assert np.allclose(blending.blend_fixed(preds, [2, 2], scale="minmax"), [0, 1, 0.5])
+    assert np.allclose(blend.blend_fixed(preds, [1, 3]), preds @ [0.25, 0.75])
+    assert np.allclose(blend.blend_fixed(preds, [2, 2], scale="minmax"), [0, 1, 0.5])
     for bad in ([1.0], [1.0, -1.0], [0.0, 0.0]):
         with pytest.raises(UserError):
-            blending.blend_fixed(preds, bad)
+            blend.blend_fixed(preds, bad)
     with pytest.raises(UserError):
-        blending.blend_fixed(preds, [1, 1], scale="rank")
+        blend.blend_fixed(preds, [1, 1], scale="rank")
 
 
 def test_full_fit_steps_and_weight():
-    assert blending.full_fit_steps([10, 13, None]) == 12
-    assert blending.full_fit_steps([10, 14], scale=1.5) == 18
+    assert fold.full_fit_steps([10, 13, None]) == 12
+    assert fold.full_fit_steps([10, 14], scale=1.5) == 18
     with pytest.raises(UserError):
-        blending.full_fit_steps([None])
+        fold.full_fit_steps([None])
     folds = np.array([[0.2, 0.4], [0.6, 0.8]])
-    assert np.allclose(blending.with_full(folds, [1.0, 0.0], weight=2), [(0.6 + 2) / 4, 1.4 / 4])
-    assert np.allclose(blending.with_full(folds, [1.0, 0.0], weight=0), folds.mean(1))
+    assert np.allclose(fold.with_full(folds, [1.0, 0.0], weight=2), [(0.6 + 2) / 4, 1.4 / 4])
+    assert np.allclose(fold.with_full(folds, [1.0, 0.0], weight=0), folds.mean(1))
     with pytest.raises(UserError):
-        blending.with_full(folds, [1.0, 0.0], weight=-1)
+        fold.with_full(folds, [1.0, 0.0], weight=-1)
 
 
 # ---------------------------------------------------------------- memory

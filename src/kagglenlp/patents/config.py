@@ -18,7 +18,7 @@ from typing import Optional
 from ..args import opt
 from ..errors import require
 from ..tracking import REPORT_TO
-from .folds import SPLITS
+from .folds import SPLITS, check_n_folds
 from .inputs import FORMATS, MAX_LEN, MIN_LEN
 from .models import REGISTRY, get_recipe
 from .models.recipe import LOSSES, POOLS
@@ -168,7 +168,7 @@ def check_config(cfg):
             flag = "--" + f.name.replace("_", "-")
             v = getattr(cfg, f.name)
             require(v in ch, f"unknown {flag} {v!r}; choose one of {', '.join(ch)}")
-    require(cfg.folds >= 2, f"--folds must be at least 2, got {cfg.folds}")
+    check_n_folds(cfg.folds)
     require(cfg.max_len >= MIN_LEN, f"--max-len must be at least {MIN_LEN} tokens, got {cfg.max_len}")
     _positive(cfg.epochs, "--epochs")
     require(

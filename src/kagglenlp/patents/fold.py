@@ -4,6 +4,9 @@ The recipe (`cfg.recipe`, looked up once) builds, fits and saves the model; this
 (see `storage.py`): `input_format.json`, `oof.csv`, `test_preds.csv`, `log_history.json`, and `done.json` last,
 holding the experiment, its `split_id`, the settings the model depends on and the training data's fingerprint
 (with `--evals-per-epoch`, also `best_step` and `best_pearson`: the checkpoint the predictions come from).
+`--full`: `full_fit_steps(best_steps)` is the optimizer-step count of the all-rows model (the folds' mean best step,
+optionally scaled); `with_full(fold_preds, full_pred, weight)` averages the folds' test predictions with it at
+`weight` times one fold's (1st place: 5 folds + the full model at weight 2).
 """
 
 import shutil
@@ -11,6 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .. import dist
@@ -19,7 +23,7 @@ from ..experiment import saving, write_csv, write_json
 from .metric import clip01, pearson
 from .storage import fold_dir, read_done, write_done, write_format
 
-__all__ = ["train_fold", "train_full", "FULL_DIR"]
+__all__ = ["train_fold", "train_full", "full_fit_steps", "with_full", "FULL_DIR"]
 
 FULL_DIR = "full"  # the all-rows model of `--full`, beside the fold folders
 
@@ -92,14 +96,12 @@ def train_fold(cfg, out, k, trn, tst, inputs, tok, meta):
 
 def train_full(cfg, out, folds, trn, tst, inputs, tok, meta):
     """`--full`: one model on every training row of `trn` for the mean best step count of the finished `folds`
-    (`tricks.blending.full_fit_steps`), saved with its test predictions in `out/full/`; returns its `done.json`."""
+    (`full_fit_steps`), saved with its test predictions in `out/full/`; returns its `done.json`."""
     from dataclasses import replace
 
-    import numpy as np
     from transformers import set_seed
 
     from .trainer import training_arguments
-    from .tricks.blending import full_fit_steps
 
     steps = full_fit_steps([read_done(fold_dir(out, k)).get("best_step") for k in folds])
     fcfg = replace(
@@ -131,3 +133,17 @@ def train_full(cfg, out, folds, trn, tst, inputs, tok, meta):
     write_done(done, fd)
     print(f"full model: {len(trn)} rows, {steps} steps (the folds' mean best step) ({time.time() - t0:.0f}s)")
     return done
+
+
+def full_fit_steps(best_steps, scale=1.0):
+    "Optimizer steps for the all-rows model: the mean of the folds' `best_steps`, times `scale` (e.g. rows ratio)."
+    steps = [s for s in best_steps if s is not None]
+    require(steps, "--full needs the folds' best steps (train the folds with --evals-per-epoch first)")
+    return max(1, round(float(np.mean(steps)) * scale))
+
+
+def with_full(fold_preds, full_pred, weight=1.0):
+    "Mean of the columns of `fold_preds` (rows x folds, weight 1 each) and `full_pred` at `weight` (>= 0)."
+    fp = np.asarray(fold_preds, dtype=float).reshape(len(full_pred), -1)
+    require(weight >= 0, f"--full-weight must be >= 0, got {weight}")
+    return (fp.sum(1) + weight * np.asarray(full_pred, dtype=float)) / (fp.shape[1] + weight)
