@@ -80,8 +80,8 @@ class PatentsConfig:
     arch: str = opt(
         "bi",
         "recipe. bi: anchor and target embedded apart, cosine score (needs --text seed or cpc; best at "
-        "small CPU budgets); cross: one encoder reads the pair (best on a GPU with the full data: "
-        "0.709 vs 0.659 for MiniLM, see docs/patents.md)",
+        "small CPU budgets); cross: one encoder reads the pair (best on a GPU with the full data; measured in "
+        "docs/patents.md)",
         choices=REGISTRY,
     )
     pool: str = opt(

@@ -3,8 +3,8 @@ targets (also in a new order: augmentation and TTA), and the bi-encoder's two si
 
 Formats (`--text`):
 - `seed`: `TEXT1: {context}; TEXT2: {target}; ANC1: {anchor}` exactly as in the fast.ai lesson.
-- `pair`: `{anchor}{sep}{target}{sep}{context}`: the same content without the labels (12 tokens instead of 22 on
-  average with MiniLM's tokenizer, so about twice as fast to train and predict; Pearson in docs/results/).
+- `pair`: `{anchor}{sep}{target}{sep}{context}`: the same content without the labels (fewer tokens, so faster to
+  train and predict; measured in docs/results/).
 - `cpc`: `{anchor}{sep}{target}{sep}{cpc title}`: the context code replaced by its title text.
 - `cpc-siblings`: `cpc` plus the other targets of the same anchor+context, never the row's own target.
 `sep` is the tokenizer's own separator token (`[SEP]`) where it has one, else `"; "`.
