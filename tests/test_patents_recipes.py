@@ -37,11 +37,6 @@ def _same(a, b):
     return a["id"].tolist() == b["id"].tolist() and np.allclose(a["score"], b["score"], atol=1e-5)
 
 
-@pytest.fixture
-def demo(proj):
-    return write_demo(proj / "input" / "demo")
-
-
 # ---- the interface and the config
 
 

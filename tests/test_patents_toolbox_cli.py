@@ -11,15 +11,9 @@ from helpers import PATENTS_TINY_CROSS
 from helpers import one_error_line as _err
 
 from kagglenlp.cli import main
-from kagglenlp.patents.demo import write_demo
 from kagglenlp.patents.tricks.best import best_eval
 
 TINY = [*PATENTS_TINY_CROSS, "--folds", "2"]  # MiniLM cross-encoder, 2 folds of 2 steps
-
-
-@pytest.fixture
-def demo(proj):
-    return write_demo(proj / "input" / "demo")
 
 
 def _train(d, name, *extra):
