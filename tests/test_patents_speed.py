@@ -28,12 +28,13 @@ def test_inference_matches_trainer_predict(tmp_path):
     "Sorted batches, per-batch padding and inference_mode give Trainer.predict's numbers, in the original order."
     import torch
     from datasets import Dataset
-    from transformers import Trainer, TrainingArguments
+    from transformers import AutoModelForSequenceClassification, Trainer, TrainingArguments
 
-    from kagglenlp.patents.models.backbone import load_model, load_tokenizer
+    from kagglenlp.patents.models.backbone import load_tokenizer, resolve_model
 
     torch.manual_seed(0)
-    tok, model = load_tokenizer("minilm"), load_model("minilm")
+    tok = load_tokenizer("minilm")
+    model = AutoModelForSequenceClassification.from_pretrained(resolve_model("minilm"), num_labels=1)
     trn = demo_frames()[0].iloc[:70]
     texts = make_inputs(trn, "cpc", None, tok.sep_token)
     ds = Dataset.from_dict({"input": texts}).map(lambda b: tok(b["input"]), batched=True, remove_columns=["input"])

@@ -12,9 +12,8 @@ The model is a backbone (`AutoModel`) with a head, trained by HF `Trainer`:
   `--freeze-embeddings`, `--grad-checkpointing` (on the backbone), `--sib-shuffle` (a new sibling order each epoch,
   `tricks.siblings.SiblingShuffleDataset`) and `--tta N` (OOF and test predictions averaged over N sibling orders;
   `input_format.json` records it, so `patents predict` does the same).
-Inputs are the `--text` strings (`text.make_inputs`), tokenized once for all folds; with `cpc-siblings` a `note:`
-says how many rows are longer than `--max-len` tokens (their siblings are cut). Folders saved before heads
-existed (no `arch` in `input_format.json`) load as `AutoModelForSequenceClassification`.
+Inputs are the `--text` strings (`inputs.make_inputs`), tokenized once for all folds; with `cpc-siblings` a `note:`
+says how many rows are longer than `--max-len` tokens (their siblings are cut).
 """
 
 import numpy as np
@@ -163,11 +162,9 @@ class CrossRecipe(Recipe):
         save_headed(model, tok, fd)
 
     def load(self, fd, fmt):
-        "The saved cross-encoder (or, for folders of old versions, the transformers regression model)."
-        from .backbone import load_backbone, load_model
+        "The saved cross-encoder."
+        from .backbone import load_backbone
 
-        if "arch" not in fmt:  # saved before heads existed: a transformers sequence-regression model
-            return load_model(str(fd)).eval()
         model = cross_class()(load_backbone(fd), fmt["pool"], fmt["loss"], fmt["head_dropout"], fmt.get("msd", 0))
         return load_head(model, fd)
 
