@@ -68,6 +68,7 @@ def run_experiment(cfg):
         write_folds(exp.dir, trn)
         return [k for k in ([cfg.fold] if cfg.fold is not None else folds) if not fold_done(exp.dir, k)]
 
+    from .fold import FoldData, train_fold, train_full
     from .models.backbone import check_backbone, load_tokenizer, model_label
 
     try:
@@ -87,18 +88,17 @@ def run_experiment(cfg):
         prepared = []
 
         def prepare():
-            "The tokenizer and the recipe's inputs, built once for every fold (and the --full model)."
+            "The rows, tokenizer and the recipe's inputs every fold (and the --full model) shares, built once."
             if not prepared:
                 recipe, tok = cfg.recipe, load_tokenizer(cfg.model)
-                prepared.append((tok, recipe.prepare(cfg, tok, trn, tst, recipe.fold_format(cfg, titles))))
+                inputs = recipe.prepare(cfg, tok, trn, tst, recipe.fold_format(cfg, titles))
+                prepared.append(FoldData(trn, tst, tok, inputs, meta))
             return prepared[0]
 
         if todo:
-            tok, inputs = prepare()
-            from .fold import train_fold
-
+            shared = prepare()
             for k in todo:
-                train_fold(cfg, out, k, trn, tst, inputs, tok, meta)
+                train_fold(cfg, out, k, shared)
         if not dist.is_main():
             return None
         missing = [k for k in folds if not fold_done(out, k)]
@@ -120,10 +120,7 @@ def run_experiment(cfg):
         )
         cv = combine_folds(opened[0], folds, sample, sub_path, row)
         if cfg.full and not (out / "full" / "done.json").exists():  # the folds first: it needs their best steps
-            from .fold import train_full
-
-            tok, inputs = prepare()
-            train_full(cfg, out, folds, trn, tst, inputs, tok, meta)
+            train_full(cfg, out, folds, prepare())
     finally:
         for exp in opened:
             exp.close()
