@@ -152,7 +152,7 @@ def test_fold_models_are_found_at_kaggle_model_mounts(tmp_path, monkeypatch):
             d = root / "input" / f"{layout}uspppm-minilm/transformers/fold{k}/1"
             d.mkdir(parents=True)
             (d / "input_format.json").write_text('{"arch": "cross"}')
-            (d / "done.json").write_text(json.dumps(dict(experiment="e", split_id="s", fold=k, settings={}, data={})))
+            (d / "done.json").write_text(json.dumps(dict(experiment="e", split_id="s", fold=k, n_folds=2)))
         dirs = [f"/kaggle/input/uspppm-minilm/transformers/fold{k}/1" for k in range(2)]  # as fold_kernels writes
         got = find_fold_dirs(dirs)
         assert [str(p.relative_to(root / "input")) for p in got] == [

@@ -178,19 +178,17 @@ def test_predict_refuses_folds_of_two_runs_under_one_name(bi_run, tmp_path, monk
 
 @pytest.mark.e2e  # trains (bi_run)
 def test_fold_folders_of_older_versions_are_refused(bi_run, tmp_path, monkeypatch, capsys):
-    """Folders written before done.json recorded settings and data, or before input_format.json named the recipe, are
-    refused with one line saying to retrain them (docs/patents.md), never predicted with a guessed recipe."""
+    """Folders written before input_format.json named the recipe are refused with one line saying to retrain them
+    (docs/patents.md), never predicted with a guessed recipe."""
     monkeypatch.chdir(bi_run)
-    for what in ("done", "format"):
-        old = tmp_path / what
-        shutil.copytree(bi_run / "outputs" / "b", old)
-        for fd in old.glob("fold?"):
-            f = fd / ("done.json" if what == "done" else "input_format.json")
-            rec = json.loads(f.read_text())
-            f.write_text(json.dumps({k: v for k, v in rec.items() if k not in ("settings", "data", "arch")}))
-        capsys.readouterr()
-        assert _predict("input/demo", old, tmp_path / "s.csv") == 2
-        assert "saved by an older kagglenlp" in _err(capsys) and not (tmp_path / "s.csv").exists()
+    old = tmp_path / "old"
+    shutil.copytree(bi_run / "outputs" / "b", old)
+    for fd in old.glob("fold?"):
+        fmt = json.loads((fd / "input_format.json").read_text())
+        (fd / "input_format.json").write_text(json.dumps({k: v for k, v in fmt.items() if k != "arch"}))
+    capsys.readouterr()
+    assert _predict("input/demo", old, tmp_path / "s.csv") == 2
+    assert "saved by an older kagglenlp" in _err(capsys) and not (tmp_path / "s.csv").exists()
 
 
 # ---- the end of a run

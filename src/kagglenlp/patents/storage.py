@@ -106,14 +106,11 @@ def _mount_name(d):
 
 def check_same_model(done, where="the fold folders"):
     """`UserError` listing what differs when the `done.json` dicts `done` (`{folder: dict}`) record different
-    result-changing settings or training data, or (folds of older versions) no such record: they are retrained."""
-    old = [str(d) for d, v in done.items() if not all(k in v for k in MODEL_KEYS)]
-    require(
-        not old, f"{', '.join(old)} under {where} were saved by an older kagglenlp (no settings in done.json): retrain"
-    )
-    if len(done) < 2:
+    result-changing settings or training data. Folds of old versions (no such record) are not compared."""
+    rec = {d: v for d, v in done.items() if all(k in v for k in MODEL_KEYS)}
+    if len(rec) < 2:
         return
-    (d0, v0), *rest = done.items()
+    (d0, v0), *rest = rec.items()
     for d, v in rest:
         diff = settings_diff(v0["settings"], v["settings"])
         shown = [f"{k}: {v0['settings'].get(k)!r} vs {v['settings'].get(k)!r}" for k in diff]
