@@ -1,5 +1,8 @@
 """The end of every patents experiment (training, zero-shot, blending): CV, files, submission, plot, one results row.
 
+`combine_folds` gathers a trained experiment's finished folds (OOF rows, test predictions) and hands them to
+`finish`.
+
 `finish(exp, oof, test_preds, sample, sub_path, row)` writes `oof.csv`, `test_preds.csv`, `cv.json` (Pearson
 overall and per fold), the fold-averaged, clipped, checked submission and `oof.png`, then appends the experiment's
 row to `outputs/results.csv`: the same columns (`ROW_KEYS`) for every pipeline and recipe, blank where one does
@@ -16,8 +19,18 @@ from ..errors import require
 from ..experiment import fingerprint, write_csv, write_json
 from ..submission import check_submission, write_submission
 from .metric import clip01, pearson
+from .storage import fold_dir, read_done, read_table
 
-__all__ = ["ROW_KEYS", "cv_dict", "make_submission", "plot_oof", "result_row", "finish"]
+__all__ = [
+    "ROW_KEYS",
+    "collect_folds",
+    "combine_folds",
+    "cv_dict",
+    "make_submission",
+    "plot_oof",
+    "result_row",
+    "finish",
+]
 
 # the columns of every patents results row, after `experiment, time, pipeline, metric, score`
 ROW_KEYS = (
@@ -107,3 +120,18 @@ def finish(exp, oof, test_preds, sample, sub_path, row, seconds=0, sub_cols=None
     key = fingerprint(oof=oof, test=test_preds)["all"]
     exp.result("pearson", round(cv["pearson"], 4), key=key, **result_row(cv, **row))
     return cv
+
+
+def collect_folds(out, folds):
+    "`(oof, test_preds, seconds)` of the finished `folds` of experiment folder `out` (ids as text)."
+    oof = pd.concat([read_table(fold_dir(out, k) / "oof.csv") for k in folds], ignore_index=True)
+    tps = {k: read_table(fold_dir(out, k) / "test_preds.csv") for k in folds}
+    tp = tps[folds[0]][["id"]].assign(**{f"fold{k}": t["pred"].values for k, t in tps.items()})
+    seconds = round(sum(read_done(fold_dir(out, k))["seconds"] for k in folds), 1)
+    return oof, tp, seconds
+
+
+def combine_folds(exp, folds, sample, sub_path, row):
+    "Combine finished `folds` of experiment `exp` into its CV files, the submission at `sub_path` and its row."
+    oof, tp, seconds = collect_folds(exp.dir, folds)
+    return finish(exp, oof, tp, sample, sub_path, row, seconds)

@@ -254,7 +254,7 @@ def run_tune(a):
     from optuna.trial import TrialState
 
     from .. import paths
-    from .configs import patents_config
+    from .config import patents_config
     from .run import prepare_inputs
 
     # Everything that can fail on bad input is checked before the study is created.

@@ -100,6 +100,7 @@ def get_recipe(name):
     return REGISTRY[name]
 
 
-def recipe_for(fmt):
-    "The recipe that trained a fold with input format `fmt` (folders saved before recipes existed: `cross`)."
-    return get_recipe(fmt.get("arch", "cross"))
+def recipe_for(fmt, where="a fold folder"):
+    "The recipe that trained a fold with input format `fmt`; `UserError` for folders of older versions (no `arch`)."
+    require("arch" in fmt, f"{where} was saved by an older kagglenlp (no arch in input_format.json): retrain it")
+    return get_recipe(fmt["arch"])
