@@ -136,6 +136,27 @@ def test_the_steps_a_notebook_defines_are_found_without_running_it(registry):
     assert "b" not in registry
 
 
+def test_the_launch_refuses_when_cuda_is_already_in_use(monkeypatch):
+    import torch
+
+    from kagglenlp.patents.launch import train
+
+    monkeypatch.setattr(torch.cuda, "is_initialized", lambda: True)
+    with pytest.raises(UserError, match="CUDA is already in use in this notebook, so its 2 processes cannot be forked"):
+        train(PatentsConfig(data="."), 2)
+
+
+@pytest.mark.e2e  # forks 2 processes (no training)
+def test_an_error_in_the_forked_processes_comes_back_as_one_line(proj):
+    from kagglenlp.patents.demo import write_demo
+    from kagglenlp.patents.launch import train
+
+    cfg = PatentsConfig(data=str(write_demo(proj / "demo")), model=str(proj / "no-such-model"), folds=2)
+    with pytest.raises(UserError, match="^--model folder not found: .*no-such-model"):
+        train(cfg, 2)
+    assert not (proj / "outputs").exists() or not any((proj / "outputs").iterdir())  # refused before writing
+
+
 # ---------------------------------------------------------------- end to end: notebook 10 with its own input step
 
 NB10 = Path(__file__).resolve().parents[1] / "notebooks" / "10-patents-folds.ipynb"
