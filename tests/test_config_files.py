@@ -176,17 +176,22 @@ def test_notebook_10_takes_a_config_file(tmp_path):
     import nbformat
 
     nb = nbformat.read(ROOT / "notebooks" / "10-patents-folds.ipynb", as_version=4)
-    params, build = nb.cells[1].source, nb.cells[2].source
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    upto = next(i for i, s in enumerate(code) if "cfg = patents_config(" in s)  # imports, own steps, settings
+    params, build = code[0], "\n".join(code[1 : upto + 1]).replace("from IPython.display import Image, display\n", "")
+    cell = tmp_path / "cells.py"  # where `inspect.getsource` finds the step cell's source, as in a notebook
+    cell.write_text(build)
+    build = compile(build, str(cell), "exec")
     ns = {}
     exec(params, ns)
     ns.update(config=str(CONFIG_DIR / "minilm-cross-gpu.toml"), data=str(tmp_path), fold=1, seed=7)  # injected
-    exec(build.replace("from IPython.display import Image, display\n", ""), ns)
+    exec(build, ns)
     c = ns["cfg"]
     assert (c.model, c.arch, c.folds, c.bs, c.name) == ("minilm", "cross", 3, 64, "minilm-cross-gpu")
     assert (c.fold, c.seed, c.data) == (1, 7, str(tmp_path))  # the notebook's parameters win
     ns = {}
     exec(params, ns)  # no config: the defaults, as before
-    exec(build.replace("from IPython.display import Image, display\n", ""), ns)
+    exec(build, ns)
     assert ns["cfg"].model == "microsoft/deberta-v3-small" and ns["cfg"].folds == 5
 
 
