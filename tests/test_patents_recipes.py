@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from helpers import one_error_line as _err
+from helpers import patents
 from overlap_recipe import OverlapRecipe
 
 from kagglenlp.cli import main
@@ -22,11 +23,11 @@ TINY = ["--model", "minilm", "--folds", "2", "--max-steps", "2", "--bs", "8", "-
 
 
 def _train(d, name, *extra):
-    return main(["patents", "train", "--data", str(d), *TINY, "--name", name, *extra])
+    return patents("train", "--data", d, *TINY, "--name", name, *extra)
 
 
 def _predict(d, models, out):
-    return main(["patents", "predict", "--data", str(d), "--models", str(models), "--out", str(out), "--overwrite"])
+    return patents("predict", "--data", d, "--models", models, "--out", out, "--overwrite")
 
 
 def _same(a, b):
