@@ -11,7 +11,7 @@ from kagglenlp.cli import build_parser, main
 from kagglenlp.errors import UserError
 from kagglenlp.imdb.config import UlmfitConfig
 from kagglenlp.patents.config import CONFIG_DIR, PatentsConfig, kernel_params, patents_config
-from kagglenlp.patents.demo import write_demo
+from kagglenlp.patents.data import write_demo
 
 ROOT = Path(__file__).resolve().parents[1]  # the checkout
 

@@ -11,7 +11,7 @@ from scipy.stats import pearsonr
 
 from kagglenlp.cli import main
 from kagglenlp.patents.blend import FITTED, fit_weights, nested_cv
-from kagglenlp.patents.demo import demo_frames, write_demo
+from kagglenlp.patents.data import demo_frames, write_demo
 
 ZS = ["--model", "minilm", "--folds", "2", "--seed", "0"]
 

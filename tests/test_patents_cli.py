@@ -13,7 +13,7 @@ from scipy.stats import pearsonr
 
 from kagglenlp.cli import main
 from kagglenlp.experiment import read_results
-from kagglenlp.patents.demo import demo_frames, write_demo
+from kagglenlp.patents.data import demo_frames, write_demo
 
 
 @pytest.fixture(scope="module")

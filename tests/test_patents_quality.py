@@ -10,7 +10,7 @@ from helpers import PATENTS_TINY as TINY
 from helpers import one_error_line as _err
 from helpers import patents
 
-from kagglenlp.patents.demo import demo_frames, write_demo
+from kagglenlp.patents.data import demo_frames, write_demo
 
 # each new option at least once, in two runs (training is what costs time; `mean` shares the attention run's class
 # and code path, its pooling is tested above)

@@ -101,7 +101,7 @@ def test_sibling_shuffle_tta_truncation_note_and_resume(proj, demo, capsys):
     rec, fmt = _record(proj, "c"), _fold(proj, "c", 0, "input_format.json")
     assert rec["sib_shuffle"] and rec["tta"] == 3 and (fmt["tta"], fmt["tta_seed"]) == (3, 0)
     _reproduces(proj, demo, "c")
-    from kagglenlp.patents.demo import demo_frames
+    from kagglenlp.patents.data import demo_frames
     from kagglenlp.patents.models import get_recipe
 
     fd, tst = proj / "outputs" / "c" / "fold0", demo_frames()[1]
