@@ -87,7 +87,7 @@ def main(argv=None):
     p.add_argument("--only", default=None, help="comma-separated recipe names (default: all, in table order)")
     p.add_argument("--prefix", default=None, help="experiment name prefix (default: rc<rows>e<epochs>)")
     p.add_argument("--out", default=None, help="JSON/CSV path stem (default: outputs/<prefix>-recipes)")
-    p.add_argument("--flags", default=None, help="print 'name<TAB>train flags' of a recipe table (gpu.sh: toolbox)")
+    p.add_argument("--flags", default=None, help="print 'name<TAB>flags' of a table (gpu.sh)")
     a = p.parse_args(argv)
     if a.flags:
         for name, settings in load_recipes(a.flags).items():
