@@ -25,7 +25,7 @@ from kagglenlp.errors import UserError
 from kagglenlp.kaggle_tools.dataset import project_files, source_version
 from kagglenlp.kaggle_tools.meta import kernel_meta
 from kagglenlp.kaggle_tools.rehearse import Kernel, kernel_env, order_kernels, plan_inputs
-from kagglenlp.patents.demo import write_demo
+from kagglenlp.patents.data import write_demo
 from kagglenlp.submission import check_submission_file
 
 pytest.importorskip("papermill")

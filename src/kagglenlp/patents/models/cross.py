@@ -81,15 +81,6 @@ class CrossRecipe(Recipe):
         tta = {"tta": cfg.tta, "tta_seed": cfg.seed} if cfg.tta > 1 else {}
         return {**super().fold_format(cfg, titles), **_head(cfg), **tta}
 
-    def input_strings(self, cfg, tok, df, titles):
-        "The one string per row the encoder reads (`--text`, or a notebook's input step), as column `input`."
-        import pandas as pd
-
-        from ..inputs import model_sep
-        from ..steps import make_texts
-
-        return pd.DataFrame({"input": make_texts(df, self.fold_format(cfg, titles), model_sep(tok))}, index=df.index)
-
     def prepare(self, cfg, tok, trn, tst, fmt):
         "`trn` and `tst` as `--text` strings, tokenized once for every fold."
         from ..inputs import model_sep

@@ -53,8 +53,14 @@ class Recipe:
         return {**fmt, **{k: v for k, v in own.items() if v is not None}}
 
     def input_strings(self, cfg, tok, df, titles):
-        "The strings the model reads for the rows of `df`: a frame, one column per input (what notebook 10 shows)."
-        raise NotImplementedError
+        """The strings the model reads for the rows of `df`, a frame with one column per input (notebook 10 prints
+        them): by default one string per row, `--text` or a notebook's input step."""
+        import pandas as pd
+
+        from ..inputs import model_sep
+        from ..steps import make_texts
+
+        return pd.DataFrame({"input": make_texts(df, self.fold_format(cfg, titles), model_sep(tok))}, index=df.index)
 
     def prepare(self, cfg, tok, trn, tst, fmt):
         "The inputs of every fold, built once (e.g. `trn` and `tst` tokenized); passed to `fit` as `inputs`."
@@ -101,6 +107,6 @@ def get_recipe(name):
 
 
 def recipe_for(fmt, where="a fold folder"):
-    "The recipe that trained a fold with input format `fmt`; `UserError` for folders of older versions (no `arch`)."
+    "The recipe that trained a fold with input format `fmt`; `UserError` for folders of older versions (no arch)."
     require("arch" in fmt, f"{where} was saved by an older kagglenlp (no arch in input_format.json): retrain it")
     return get_recipe(fmt["arch"])
