@@ -1,5 +1,5 @@
-"""Steps written in a notebook cell (`patents/steps.py`): registered, fingerprinted, saved with the model, and used or
-refused at inference; never the built-in text in their place."""
+"""Steps written in a notebook cell (`patents/steps.py`): registered, fingerprinted, saved with the model, and used
+or refused at inference; never the built-in text in their place."""
 
 from pathlib import Path
 
@@ -31,8 +31,8 @@ def registry():
 
 
 def define(registry, body='f"{a}{sep}{t}"', name="mine"):
-    """Register input step `name` whose strings are the f-string `body` of `a`, `t`, `sep`, as a notebook cell would
-    (its source in a file of its own, where `inspect.getsource` finds it as it finds IPython's cells)."""
+    """Register input step `name` whose strings are the f-string `body` of `a`, `t`, `sep`, as a notebook cell
+    would (its source in a file of its own, where `inspect.getsource` finds it as it finds IPython's cells)."""
     import tempfile
     from pathlib import Path
 
@@ -199,7 +199,7 @@ def test_a_notebook_step_is_used_in_process_in_forked_processes_and_at_inference
     d = write_demo(proj / "input" / "demo")
     own = dict(data=str(d), model="minilm", folds=2, settings={**TINY, "arch": "cross", "text": STEP})
     out = run_notebook(proj, NB10, "mine.ipynb", name="mine", gpus=1, **own)
-    # the strings the model reads, printed for the first rows: anchor, target, CPC title, the anchor's other targets
+    # the strings the model reads, printed for the first rows: anchor, target, CPC title, the other targets
     trn = load_competition(d, 120, 42)[0]
     first = next(line for line in out.splitlines() if line.count("[SEP]") == 3).split("[SEP]")
     r0 = trn.iloc[0]

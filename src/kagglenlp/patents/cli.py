@@ -27,7 +27,7 @@ class PatentsPredictArgs:
     )
     overwrite: bool = opt(False, "replace --out if it exists")
     trust_steps: bool = opt(
-        False, "run the input step a notebook defined for these folds from the source saved with them (your own code)"
+        False, "run the input step a notebook defined for these folds from the source saved with them (own code)"
     )
 
     def __post_init__(self):
@@ -84,7 +84,8 @@ def cmd_predict(ns):
 
         full = find_full_dir(dirs)
         print(f"full model: {full} at weight {a.full_weight}")
-        mix = with_full(preds.drop(columns="id").values, predict_fold(full, tst, a.bs, a.trust_steps), a.full_weight)
+        full_preds = predict_fold(full, tst, a.bs, a.trust_steps)
+        mix = with_full(preds.drop(columns="id").values, full_preds, a.full_weight)
         preds = pd.DataFrame({"id": preds["id"].values, "mix": mix})
     sub = make_submission(preds, sample)
     print(f"wrote {write_submission(sub, a.out, sample, overwrite=a.overwrite)} ({len(sub)} rows)")

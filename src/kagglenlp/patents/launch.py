@@ -1,12 +1,12 @@
-"""Train on every visible GPU from a notebook: one process per GPU forked from the notebook (DDP), or in-process on one.
+"""Train on every visible GPU from a notebook: one process per GPU forked from the notebook (DDP), or in process.
 
 A `Trainer` started inside a notebook on Kaggle's T4 x2 would run `nn.DataParallel` in one process; `train(cfg)`
-instead starts one process per GPU with accelerate's `notebook_launcher`, which forks the notebook's own process: an
-input step, head or recipe defined in a cell (`steps.py`) is there in every rank, as it is in process. Rank 0 alone
-writes the experiment (`dist.py`). CUDA must not be initialised in the notebook before the launch (nothing here
-touches it: the GPUs are counted through NVML). On a machine without GPUs, `gpus=2` runs two CPU processes (gloo):
-the same path, which the tests take. With one GPU or none it calls `run_experiment`. The command line keeps
-`torchrun -m kagglenlp patents train ...` (docs/patents.md).
+instead starts one process per GPU with accelerate's `notebook_launcher`, which forks the notebook's own process:
+an input step, head or recipe defined in a cell (`steps.py`) is there in every rank, as it is in process. Rank 0
+alone writes the experiment (`dist.py`). CUDA must not be initialised in the notebook before the launch (nothing
+here touches it: the GPUs are counted through NVML). On a machine without GPUs, `gpus=2` runs two CPU processes
+(gloo): the same path, which the tests take. With one GPU or none it calls `run_experiment`. The command line
+keeps `torchrun -m kagglenlp patents train ...` (docs/patents.md).
 """
 
 import os
@@ -21,13 +21,13 @@ from .config import exp_name
 
 __all__ = ["visible_gpus", "free_port", "train"]
 
-# torch's own switch: `torch.cuda.is_available()` asks NVML instead of initialising CUDA, so that a library calling it
-# in the notebook (before the launch) does not leave the forked processes unable to use the GPUs.
+# torch's own switch: `torch.cuda.is_available()` asks NVML instead of initialising CUDA, so that a library calling
+# it in the notebook (before the launch) does not leave the forked processes unable to use the GPUs.
 os.environ.setdefault("PYTORCH_NVML_BASED_CUDA_CHECK", "1")
 
 
 def visible_gpus():
-    "Number of CUDA devices this process can see, counted without initialising CUDA (a fork after it stays usable)."
+    "Number of CUDA devices this process can see, counted without initialising CUDA (a later fork can use them)."
     import torch
 
     return torch.cuda.device_count()
@@ -52,8 +52,9 @@ def _each_rank(cfg, errors):
 
 
 def train(cfg, gpus=None):
-    """Train experiment `cfg` on `gpus` processes (default: one per visible GPU); returns its CV dict, or None while
-    folds are missing. Two or more fork this process (`notebook_launcher`): what the notebook defined is in each."""
+    """Train experiment `cfg` on `gpus` processes (default: one per visible GPU); returns its CV dict, or None
+    while folds are missing. Two or more fork this process (`notebook_launcher`): what the notebook defined is in
+    each."""
     from .run import run_experiment
 
     n = visible_gpus() if gpus is None else int(gpus)
@@ -64,8 +65,8 @@ def train(cfg, gpus=None):
 
     require(
         not torch.cuda.is_initialized(),
-        f"CUDA is already in use in this notebook, so its {n} processes cannot be forked: restart the kernel and run "
-        "the cells without moving anything to the GPU before this one (the model cells build it on the CPU)",
+        f"CUDA is already in use in this notebook, so its {n} processes cannot be forked: restart the kernel and "
+        "run the cells without moving anything to the GPU before this one (the model cells build it on the CPU)",
     )
 
     with tempfile.TemporaryDirectory(prefix="kagglenlp-launch-") as errors:

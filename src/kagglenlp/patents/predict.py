@@ -32,7 +32,7 @@ def fold_format(fold_dir, df):
 
 def fold_steps(fold_dir, fmt, trust_steps=False):
     """`fmt` with `step_fn`, the input function of the notebook step fold `fold_dir` was trained with (`steps.py`);
-    `UserError` naming the step or recipe when it is neither defined here (same source) nor trusted from the folder."""
+    `UserError` naming the step or recipe when it is neither defined here (same source) nor trusted."""
     from .models import REGISTRY
     from .steps import check_recipe, resolve_step
 
@@ -43,8 +43,8 @@ def fold_steps(fold_dir, fmt, trust_steps=False):
 
 
 def predict_fold(fold_dir, df, bs=256, trust_steps=False):
-    """Predictions (score scale) of the model saved in `fold_dir` for the rows of `df`, by the recipe (and input step)
-    that trained it; `trust_steps`: run a notebook's input step from the source saved with the model."""
+    """Predictions (score scale) of the model saved in `fold_dir` for the rows of `df`, by the recipe (and input
+    step) that trained it; `trust_steps`: run a notebook's input step from the source saved with the model."""
     fmt = fold_steps(fold_dir, fold_format(fold_dir, df), trust_steps)
     return recipe_for(fmt, str(fold_dir)).predict(Path(fold_dir), fmt, df, bs)
 

@@ -1,4 +1,4 @@
-"""Steps written in a notebook cell: your own input text (or recipe) used on every fold, everywhere the notebook runs.
+"""Steps written in a notebook cell: your own input text (or recipe), used on every fold, wherever it runs.
 
     from kagglenlp.patents.steps import input_step
 
@@ -6,22 +6,23 @@
     def mine(df, titles, sep):
         "anchor, target, CPC title: the strings the model reads for the rows of `df`."
         from kagglenlp.patents.inputs import context_titles   # imports inside: the source must run on its own
-        return [f"{a}{sep}{t}{sep}{c}" for a, t, c in zip(df.anchor, df.target, context_titles(df.context, titles))]
+        ctx = context_titles(df.context, titles)
+        return [f"{a}{sep}{t}{sep}{c}" for a, t, c in zip(df.anchor, df.target, ctx)]
 
     cfg = patents_config(data=..., arch="cross", text="mine")
 
-`fn(df, titles, sep)` gets the rows (`id, anchor, target, context`, ...), the CPC titles (`--titles`, or None for the
-built-in section titles) and the tokenizer's separator, and returns one string per row. Because a notebook's
-multi-GPU launch forks the notebook (`run.train`), a pushed fold kernel IS the notebook, and the step travels with the
-model, the same step is used in process, on every GPU, in fold kernels and at inference:
+`fn(df, titles, sep)` gets the rows (`id, anchor, target, context`, ...), the CPC titles (`--titles`, or None for
+the built-in section titles) and the tokenizer's separator, and returns one string per row. The notebook's
+multi-GPU launch forks the notebook (`launch.train`), a pushed fold kernel IS the notebook, and the step travels
+with the model, so the same step is used in process, on every GPU, in fold kernels and at inference:
 - the experiment records a hash of the step's source (`fingerprints`): a changed cell under the same experiment
   name is refused on resume, like a changed setting, naming the step;
-- each fold's `input_format.json` keeps the source itself (`step_record`); inference (`patents predict`, notebook 11,
-  the inference kernel) uses the step registered under that name when its source is the same, and otherwise runs the
-  saved source only when told to (`--trust-steps`, `trust_steps=True`): it is your own code, like transformers'
-  `trust_remote_code`. Without either it refuses, naming the step; it never falls back to a built-in text.
-So the saved source can run alone, a step may use only builtins and what it imports inside its body (checked when
-it is registered). A whole recipe (`@recipes.register` on a `Recipe` subclass in a cell) is fingerprinted the same
+- each fold's `input_format.json` keeps the source itself (`step_record`); inference (`patents predict`, notebook
+  11, the inference kernel) uses the step registered under that name when its source is the same, and otherwise
+  runs the saved source only when told to (`--trust-steps`, `trust_steps=True`): it is your own code, like
+  transformers' `trust_remote_code`. Without either it refuses, naming the step; never a built-in text instead.
+So that the saved source can run alone, a step may use only builtins and what it imports inside its body (checked
+when it is registered). A whole recipe (`@register` on a `Recipe` subclass in a cell) is fingerprinted the same
 way; inference needs it registered with the same source (a class cannot be rebuilt from its source alone).
 """
 
@@ -67,7 +68,7 @@ def function_source(fn):
 
 
 def class_source(cls):
-    "Source of class `cls` (a notebook's classes have none in Python < 3.13: then its methods' sources and attributes)."
+    "Source of class `cls` (a notebook's class has none before Python 3.13: then its methods' and attributes')."
     try:
         return inspect.getsource(cls)
     except (OSError, TypeError):
@@ -95,8 +96,8 @@ def _outside_names(code):
 
 
 def input_step(name=None):
-    """Decorator: register `fn(df, titles, sep) -> list[str]` as input text `name` (default: its function name), used
-    by `text=name` (cross-encoder). Re-running the cell replaces it; its body must import what it uses."""
+    """Decorator: register `fn(df, titles, sep) -> list[str]` as input text `name` (default: its function's name)
+    for `text=name` (cross-encoder). Re-running the cell replaces it; its body must import what it uses."""
     if callable(name):  # bare `@input_step`
         return input_step()(name)
 
@@ -120,7 +121,7 @@ def input_step(name=None):
 
 
 def step_record(text):
-    "What a fold's `input_format.json` keeps of input step `text` (name, function, source, hash); None if built in."
+    "What a fold's `input_format.json` keeps of input step `text` (name, function, source, hash); None: built in."
     fn = INPUTS.get(text)
     if fn is None:
         return None
@@ -136,7 +137,7 @@ def recipe_record(recipe):
 
 
 def fingerprints(cfg):
-    "The source hashes of `cfg`'s own steps as settings (`{\"input step 'mine'\": sha}`): a changed cell is refused."
+    "The source hashes of `cfg`'s own steps as settings (`input step 'mine'`: hash): a changed cell is refused."
     out = {}
     if (s := step_record(cfg.text)) is not None:
         out[f"input step {s['name']!r}"] = s["sha"]
@@ -153,8 +154,8 @@ def _load(rec):
 
 
 def resolve_step(rec, trust=False, where="a fold model"):
-    """The input function of step record `rec` (from `input_format.json`): the registered one when its source is the
-    same, else with `trust` the saved source; `UserError` naming the step otherwise."""
+    """The input function of step record `rec` (from `input_format.json`): the registered one when its source is
+    the same, else with `trust` the saved source; `UserError` naming the step otherwise."""
     name, fn = rec["name"], INPUTS.get(rec["name"])
     if fn is not None:
         here = source_hash(fn.step_source)
@@ -175,19 +176,19 @@ def resolve_step(rec, trust=False, where="a fold model"):
 
 
 def check_recipe(fmt, recipe, where="a fold model"):
-    "`UserError` when `fmt` (a fold's input format) names a notebook recipe and `recipe` (registered here) is not it."
+    "`UserError` when `fmt` (a fold's input format) names a notebook recipe and `recipe` (here) is not that one."
     saved, now = fmt.get("recipe"), recipe and recipe_record(recipe)
     if saved is None:
         return
     require(
         now and now["sha"] == saved["sha"],
-        f"{where} was trained with recipe {saved['name']!r} defined in a notebook (source {saved['sha']}); the one "
-        f"registered here has {now['sha'] if now else 'none'}: define the same class (run its cell) before predicting",
+        f"{where} was trained with recipe {saved['name']!r} defined in a notebook (source {saved['sha']}); the "
+        f"one registered here has {now['sha'] if now else 'none'}: define the same class (run its cell) first",
     )
 
 
 def make_texts(df, fmt, sep, fn=None):
-    "The input strings of the rows of `df` for fold format `fmt`: a built-in `--text`, or its step (`fn`, resolved)."
+    "The input strings of the rows of `df` for fold format `fmt`: a built-in `--text`, or its step (`fn`: given)."
     from .inputs import make_inputs
 
     rec = fmt.get("step")
@@ -203,8 +204,8 @@ def make_texts(df, fmt, sep, fn=None):
 
 
 def notebook_steps(cells):
-    """Names of the input steps that code cells `cells` (source strings) register with `@input_step`, found by parsing
-    them, not running them (a cell with IPython magics is skipped)."""
+    """Names of the input steps that code cells `cells` (source strings) register with `@input_step`, found by
+    parsing them, not running them (a cell with IPython magics is skipped)."""
     import ast
 
     names = set()
@@ -229,7 +230,7 @@ def notebook_steps(cells):
 
 @contextmanager
 def declared(names):
-    """Input steps `names` known while the block runs (stand-ins that cannot be called): settings that name a step a
+    """Input steps `names` known while the block runs (stand-ins that cannot be called): settings naming a step a
     notebook defines pass the checks made before that notebook runs (e.g. before a fold kernel is pushed)."""
 
     def stand_in(df, titles, sep):

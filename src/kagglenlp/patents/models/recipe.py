@@ -48,7 +48,7 @@ class Recipe:
         "What a fold folder records (`input_format.json`) so that `load` and `predict` rebuild inputs and model."
         from ..steps import recipe_record, step_record
 
-        fmt = {"text": cfg.text, "titles": titles, "sib_cap": cfg.sib_cap, "max_len": cfg.max_len, "arch": self.name}
+        fmt = dict(text=cfg.text, titles=titles, sib_cap=cfg.sib_cap, max_len=cfg.max_len, arch=self.name)
         own = {"step": step_record(cfg.text), "recipe": recipe_record(self)}  # steps defined in a notebook cell
         return {**fmt, **{k: v for k, v in own.items() if v is not None}}
 
@@ -60,7 +60,8 @@ class Recipe:
         from ..inputs import model_sep
         from ..steps import make_texts
 
-        return pd.DataFrame({"input": make_texts(df, self.fold_format(cfg, titles), model_sep(tok))}, index=df.index)
+        texts = make_texts(df, self.fold_format(cfg, titles), model_sep(tok))
+        return pd.DataFrame({"input": texts}, index=df.index)
 
     def prepare(self, cfg, tok, trn, tst, fmt):
         "The inputs of every fold, built once (e.g. `trn` and `tst` tokenized); passed to `fit` as `inputs`."
