@@ -77,6 +77,8 @@ def test_a_step_using_a_name_from_outside_it_is_refused_naming_it(registry):
         define(registry, body="helper(a, t)")
     with pytest.raises(UserError, match="the name of a built-in --text"):
         define(registry, name="seed")
+    with pytest.raises(UserError, match="use letters, digits"):
+        define(registry, name="my step")
 
 
 def test_inference_uses_the_same_step_or_refuses_naming_it(registry):
@@ -96,11 +98,11 @@ def test_the_config_takes_a_registered_step_and_records_its_source_hash(registry
         PatentsConfig(data=".", arch="cross", text="mine")
     define(registry)
     cfg = PatentsConfig(data=".", arch="cross", text="mine")
-    first = settings(cfg)["input step 'mine'"]
-    assert "input step 'mine'" not in settings(PatentsConfig(data=".", arch="cross"))
+    first = settings(cfg)["input step mine"]
+    assert "input step mine" not in settings(PatentsConfig(data=".", arch="cross"))
     define(registry, body='f"{t}{sep}{a}"')
-    assert settings(cfg)["input step 'mine'"] != first  # a changed cell changes the settings: resume refused
-    assert cfg.recipe.fold_format(cfg, None)["step"]["sha"] == settings(cfg)["input step 'mine'"]
+    assert settings(cfg)["input step mine"] != first  # a changed cell changes the settings: resume refused
+    assert cfg.recipe.fold_format(cfg, None)["step"]["sha"] == settings(cfg)["input step mine"]
     with pytest.raises(UserError, match="--arch bi reads --text seed or cpc, not 'mine'"):
         PatentsConfig(data=".", arch="bi", text="mine")
 
@@ -112,7 +114,7 @@ def test_a_notebook_recipe_is_fingerprinted_and_required_at_inference(monkeypatc
     monkeypatch.setitem(REGISTRY, "mycross", cls())
     cfg = PatentsConfig(data=".", arch="mycross")
     fmt = cfg.recipe.fold_format(cfg, None)
-    assert fmt["recipe"]["name"] == "mycross" and "recipe 'mycross'" in settings(cfg)
+    assert fmt["recipe"]["name"] == "mycross" and "recipe mycross" in settings(cfg)
     assert "recipe" not in REGISTRY["cross"].fold_format(PatentsConfig(data=".", arch="cross"), None)
     steps.check_recipe(fmt, REGISTRY["mycross"])  # the same class: fine
     with pytest.raises(UserError, match="trained with recipe 'mycross' defined in a notebook.*has none"):
@@ -256,7 +258,7 @@ def test_a_notebook_step_is_used_in_process_in_forked_processes_and_at_inference
     [cell] = [c for c in nb.cells if "@input_step" in c.source]
     cell.source = cell.source.replace("'; '.join(s)", "', '.join(s)")
     nbformat.write(nb, proj / "changed.ipynb")
-    with pytest.raises(pm.PapermillExecutionError, match=f"other settings \\(input step '{STEP}': '"):
+    with pytest.raises(pm.PapermillExecutionError, match=f"other settings \\(input step {STEP}: '"):
         run_notebook(proj, proj / "changed.ipynb", "changed-out.ipynb", name="mine", gpus=1, **own)
 
 

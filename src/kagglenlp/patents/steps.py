@@ -30,6 +30,7 @@ import builtins
 import dis
 import hashlib
 import inspect
+import re
 import textwrap
 from contextlib import contextmanager
 
@@ -106,6 +107,7 @@ def input_step(name=None):
 
         key = name or fn.__name__
         require(key not in FORMATS, f"input step {key!r}: the name of a built-in --text; choose another name")
+        require(re.fullmatch(r"[\w.-]+", key), f"input step {key!r}: use letters, digits, '_', '-' and '.' only")
         src = function_source(fn)
         outside = sorted(_outside_names(fn.__code__))
         require(
@@ -137,12 +139,12 @@ def recipe_record(recipe):
 
 
 def fingerprints(cfg):
-    "The source hashes of `cfg`'s own steps as settings (`input step 'mine'`: hash): a changed cell is refused."
+    "The source hashes of `cfg`'s own steps as settings (`input step mine`: hash): a changed cell is refused."
     out = {}
     if (s := step_record(cfg.text)) is not None:
-        out[f"input step {s['name']!r}"] = s["sha"]
+        out[f"input step {s['name']}"] = s["sha"]  # a key trackers take (letters, digits, _ - . and spaces)
     if (r := recipe_record(cfg.recipe)) is not None:
-        out[f"recipe {r['name']!r}"] = r["sha"]
+        out[f"recipe {r['name']}"] = r["sha"]
     return out
 
 
