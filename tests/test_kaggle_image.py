@@ -11,6 +11,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -65,8 +66,9 @@ def tiny(tmp_path_factory):
     cache = d / "cache"
     mp = pytest.MonkeyPatch()
     mp.setenv("KAGGLENLP_CACHE", str(cache))
-    py = profile_env(load_profile(prof))
-    yield dict(profile=prof, cache=cache, python=py)
+    said, progress = [], io.StringIO()
+    py = profile_env(load_profile(prof), log=said.append, progress=progress)
+    yield dict(profile=prof, cache=cache, python=py, said=said, progress=progress.getvalue())
     mp.undo()
 
 
@@ -191,6 +193,16 @@ def test_with_deps_leaves_out_what_the_image_environment_holds(tmp_path, monkeyp
 
 
 # ---- rehearsing in a profile's environment ------------------------------------------------------
+@pytest.mark.e2e  # builds a stand-in environment
+def test_a_profile_build_shows_its_progress_and_states_its_size_and_time(tiny):
+    first, last = tiny["said"][0], tiny["said"][-1]
+    assert first.startswith("building the tiny image environment") and "once: it is cached" in first
+    assert re.fullmatch(r"built the tiny image environment in [\d.]+ (s|min): \d+\.\d GB", last), last
+    assert "Successfully installed" in tiny["progress"] and "ipykernel" in tiny["progress"]  # pip's own lines
+    kaggle = load_profile("kaggle")
+    assert "GB" in kaggle.build and "min" in kaggle.build  # what the real build takes, stated before it starts
+
+
 @pytest.mark.e2e  # builds a stand-in environment and rehearses a kernel
 def test_profile_rehearsal_runs_only_the_staged_wheel_in_the_profiles_packages(tiny, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("KAGGLENLP_CACHE", str(tiny["cache"]))

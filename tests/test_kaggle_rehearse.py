@@ -9,6 +9,7 @@ off: a staged checkout whose training raises fails the rehearsal with that error
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -66,7 +67,15 @@ def checkout_copy(dest, **changes):
     return dest
 
 
-BROKEN = "\n\ndef train(cfg, gpus=None):\n    raise RuntimeError('planted: this staged train is broken')\n"
+BROKEN = "\n\ndef train(*args, **kwargs):\n    raise RuntimeError('planted: this staged train is broken')\n"
+
+
+def train_module():
+    "The source file notebook 10 imports `train` from (`from kagglenlp.X import train`), wherever it lives now."
+    code = "".join(c.source for c in nbformat.read(NB10, as_version=4).cells if c.cell_type == "code")
+    [mod] = re.findall(r"^from (kagglenlp[\w.]*) import .*\btrain\b", code, re.M)
+    rel = Path("src", *mod.split("."))
+    return str(rel / "__init__.py" if (ROOT / rel).is_dir() else rel.with_suffix(".py"))
 
 
 @pytest.fixture(scope="module")
@@ -219,7 +228,7 @@ def test_inference_refuses_a_fold_rerun_with_another_split(flow, rehearsed, caps
 
 @pytest.mark.e2e  # rehearses kernels (papermill)
 def test_readme_rehearsal_fails_on_a_broken_staged_checkout_with_the_kernels_error(flow, tmp_path, capsys):
-    broken = stage(checkout_copy(tmp_path / "broken", **{"src/kagglenlp/patents/launch.py": BROKEN}), tmp_path / "st")
+    broken = stage(checkout_copy(tmp_path / "broken", **{train_module(): BROKEN}), tmp_path / "st")
     src = f"{USER}/kagglenlp-code={broken}"
     rc, _, err = cli(capsys, *folds_args(flow, tmp_path / "kernels", "--source", src))
     assert rc == 2 and "rehearsal of stubuser/uspppm-fold0 failed" in err
