@@ -105,6 +105,17 @@ def test_every_injected_setting_is_checked_against_the_config_the_notebook_build
     assert rc == 2 and says in err and not (tmp_path / "k").exists()
 
 
+def test_the_imdb_notebooks_settings_are_checked_against_its_own_config(tmp_path, capsys):
+    nb = ROOT / "notebooks" / "20-imdb-ulmfit.ipynb"
+    base = ["push", nb, "--id", f"{USER}/imdb-one", "--dry-run"]
+    rc, _, err = cli(capsys, *base, "--param", "settings={'emb_sz': 'big'}", "--dir", tmp_path / "a")
+    assert rc == 2 and "emb_sz = 'big' should be an integer" in err and not (tmp_path / "a").exists()
+    rc, _, err = cli(capsys, *base, "--param", "settings={'epochs': 1}", "--dir", tmp_path / "b")
+    assert rc == 2 and "UlmfitConfig has no setting 'epochs'" in err
+    rc, _, err = cli(capsys, *base, "--param", "settings={'emb_sz': 200, 'lm_epochs': [1, 2]}", "--dir", tmp_path / "c")
+    assert rc == 0, err
+
+
 # ---- repeated list flags ----------------------------------------------------------------------------
 def test_repeated_list_flags_add_up(tmp_path, capsys):
     rc, _, err = cli(capsys, *BASE, "--folds", 2, "--dataset", "a/one-data", "--dataset", "b/two-data",

@@ -156,7 +156,7 @@ def run(args, timeout=TIMEOUT, what=None, ok=None, env=None, cwd=None, tee=None)
     try:
         if pump:
             p.wait(timeout=timeout)
-            pump.join()
+            pump.join(60)  # the rest of the output (a child left holding the pipe cannot block us)
             out = "".join(lines)
         else:
             out, _ = p.communicate(timeout=timeout)
