@@ -138,6 +138,20 @@ def test_the_steps_a_notebook_defines_are_found_without_running_it(registry):
     assert "b" not in registry
 
 
+def test_fold_kernel_settings_may_name_a_step_the_notebook_defines(registry):
+    import nbformat
+
+    from kagglenlp.kaggle_tools.meta import check_settings
+
+    nb = nbformat.read(NB10, as_version=4)
+    check_settings(nb, {"settings": {"arch": "cross", "text": STEP}})  # checked before the push: the cell defines it
+    with pytest.raises(UserError, match="text = 'nope' is not one of seed, pair, cpc, cpc-siblings, " + STEP):
+        check_settings(nb, {"settings": {"arch": "cross", "text": "nope"}})
+    with pytest.raises(UserError, match=f"--arch bi reads --text seed or cpc, not '{STEP}'"):
+        check_settings(nb, {"settings": {"text": STEP}})
+    assert STEP not in registry  # nothing of the notebook ran here
+
+
 def test_the_launch_refuses_when_cuda_is_already_in_use(monkeypatch):
     import torch
 
@@ -279,7 +293,7 @@ def test_a_notebook_step_in_rehearsed_fold_kernels_then_the_inference_kernel(pro
     argv = ["folds", "--notebook", NB10, "--inference", NB10.parent / "11-patents-inference.ipynb"]
     argv += ["--id-prefix", f"{user}/uspppm", "--folds", 2, "--code-dataset", f"{user}/kagglenlp-code"]
     argv += ["--competition", "us-patent-phrase-to-phrase-matching", "--gpu", "--dir", kdir, "--rehearse"]
-    argv += ["--data", demo, "--source", f"{user}/kagglenlp-code={stage}"]
+    argv += ["--data", demo, "--source", f"{user}/kagglenlp-code={stage}", "--image", "local"]  # the quick path
     argv += ["--param", "model=minilm", "name=rhs", f"settings={settings!r}", "--infer-param", "trust_steps=True"]
     with KaggleStub() as stub, pytest.MonkeyPatch.context() as mp:
         set_env(mp, proj, stub.proxy)
