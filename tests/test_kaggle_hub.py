@@ -31,7 +31,7 @@ def free_port():
 def test_an_unreachable_hub_is_named_in_the_error(tmp_path):
     mirror = f"http://127.0.0.1:{free_port()}"
     code = (
-        "from kagglenlp.errors import UserError\nfrom kagglenlp.patents.model import _source\n"
+        "from kagglenlp.errors import UserError\nfrom kagglenlp.patents.models.backbone import _source\n"
         "try:\n    _source('someone/some-model')\nexcept UserError as e:\n    print(e)\n"
     )
     err = probe(mirror, code, home=tmp_path / "hf")
