@@ -24,7 +24,7 @@ import numpy as np
 from .. import paths
 from ..args import opt
 from ..errors import UserError, require
-from ..experiment import fingerprint, open_experiment, read_json, write_csv, write_json
+from ..experiment import check_name, fingerprint, open_experiment, read_json, write_csv, write_json
 from .metrics import pearson
 from .storage import read_table
 from .tricks.blending import SCALES, blend_fixed, minmax_scale
@@ -217,6 +217,7 @@ def run_blend(exps, opts):
     from .finish import finish
 
     exps = list(exps)
+    check_name(opts.name)
     require(opts.name not in exps, f"--name {opts.name!r} is one of the blended experiments; choose another name")
     members = check_members(exps)
     fixed = parse_weights(opts)
