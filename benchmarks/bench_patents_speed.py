@@ -8,8 +8,8 @@ memory (RSS; CUDA max allocated on a GPU) is its own:
 - train: samples/s of `trainer.train()` for the same rows and the same number of optimizer steps;
 - train: the fold trainer exactly as `fold.train_fold` builds it (the cross-encoder recipe's backbone + head and
   head trainer) against the seed's `Trainer` on `AutoModelForSequenceClassification`;
-- infer: rows/s of `Trainer.predict` vs `kagglenlp.patents.infer.predict_texts` on the recipe's model and the same
-  rows, and of the whole `kagglenlp patents predict` command (process start and model loading included) on an
+- infer: rows/s of `Trainer.predict` vs `kagglenlp.patents.models.infer.predict_texts` on the recipe's model and the
+  same rows, and of the whole `kagglenlp patents predict` command (process start and model loading included) on an
   experiment written by real `patents train` (one step per fold).
 
 Each is measured on the lesson's input string (`--text seed`: the code alone) and on kagglenlp's short `pair`
@@ -65,7 +65,7 @@ def make_model_dir(kind, dest):
     "A model folder (weights + tokenizer) for `kind`: MiniLM, deberta-v3-small randomly initialised, or a folder."
     from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
 
-    from kagglenlp.patents.model import resolve_model
+    from kagglenlp.patents.models.backbone import resolve_model
     from kagglenlp.paths import shared_data
 
     if kind != "deberta":
@@ -120,8 +120,8 @@ def ours_trainer(model_dir, df, bs, steps, out, text="seed", compile=False):
     """kagglenlp's fold trainer on the same rows (input format `text`), built as `fold.train_fold` builds it: the
     cross-encoder recipe's inputs (`prepare`), model (`build`, backbone + head) and head trainer (`trainer`)."""
     from kagglenlp.patents.config import PatentsConfig
-    from kagglenlp.patents.model import load_tokenizer
-    from kagglenlp.patents.train import training_arguments
+    from kagglenlp.patents.models.backbone import load_tokenizer
+    from kagglenlp.patents.trainer import training_arguments
 
     cfg = PatentsConfig(data=".", model=model_dir, bs=bs, max_steps=steps, arch="cross", text=text, compile=compile)
     recipe, tok = cfg.recipe, load_tokenizer(model_dir)
@@ -175,9 +175,9 @@ def one(variant, model_dir, rows, bs, steps, data_dir=None):
             secs, cpu = time.perf_counter() - t0, time.process_time() - c0
         elif variant in ("infer-ours", "infer-ours-pair"):  # the cross-encoder recipe's model and batching
             from kagglenlp.patents.config import PatentsConfig
-            from kagglenlp.patents.infer import predict_texts
-            from kagglenlp.patents.model import load_tokenizer
-            from kagglenlp.patents.text import make_inputs, model_sep
+            from kagglenlp.patents.inputs import make_inputs, model_sep
+            from kagglenlp.patents.models.backbone import load_tokenizer
+            from kagglenlp.patents.models.infer import predict_texts
 
             cfg = PatentsConfig(data=".", model=model_dir, arch="cross")
             tok, model = load_tokenizer(model_dir), cfg.recipe.build(cfg)
@@ -187,8 +187,8 @@ def one(variant, model_dir, rows, bs, steps, data_dir=None):
             secs, cpu = time.perf_counter() - t0, time.process_time() - c0
         elif variant == "infer-bi":  # the default bi-encoder: each distinct phrase embedded once, cosine per pair
             from kagglenlp.patents.config import PatentsConfig
-            from kagglenlp.patents.model import load_tokenizer
-            from kagglenlp.patents.recipes.bi import pair_texts, predict_pairs
+            from kagglenlp.patents.models.backbone import load_tokenizer
+            from kagglenlp.patents.models.bi import pair_texts, predict_pairs
 
             cfg = PatentsConfig(data=".", model=model_dir, arch="bi")
             tok, model = load_tokenizer(model_dir), cfg.recipe.build(cfg)
@@ -239,8 +239,8 @@ def predict_command(model_dir, rows, bs, work, folds=2):
 
 def mean_tokens(model_dir, rows):
     "Mean tokens per row of the lesson's input and of the `pair` input for `rows` real rows."
-    from kagglenlp.patents.model import load_tokenizer
-    from kagglenlp.patents.text import make_inputs, model_sep
+    from kagglenlp.patents.inputs import make_inputs, model_sep
+    from kagglenlp.patents.models.backbone import load_tokenizer
 
     tok, df = load_tokenizer(model_dir), real_rows(rows)
     n = lambda texts: float(np.mean([len(x) for x in tok(list(texts))["input_ids"]]))  # noqa: E731

@@ -35,7 +35,7 @@ def bare_loop(model, bs_list, device):
     "Seconds per step of a plain forward/backward/AdamW loop."
     import torch
 
-    from kagglenlp.patents.infer import autocast
+    from kagglenlp.patents.models.infer import autocast
 
     model.train().to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=8e-5, fused=True)  # the Trainer's default (adamw_torch_fused)
@@ -63,7 +63,7 @@ def trainer_loop(model, tok, bs_list, out):
     from transformers import TrainerCallback
 
     from kagglenlp.patents.config import PatentsConfig
-    from kagglenlp.patents.train import make_trainer, training_arguments
+    from kagglenlp.patents.trainer import make_trainer, training_arguments
 
     rows = [
         {k: v[i].tolist() for k, v in b.items() if k != "labels"} | {"labels": float(b["labels"][i])}
@@ -106,7 +106,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         md = make_model_dir(a.model, Path(tmp) / "model")
         tok = AutoTokenizer.from_pretrained(md)
-        from kagglenlp.patents.text import make_inputs
+        from kagglenlp.patents.inputs import make_inputs
 
         bl = batches(tok, make_inputs(df, "seed"), df["score"].values, a.bs, a.steps)
         torch.manual_seed(0)

@@ -15,8 +15,8 @@ import time
 
 from kagglenlp import paths
 from kagglenlp.patents.config import PatentsConfig
+from kagglenlp.patents.inputs import FORMATS
 from kagglenlp.patents.run import run_experiment
-from kagglenlp.patents.text import FORMATS
 
 
 def main(argv=None):

@@ -13,7 +13,7 @@ import json
 import torch
 from transformers import AutoModel, DebertaV2Config, DebertaV2Model
 
-from kagglenlp.patents.model import resolve_model
+from kagglenlp.patents.models.backbone import resolve_model
 from kagglenlp.patents.tricks.memory import (
     enable_checkpointing,
     estimate_training_memory,

@@ -9,7 +9,7 @@ import json
 
 import numpy as np
 
-from kagglenlp.patents.recipes import Recipe, register
+from kagglenlp.patents.models import Recipe, register
 
 
 def overlap(df):

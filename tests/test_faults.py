@@ -24,7 +24,7 @@ from kagglenlp.experiment import (
 from kagglenlp.imdb import data as imdb_data
 from kagglenlp.imdb.toy import write_toy_csv
 from kagglenlp.patents.data import load_competition
-from kagglenlp.patents.text import context_titles, load_titles
+from kagglenlp.patents.inputs import context_titles, load_titles
 
 # ---------------------------------------------------------------- IMDb CSV: is_valid and labels (item 3)
 

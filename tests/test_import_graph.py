@@ -71,7 +71,7 @@ def find_cycle(g):
 
 def test_graph_sees_function_level_and_relative_imports():
     g = graph()
-    assert "kagglenlp.patents.recipes.base" in g["kagglenlp.patents.recipes.cross"]  # `from .base import ...`
+    assert "kagglenlp.patents.models.recipe" in g["kagglenlp.patents.models.cross"]  # `from .recipe import ...`
     assert "kagglenlp.patents.run" in g["kagglenlp.patents.cli"]  # imported inside `cmd_train`
     assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert find_cycle({"a": {"b"}, "b": set()}) is None

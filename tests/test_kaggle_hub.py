@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
-PROBE = "from kagglenlp.patents.model import _hub_reachable; print(_hub_reachable(timeout=5))"
+PROBE = "from kagglenlp.patents.models.backbone import _hub_reachable; print(_hub_reachable(timeout=5))"
 
 
 def probe(endpoint):

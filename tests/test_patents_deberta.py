@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 
 from kagglenlp.patents.config import PatentsConfig
-from kagglenlp.patents.text import make_inputs, model_sep
-from kagglenlp.patents.train import fit, tokenize, training_arguments
+from kagglenlp.patents.inputs import make_inputs, model_sep
+from kagglenlp.patents.trainer import fit, tokenize, training_arguments
 
 
 @pytest.fixture(scope="module")
@@ -18,7 +18,7 @@ def deb(data_dir):
 
 
 def test_tokenizer_matches_lesson(deb):
-    from kagglenlp.patents.model import load_tokenizer
+    from kagglenlp.patents.models.backbone import load_tokenizer
 
     tok = load_tokenizer(str(deb))
     assert type(tok).__name__.startswith("DebertaV2Tokenizer")
@@ -45,7 +45,7 @@ def test_one_training_step_on_random_deberta(deb, tmp_path):
     import torch
     from transformers import AutoConfig, AutoModelForSequenceClassification
 
-    from kagglenlp.patents.model import load_tokenizer
+    from kagglenlp.patents.models.backbone import load_tokenizer
 
     tok = load_tokenizer(str(deb))
     cfg = AutoConfig.from_pretrained(deb, num_labels=1)

@@ -16,7 +16,7 @@ from kagglenlp.cli import main
 from kagglenlp.experiment import read_results
 from kagglenlp.patents.config import PatentsConfig, settings
 from kagglenlp.patents.demo import write_demo
-from kagglenlp.patents.recipes import REGISTRY, Recipe, get_recipe, register
+from kagglenlp.patents.models import REGISTRY, Recipe, get_recipe, register
 
 TINY = ["--model", "minilm", "--folds", "2", "--max-steps", "2", "--bs", "8", "--seed", "0"]
 
@@ -229,7 +229,7 @@ def test_ids_that_look_missing_survive_train_and_predict(proj, demo):
 def test_bi_seed_says_the_context_is_not_used(capsys):
     "Issue 18 item 6: `--text` help and the start of a bi-encoder training say that seed ignores the CPC context."
     from kagglenlp.patents.demo import demo_frames
-    from kagglenlp.patents.model import load_tokenizer
+    from kagglenlp.patents.models.backbone import load_tokenizer
 
     field = {f.name: f for f in dataclasses.fields(PatentsConfig)}["text"]
     assert "for --arch bi the bare phrases (the context is not used)" in field.metadata["help"]

@@ -16,7 +16,7 @@ from helpers import one_error_line as _err
 
 from kagglenlp.cli import main
 from kagglenlp.patents.demo import write_demo
-from kagglenlp.patents.model import TOKENIZER_FILES, resolve_model
+from kagglenlp.patents.models.backbone import TOKENIZER_FILES, resolve_model
 
 
 def _train(d, name, *extra):
@@ -285,7 +285,7 @@ def test_full_disk_saving_a_fold_model_is_one_error_and_the_fold_is_retrained(pr
 def test_config_that_does_not_fit_the_weights_shows_the_report(tmp_path):
     "Issue 18 item 11: a config/weights mismatch names the mismatched weights instead of 'look at the above report'."
     from kagglenlp.errors import UserError
-    from kagglenlp.patents.model import load_backbone, load_tokenizer
+    from kagglenlp.patents.models.backbone import load_backbone, load_tokenizer
 
     load_backbone("minilm").save_pretrained(tmp_path)
     load_tokenizer("minilm").save_pretrained(tmp_path)

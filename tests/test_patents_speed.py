@@ -12,8 +12,8 @@ import pytest
 
 from kagglenlp.experiment import read_results
 from kagglenlp.patents.demo import demo_frames, write_demo
-from kagglenlp.patents.infer import length_batches, predict_texts
-from kagglenlp.patents.text import make_inputs
+from kagglenlp.patents.inputs import make_inputs
+from kagglenlp.patents.models.infer import length_batches, predict_texts
 
 
 def test_length_batches_cover_every_row_once_longest_first():
@@ -30,7 +30,7 @@ def test_inference_matches_trainer_predict(tmp_path):
     from datasets import Dataset
     from transformers import Trainer, TrainingArguments
 
-    from kagglenlp.patents.model import load_model, load_tokenizer
+    from kagglenlp.patents.models.backbone import load_model, load_tokenizer
 
     torch.manual_seed(0)
     tok, model = load_tokenizer("minilm"), load_model("minilm")
@@ -49,8 +49,8 @@ def test_inference_waits_for_the_device_once(monkeypatch):
     import torch
     from transformers import BertConfig, BertForSequenceClassification
 
-    from kagglenlp.patents.model import load_tokenizer
-    from kagglenlp.patents.recipes.bi import embed_texts
+    from kagglenlp.patents.models.backbone import load_tokenizer
+    from kagglenlp.patents.models.bi import embed_texts
 
     tok = load_tokenizer("minilm")
     cfg = BertConfig(
@@ -184,8 +184,8 @@ def test_predict_streams_rows_in_bounded_chunks(monkeypatch):
     import torch
     from transformers import BertConfig, BertForSequenceClassification
 
-    from kagglenlp.patents.model import load_tokenizer
-    from kagglenlp.patents.recipes import bi
+    from kagglenlp.patents.models import bi
+    from kagglenlp.patents.models.backbone import load_tokenizer
 
     tok = load_tokenizer("minilm")
     cfg = BertConfig(vocab_size=tok.vocab_size, hidden_size=32, num_hidden_layers=1, num_attention_heads=2)

@@ -72,7 +72,7 @@ def test_awp_pearson_loss_frozen_embeddings_and_best_checkpoint(proj, demo):
     import torch
     from safetensors.torch import load_file
 
-    from kagglenlp.patents.model import load_backbone
+    from kagglenlp.patents.models.backbone import load_backbone
 
     flags = ["--adv", "awp", "--adv-lr", "0.5", "--loss", "pearson", "--freeze-embeddings", "--evals-per-epoch", "2"]
     assert _train(demo, "b", *flags) == 0
@@ -108,7 +108,7 @@ def test_sibling_shuffle_tta_truncation_note_and_resume(proj, demo, capsys):
     assert rec["sib_shuffle"] and rec["tta"] == 3 and (fmt["tta"], fmt["tta_seed"]) == (3, 0)
     _reproduces(proj, demo, "c")
     from kagglenlp.patents.demo import demo_frames
-    from kagglenlp.patents.recipes import get_recipe
+    from kagglenlp.patents.models import get_recipe
 
     fd, tst = proj / "outputs" / "c" / "fold0", demo_frames()[1]
     sorted_only = get_recipe("cross").predict(fd, {**fmt, "tta": 1}, tst, 64)  # the same model, one order
@@ -197,7 +197,7 @@ def test_bad_toolbox_options_are_one_error_line_before_anything_is_written(proj,
 
 def test_toolbox_defaults_leave_the_training_arguments_alone(tmp_path):
     from kagglenlp.patents.config import PatentsConfig
-    from kagglenlp.patents.train import training_arguments
+    from kagglenlp.patents.trainer import training_arguments
 
     cfg = PatentsConfig(data=".", arch="cross", bs=8)
     a = training_arguments(cfg, tmp_path, 100)

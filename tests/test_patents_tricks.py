@@ -10,9 +10,9 @@ from torch import nn
 from transformers import BertConfig, BertModel, Trainer, TrainerCallback, TrainingArguments
 
 from kagglenlp.errors import UserError
-from kagglenlp.patents.metrics import pearson
-from kagglenlp.patents.recipes.cross import cross_class as _cross_class
-from kagglenlp.patents.text import make_inputs
+from kagglenlp.patents.inputs import make_inputs
+from kagglenlp.patents.metric import pearson
+from kagglenlp.patents.models.cross import cross_class as _cross_class
 from kagglenlp.patents.tricks import adversarial, best, blending, ema, layers, memory, siblings
 
 # ---------------------------------------------------------------- toy models and data
@@ -458,7 +458,7 @@ def test_tta_mean_starts_from_the_sorted_order():
 def minilm_tok():
     from transformers import AutoTokenizer
 
-    from kagglenlp.patents.model import resolve_model
+    from kagglenlp.patents.models.backbone import resolve_model
 
     return AutoTokenizer.from_pretrained(resolve_model("minilm"))
 

@@ -9,9 +9,16 @@ import pytest
 from kagglenlp.errors import UserError
 from kagglenlp.patents import data as D
 from kagglenlp.patents.demo import demo_frames, write_demo
-from kagglenlp.patents.metrics import clip01, compute_metrics, pearson
-from kagglenlp.patents.splits import add_folds, group_folds, stratified_group_folds, time_folds, train_mask
-from kagglenlp.patents.text import SECTION_TITLES, context_titles, load_titles, make_inputs, seed_input, sibling_targets
+from kagglenlp.patents.folds import add_folds, group_folds, stratified_group_folds, time_folds, train_mask
+from kagglenlp.patents.inputs import (
+    SECTION_TITLES,
+    context_titles,
+    load_titles,
+    make_inputs,
+    seed_input,
+    sibling_targets,
+)
+from kagglenlp.patents.metric import clip01, compute_metrics, pearson
 from kagglenlp.submission import check_submission, write_submission
 
 
@@ -233,7 +240,7 @@ def test_demo_data_schema_and_idempotent(tmp_path):
 # ---- speed options
 def test_compile_option_reaches_trainer_and_keeps_the_experiment(tmp_path):
     from kagglenlp.patents.config import IGNORED_ON_RESUME, PatentsConfig, exp_name, settings
-    from kagglenlp.patents.train import training_arguments
+    from kagglenlp.patents.trainer import training_arguments
 
     off, on = PatentsConfig(data="."), PatentsConfig(data=".", compile=True)
     assert training_arguments(on, tmp_path).torch_compile and not training_arguments(off, tmp_path).torch_compile

@@ -68,7 +68,7 @@ def test_report_to_does_not_change_the_experiment(proj, capsys):
 
 def test_report_to_reaches_trainer_and_keeps_the_name(tmp_path):
     from kagglenlp.patents.config import IGNORED_ON_RESUME, PatentsConfig, exp_name
-    from kagglenlp.patents.train import training_arguments
+    from kagglenlp.patents.trainer import training_arguments
 
     off, on = PatentsConfig(data="."), PatentsConfig(data=".", report_to="tensorboard")
     assert training_arguments(on, tmp_path, run_name="e/fold0").report_to == ["tensorboard"]

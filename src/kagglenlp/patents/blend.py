@@ -25,7 +25,7 @@ from .. import paths
 from ..args import opt
 from ..errors import UserError, require
 from ..experiment import check_name, fingerprint, open_experiment, read_json, write_csv, write_json
-from .metrics import pearson
+from .metric import pearson
 from .storage import read_table
 from .tricks.blending import SCALES, blend_fixed, minmax_scale
 
@@ -214,7 +214,7 @@ def run_blend(exps, opts):
     "Blend finished experiments `exps` with options `opts` (`BlendOptions`); returns the blend's CV dict."
     import pandas as pd
 
-    from .finish import finish
+    from .results import finish
 
     exps = list(exps)
     check_name(opts.name)

@@ -56,8 +56,8 @@ def cmd_predict(ns):
     from ..experiment import check_writable
     from ..submission import write_submission
     from .data import load_competition
-    from .finish import make_submission
     from .predict import find_fold_dirs, predict_folds
+    from .results import make_submission
 
     a = args_to_dataclass(ns, PatentsPredictArgs)
     _, tst, sample = load_competition(a.data, need_train=False)

@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from .finish import finish
+from .results import finish
 from .storage import fold_dir, read_done, read_table
 
 __all__ = ["collect_folds", "combine_folds"]

@@ -18,10 +18,10 @@ from typing import Optional
 from ..args import opt
 from ..errors import require
 from ..tracking import REPORT_TO
-from .layers import LOSSES, POOLS
-from .recipes import REGISTRY, get_recipe
-from .splits import SPLITS
-from .text import FORMATS, MAX_LEN, MIN_LEN
+from .folds import SPLITS
+from .inputs import FORMATS, MAX_LEN, MIN_LEN
+from .models import REGISTRY, get_recipe
+from .models.heads import LOSSES, POOLS
 
 __all__ = [
     "PatentsConfig",
@@ -244,7 +244,7 @@ def exp_name(cfg):
     "`cfg.name`, or model-arch-text-split<folds>, plus a short hash of any other setting that differs from its default."
     if cfg.name:
         return cfg.name
-    from .model import model_label
+    from .models.backbone import model_label
 
     base = f"{model_label(cfg.model)}-{cfg.arch}-{cfg.text}-{cfg.split}{cfg.folds}"
     defaults = PatentsConfig(data=cfg.data, arch=cfg.arch, text=cfg.text)  # e.g. the LR depends on --arch

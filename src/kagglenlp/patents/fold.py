@@ -16,7 +16,7 @@ import pandas as pd
 from .. import dist
 from ..errors import require
 from ..experiment import saving, write_csv, write_json
-from .metrics import clip01, pearson
+from .metric import clip01, pearson
 from .storage import fold_dir, read_done, write_done, write_format
 
 __all__ = ["train_fold", "train_full", "FULL_DIR"]
@@ -33,8 +33,8 @@ def train_fold(cfg, out, k, trn, tst, inputs, tok, meta):
 
     from ..tracking import tracking_run
     from .config import settings
-    from .splits import train_mask
-    from .train import training_arguments
+    from .folds import train_mask
+    from .trainer import training_arguments
     from .tricks.best import best_eval
 
     recipe, fmt = cfg.recipe, inputs["fmt"]
@@ -98,7 +98,7 @@ def train_full(cfg, out, folds, trn, tst, inputs, tok, meta):
     import numpy as np
     from transformers import set_seed
 
-    from .train import training_arguments
+    from .trainer import training_arguments
     from .tricks.blending import full_fit_steps
 
     steps = full_fit_steps([read_done(fold_dir(out, k)).get("best_step") for k in folds])

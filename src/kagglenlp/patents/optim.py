@@ -38,7 +38,7 @@ def param_groups(model, lr, head_lr=None, lr_decay=1.0, weight_decay=0.0, no_dec
 
 def head_trainer_class(head_lr=None, lr_decay=1.0):
     "A `FoldTrainer` subclass whose optimizer uses `param_groups` (the head's LR and the layer-wise decay)."
-    from .train import fold_trainer_class
+    from .trainer import fold_trainer_class
 
     class HeadTrainer(fold_trainer_class()):
         "HF `Trainer` with a separate head learning rate and layer-wise learning-rate decay."

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .recipes import recipe_for
+from .models import recipe_for
 from .storage import find_fold_dirs, read_format
 
 __all__ = ["find_fold_dirs", "fold_format", "predict_fold", "predict_folds"]
@@ -19,7 +19,7 @@ __all__ = ["find_fold_dirs", "fold_format", "predict_fold", "predict_folds"]
 def fold_format(fold_dir, df):
     """The input format fold `fold_dir`'s model was trained with; `UserError` when `df` has a context it cannot
     title (saying to retrain with a titles file that covers it)."""
-    from .text import TITLED, context_titles
+    from .inputs import TITLED, context_titles
 
     fmt = read_format(fold_dir)
     if fmt["text"] in TITLED:

@@ -16,9 +16,9 @@ from ..experiment import check_experiment, fingerprint, open_experiment
 from .combine import combine_folds
 from .config import IGNORED_ON_RESUME, exp_name, model_settings, settings
 from .data import competition_files, load_competition
-from .splits import add_folds
+from .folds import add_folds
+from .inputs import TITLED, context_titles, load_titles
 from .storage import fold_done, write_folds
-from .text import TITLED, context_titles, load_titles
 
 __all__ = ["run_experiment", "prepare_inputs", "split_id", "data_fingerprint"]
 
@@ -68,7 +68,7 @@ def run_experiment(cfg):
         write_folds(exp.dir, trn)
         return [k for k in ([cfg.fold] if cfg.fold is not None else folds) if not fold_done(exp.dir, k)]
 
-    from .model import check_backbone, load_tokenizer, model_label
+    from .models.backbone import check_backbone, load_tokenizer, model_label
 
     try:
         todo = dist.share(start)

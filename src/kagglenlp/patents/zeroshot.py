@@ -16,8 +16,8 @@ from .. import paths
 from ..args import opt
 from ..errors import require
 from ..experiment import check_experiment, open_experiment, read_json
-from .splits import SPLITS
-from .text import MIN_LEN
+from .folds import SPLITS
+from .inputs import MIN_LEN
 
 __all__ = ["ZeroShotConfig", "zeroshot_name", "run_zeroshot"]
 
@@ -59,7 +59,7 @@ def zeroshot_name(cfg):
     if cfg.name:
         return cfg.name
     from .config import default_name
-    from .model import model_label
+    from .models.backbone import model_label
 
     base = f"zeroshot-{model_label(cfg.model)}-{cfg.text}-{cfg.split}{cfg.folds}"
     defaults = {f.name: f.default for f in fields(ZeroShotConfig)}
@@ -70,9 +70,9 @@ def run_zeroshot(cfg):
     "Run zero-shot experiment `cfg` (a `ZeroShotConfig`); returns its CV dict."
     import pandas as pd  # here, not at the top: `kagglenlp patents --help` stays free of pandas
 
-    from .finish import ROW_FILE, finish
-    from .model import check_backbone, load_backbone, model_label
-    from .recipes.bi import pair_texts, phrase_cosines
+    from .models.backbone import check_backbone, load_backbone, model_label
+    from .models.bi import pair_texts, phrase_cosines
+    from .results import ROW_FILE, finish
     from .run import data_fingerprint, prepare_inputs
     from .storage import write_folds
 

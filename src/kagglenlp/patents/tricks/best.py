@@ -9,7 +9,7 @@ which step that was.
 
 import math
 
-from ..metrics import compute_metrics
+from ..metric import compute_metrics
 
 __all__ = [
     "METRIC",

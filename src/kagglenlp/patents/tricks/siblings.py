@@ -9,7 +9,7 @@ The `cpc-siblings` input (`text.make_inputs`) is `{anchor}{sep}{target}{sep}{cpc
 
 import numpy as np
 
-from ..text import context_titles, sibling_targets
+from ..inputs import context_titles, sibling_targets
 
 __all__ = [
     "SIB_JOIN",

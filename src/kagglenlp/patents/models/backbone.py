@@ -10,8 +10,8 @@ before the recipes had heads.
 
 from pathlib import Path
 
-from .. import paths
-from ..errors import UserError, require
+from ... import paths
+from ...errors import UserError, require
 
 __all__ = [
     "ALIASES",

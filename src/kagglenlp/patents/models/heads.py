@@ -44,7 +44,7 @@ def pair_loss(logits, labels, loss):
 
     labels = labels.to(logits.dtype).view(-1)
     if loss == "pearson":
-        from .tricks.layers import pearson_loss
+        from ..tricks.layers import pearson_loss
 
         return pearson_loss(logits, labels)
     if loss == "bce":

@@ -3,9 +3,9 @@
 import numpy as np
 
 from ..errors import require
-from .infer import MODEL_INPUTS, bf16_ok
-from .metrics import compute_metrics
-from .text import MAX_LEN
+from .inputs import MAX_LEN
+from .metric import compute_metrics
+from .models.infer import MODEL_INPUTS, bf16_ok
 
 __all__ = [
     "fold_trainer_class",

@@ -14,10 +14,10 @@ from dataclasses import replace
 import numpy as np
 
 from ...errors import require
-from ..layers import mean_pool, pair_loss, postprocess
-from ..text import MAX_LEN
-from .base import Recipe, register
+from ..inputs import MAX_LEN
 from .headed import load_head, save_headed
+from .heads import mean_pool, pair_loss, postprocess
+from .recipe import Recipe, register
 
 __all__ = [
     "BiRecipe",
@@ -74,7 +74,7 @@ def bi_class():
 
 def pair_texts(df, text="seed", titles=None):
     "`(anchor side, target side)` strings for the rows of `df`: the CPC title joins the anchor for `text='cpc'`."
-    from ..text import context_titles
+    from ..inputs import context_titles
 
     a = [str(x) for x in df["anchor"]]
     if text == "cpc":
@@ -125,7 +125,7 @@ def embed_texts(encoder, tok, texts, bs=256, max_len=MAX_LEN):
     `BiEncoder` via its `embed`); texts are batched by length, `inference_mode`, bf16/fp16 autocast on a GPU."""
     import torch
 
-    from ..infer import autocast, to_device
+    from .infer import autocast, to_device
 
     embed = encoder.embed if hasattr(encoder, "embed") else None
     texts = list(texts)
@@ -223,14 +223,14 @@ class BiRecipe(Recipe):
 
     def build(self, cfg):
         "A `BiEncoder` on backbone `cfg.model`."
-        from ..model import load_backbone
+        from .backbone import load_backbone
 
         return bi_class()(load_backbone(cfg.model), cfg.loss)
 
     def trainer(self, cfg, model, tok, inputs, m_trn, m_val, args):
         "HF `Trainer` on the fold's pairs (no per-epoch eval: the OOF predictions from cached phrases score it)."
         from ..optim import head_trainer_class
-        from ..train import make_trainer
+        from ..trainer import make_trainer
 
         return make_trainer(
             model,
@@ -258,14 +258,14 @@ class BiRecipe(Recipe):
 
     def load(self, fd, fmt):
         "The saved `BiEncoder`."
-        from ..model import load_backbone
+        from .backbone import load_backbone
 
         return load_head(bi_class()(load_backbone(fd), fmt["loss"]), fd)
 
     def predict(self, fd, fmt, df, bs):
         "Each distinct phrase of `df` embedded once, pairs scored from the cache."
-        from ..infer import device
-        from ..model import load_tokenizer
+        from .backbone import load_tokenizer
+        from .infer import device
 
         tok, model = load_tokenizer(str(fd)), self.load(fd, fmt).to(device())
         a, b = pair_texts(df, fmt["text"], fmt.get("titles"))

@@ -19,10 +19,10 @@ existed (no `arch` in `input_format.json`) load as `AutoModelForSequenceClassifi
 
 import numpy as np
 
-from ..layers import pair_loss, pool_states, postprocess
-from ..text import MAX_LEN
-from .base import Recipe, register
+from ..inputs import MAX_LEN
 from .headed import load_head, save_headed
+from .heads import pair_loss, pool_states, postprocess
+from .recipe import Recipe, register
 
 __all__ = ["CrossRecipe", "cross_class"]
 
@@ -84,8 +84,8 @@ class CrossRecipe(Recipe):
 
     def prepare(self, cfg, tok, trn, tst, fmt):
         "`trn` and `tst` as `--text` strings, tokenized once for every fold."
-        from ..text import make_inputs, model_sep
-        from ..train import tokenize
+        from ..inputs import make_inputs, model_sep
+        from ..trainer import tokenize
 
         sep = model_sep(tok)
         inputs = [make_inputs(df, fmt["text"], fmt["titles"], sep, fmt["sib_cap"]) for df in (trn, tst)]
@@ -103,7 +103,7 @@ class CrossRecipe(Recipe):
 
     def build(self, cfg):
         "The backbone `cfg.model` with the head `cfg.pool`/`loss`/`head_dropout` ask for."
-        from ..model import load_backbone
+        from .backbone import load_backbone
 
         model = cross_class()(load_backbone(cfg.model), cfg.pool, cfg.loss, cfg.head_dropout, cfg.msd)
         if cfg.freeze_embeddings:
@@ -119,12 +119,12 @@ class CrossRecipe(Recipe):
     def trainer(self, cfg, model, tok, inputs, m_trn, m_val, args):
         "HF `Trainer` (head LR, layer decay) on the fold's rows of the tokenized train set, validating on `m_val`."
         from ..optim import adversarial_class, head_trainer_class
-        from ..train import make_trainer
+        from ..trainer import make_trainer
 
         ds, callbacks = inputs["ds"], []
         trn_ds, val_ds = ds.select(np.flatnonzero(m_trn)), ds.select(np.flatnonzero(m_val))
         if cfg.sib_shuffle:  # the same rows, tokenized on the fly in a new sibling order each epoch
-            from ..text import model_sep
+            from ..inputs import model_sep
             from ..tricks.siblings import SiblingShuffleCallback, SiblingShuffleDataset
 
             parts, labels = inputs["parts"], ds["labels"]
@@ -144,7 +144,7 @@ class CrossRecipe(Recipe):
 
     def fit(self, cfg, model, tok, inputs, m_trn, m_val, args):
         "Train with `self.trainer`; OOF and test predictions through the trainer (dataset order kept)."
-        from ..train import predict_ds
+        from ..trainer import predict_ds
 
         trainer = self.trainer(cfg, model, tok, inputs, m_trn, m_val, args)
         trainer.train()
@@ -166,7 +166,7 @@ class CrossRecipe(Recipe):
 
     def load(self, fd, fmt):
         "The saved cross-encoder (or, for folders of old versions, the transformers regression model)."
-        from ..model import load_backbone, load_model
+        from .backbone import load_backbone, load_model
 
         if "arch" not in fmt:  # saved before heads existed: a transformers sequence-regression model
             return load_model(str(fd)).eval()
@@ -175,9 +175,9 @@ class CrossRecipe(Recipe):
 
     def predict(self, fd, fmt, df, bs):
         "The fold's `--text` strings for `df`, length-sorted batches, no `Trainer`."
-        from ..infer import predict_texts
-        from ..model import load_tokenizer
-        from ..text import make_inputs, model_sep
+        from ..inputs import make_inputs, model_sep
+        from .backbone import load_tokenizer
+        from .infer import predict_texts
 
         tok, model = load_tokenizer(str(fd)), self.load(fd, fmt)
         if fmt.get("tta", 1) > 1:
@@ -192,9 +192,9 @@ class CrossRecipe(Recipe):
 def tta_predict(model, tok, parts, fmt, bs):
     """Raw outputs of `model` for sibling `parts` (`tricks.siblings.sibling_parts`), averaged over `fmt['tta']`
     orders: the sorted one, then shuffled ones drawn from `fmt['tta_seed']` (the same in training and `predict`)."""
-    from ..infer import predict_texts
-    from ..text import model_sep
+    from ..inputs import model_sep
     from ..tricks.siblings import join_siblings, shuffle_siblings, tta_mean
+    from .infer import predict_texts
 
     sep, max_len = model_sep(tok), fmt.get("max_len", MAX_LEN)
 

@@ -15,7 +15,7 @@ import pandas as pd
 from ..errors import require
 from ..experiment import fingerprint, read_json, write_csv, write_json
 from ..submission import check_submission, write_submission
-from .metrics import clip01, pearson
+from .metric import clip01, pearson
 
 __all__ = ["ROW_KEYS", "ROW_FILE", "cv_dict", "make_submission", "plot_oof", "result_row", "finish"]
 

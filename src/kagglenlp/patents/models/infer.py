@@ -8,7 +8,7 @@ memory is bounded by the chunk, not by the number of test rows.
 
 import numpy as np
 
-from .text import MAX_LEN
+from ..inputs import MAX_LEN
 
 __all__ = [
     "MODEL_INPUTS",
