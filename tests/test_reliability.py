@@ -98,3 +98,108 @@ def test_blend_refuses_a_reserved_name_first(proj, capsys):
 def test_an_untagged_default_submission_file_names_no_experiment():
     assert experiment_of("kernel output", "submission.csv") is None
     assert experiment_of("plain", "submissions/bi.csv") == "bi"
+
+
+# ---------------------------------------------------------------- tune (items 2, 6, 7, 11)
+
+
+@pytest.fixture
+def base(proj, demo):
+    "A tiny tune base config (MiniLM bi-encoder, 2 folds of 60 rows, 1 step at full LR)."
+    p = proj / "base.toml"
+    p.write_text(
+        f'data = "{demo}"\nmodel = "minilm"\nfolds = 2\nmax_rows = 60\nmax_steps = 1\nwarmup = 0\nbs = 8\nseed = 0\n'
+    )
+    return p
+
+
+def tune(base, *argv):
+    return main(["patents", "tune", "--config", str(base), "--param", "lr=loguniform:1e-4:1e-3", *argv])
+
+
+@pytest.mark.parametrize(
+    "url,message",
+    [
+        ("notaurl", "--storage 'notaurl' is not a database URL"),
+        ("postgresql://u:p@localhost/db", "the database driver for postgresql is not installed"),
+        ("sqlite:///missing/x.db", "folder {proj}/missing does not exist (a relative path after sqlite:/// is from"),
+        ("sqlite:///base.toml/x.db", "folder {proj}/base.toml does not exist"),
+        ("sqlite:///junk.db", "cannot open the Optuna storage sqlite:///junk.db (file is not a database)"),
+    ],
+)
+def test_storage_problems_are_one_error_line(proj, base, capsys, url, message):
+    (proj / "junk.db").write_text("not a database, just text\n" * 100)
+    assert tune(base, "--storage", url) == 2
+    assert message.format(proj=proj) in one_error_line(capsys)
+    assert not (proj / "outputs").exists() and not (proj / "missing").exists()
+
+
+@pytest.mark.skipif(__import__("os").geteuid() == 0, reason="root ignores file permissions")
+def test_a_read_only_storage_folder_is_one_error_line(proj, base, capsys):
+    (proj / "ro").mkdir()
+    (proj / "ro").chmod(0o500)
+    try:
+        assert tune(base, "--storage", "sqlite:///ro/optuna.db") == 2
+        assert "cannot write under" in one_error_line(capsys)
+    finally:
+        (proj / "ro").chmod(0o700)
+
+
+def test_ctrl_c_in_a_sweep_is_one_line_and_130(proj, base, capsys, monkeypatch):
+    import kagglenlp.patents.run as run
+
+    def interrupted(cfg):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(run, "run_experiment", interrupted)
+    assert tune(base) == 130
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.strip().splitlines() == ["error: interrupted (Ctrl-C)"], err
+
+
+def test_a_study_started_from_another_sweep_is_refused_with_the_difference(proj, base, capsys):
+    from kagglenlp.patents.configs import patents_config
+    from kagglenlp.patents.run import data_fingerprint
+    from kagglenlp.patents.tune import open_study, parse_param, storage_url, study_record
+
+    other = patents_config(base, wd=0.1, lr=5e-4)  # the base lr is swept: not a difference
+    data = {**data_fingerprint(other), "train": "0" * 64}  # another train.csv, the same test.csv
+    rec = study_record(other, [parse_param("lr=uniform:1e-4:1e-3")], data)
+    study = open_study(storage_url(), study_name="base-tune", direction="maximize")
+    study.set_user_attr("record", rec)
+    db = (proj / "outputs" / "optuna.db").read_bytes()
+    assert tune(base) == 2
+    line = one_error_line(capsys)
+    assert "study 'base-tune' was started with other settings (wd: 0.1 -> 0.01; " in line
+    assert "--param lr: uniform:0.0001:0.001 -> loguniform:0.0001:0.001; data train changed" in line
+    assert "lr: 0.0005" not in line and "data test" not in line
+    assert (proj / "outputs" / "optuna.db").read_bytes() == db and not study.trials
+
+
+@pytest.mark.e2e
+def test_best_toml_is_the_best_trials_own_settings_and_the_study_keeps_its_base(proj, base, capsys):
+    from kagglenlp.args import read_config
+    from kagglenlp.experiment import read_json
+    from kagglenlp.patents.configs import patents_config
+    from kagglenlp.patents.config import settings
+
+    assert tune(base, "--trials", "1") == 0
+    capsys.readouterr()
+    best = proj / "outputs" / "base-tune-best.toml"
+    trained = read_json(proj / "outputs" / "base-tune-t000" / "experiment.json")["settings"]
+    written = read_config(best, type(patents_config(base)))
+    for k, v in trained.items():  # every setting the trial trained with, key by key (None: the field's default)
+        if k not in ("name", "fold", "overwrite"):
+            assert written.get(k) == v, k
+    again, skip = settings(patents_config(best)), ("name", "fold")  # the same experiment, had it another name
+    assert {k: v for k, v in again.items() if k not in skip} == {k: v for k, v in trained.items() if k not in skip}
+
+    base.write_text(base.read_text() + "wd = 0.1\n")  # the base file edited between two runs of the sweep
+    before = best.read_bytes()
+    assert tune(base, "--trials", "2") == 2
+    assert "(wd: 0.01 -> 0.1)" in one_error_line(capsys)
+    base.write_text(base.read_text().replace("wd = 0.1\n", ""))
+    assert main(["patents", "tune", "--config", str(base), "--param", "wd=uniform:0:0.1", "--trials", "2"]) == 2
+    assert "--param lr: loguniform:0.0001:0.001 -> none; --param wd: none -> uniform:0.0:0.1" in one_error_line(capsys)
+    assert best.read_bytes() == before and not (proj / "outputs" / "base-tune-t001").exists()
+    assert tune(base, "--trials", "1") == 0 and "1 of 1 trials finished" in capsys.readouterr().out

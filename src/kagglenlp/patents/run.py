@@ -74,10 +74,8 @@ def run_experiment(cfg):
         todo = dist.share(start)
         out = paths.exp_dir(name)
         if dist.is_main():
-            print(
-                f"experiment {name}: {len(trn)} train rows, {len(folds)} folds, "
-                f"to train: {todo or 'none (resuming: all done)'}"
-            )
+            done = f"resuming: fold {cfg.fold} done" if cfg.fold is not None else "resuming: all done"
+            print(f"experiment {name}: {len(trn)} train rows, {len(folds)} folds, to train: {todo or f'none ({done})'}")
         meta = {
             "experiment": name,
             "split_id": split_id(trn),
