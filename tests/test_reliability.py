@@ -180,8 +180,8 @@ def test_a_study_started_from_another_sweep_is_refused_with_the_difference(proj,
 def test_best_toml_is_the_best_trials_own_settings_and_the_study_keeps_its_base(proj, base, capsys):
     from kagglenlp.args import read_config
     from kagglenlp.experiment import read_json
-    from kagglenlp.patents.configs import patents_config
     from kagglenlp.patents.config import settings
+    from kagglenlp.patents.configs import patents_config
 
     assert tune(base, "--trials", "1") == 0
     capsys.readouterr()

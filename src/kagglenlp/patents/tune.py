@@ -176,8 +176,8 @@ def check_storage(url):
         ) from None
     if u.get_backend_name() == "sqlite" and u.database not in (None, "", ":memory:"):
         db = Path(u.database)
-        where = "" if db.is_absolute() else f" (a relative path after sqlite:/// is from the current folder {Path.cwd()})"
-        require(db.resolve().parent.is_dir(), f"--storage {url!r}: folder {db.resolve().parent} does not exist{where}")
+        rel = "" if db.is_absolute() else f" (a relative path after sqlite:/// is from the current folder {Path.cwd()})"
+        require(db.resolve().parent.is_dir(), f"--storage {url!r}: folder {db.resolve().parent} does not exist{rel}")
         require(not db.is_dir(), f"--storage {url!r}: {db.resolve()} is a folder; name the database file in it")
         check_writable(db.resolve().parent)
         require(
