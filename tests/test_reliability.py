@@ -203,3 +203,73 @@ def test_best_toml_is_the_best_trials_own_settings_and_the_study_keeps_its_base(
     assert "--param lr: loguniform:0.0001:0.001 -> none; --param wd: none -> uniform:0.0:0.1" in one_error_line(capsys)
     assert best.read_bytes() == before and not (proj / "outputs" / "base-tune-t001").exists()
     assert tune(base, "--trials", "1") == 0 and "1 of 1 trials finished" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------- collected fold folders (items 1, 8, 11)
+
+MIX = ["--model", "minilm", "--folds", "2", "--epochs", "1", "--bs", "8", "--max-steps", "2", "--max-rows", "60"]
+
+
+def _train_in(root, monkeypatch, data, *argv):
+    "`patents train` with `KAGGLENLP_ROOT=root` (one Kaggle kernel's working folder)."
+    monkeypatch.setenv("KAGGLENLP_ROOT", str(root))
+    return main(["patents", "train", "--data", str(data), *MIX, *argv])
+
+
+@pytest.mark.e2e  # trains three tiny folds
+def test_train_predict_and_blend_refuse_collected_folds_of_other_runs(proj, demo, monkeypatch, capsys):
+    import json
+    import shutil
+
+    import pandas as pd
+
+    edit = proj / "input" / "editscore"  # score := 1 - score: the same ids, rows and split, inverted targets
+    shutil.copytree(demo, edit)
+    trn = pd.read_csv(edit / "train.csv", dtype=str)
+    trn["score"] = (1 - trn["score"].astype(float)).round(2).astype(str)
+    trn.to_csv(edit / "train.csv", index=False)
+    assert _train_in(proj / "kA", monkeypatch, demo, "--name", "mix", "--fold", "0") == 0
+    assert _train_in(proj / "kD", monkeypatch, edit, "--name", "mix", "--fold", "1") == 0
+    assert (
+        _train_in(proj / "kM", monkeypatch, demo, "--name", "other", "--fold", "1", "--lr", "1e-3", "--max-rows", "70")
+        == 0
+    )
+    for asm, fold1 in (("asm", "kD/outputs/mix/fold1"), ("asm2", "kM/outputs/other/fold1")):
+        shutil.copytree(proj / "kA" / "outputs", proj / asm / "outputs")
+        shutil.copytree(proj / fold1, proj / asm / "outputs" / "mix" / "fold1")
+    capsys.readouterr()
+
+    lines = {}
+    for asm in ("asm", "asm2"):
+        exp = proj / asm / "outputs" / "mix"
+        before = tree_hash(proj / asm)
+        assert _train_in(proj / asm, monkeypatch, demo, "--name", "mix") == 2
+        lines[asm, "train"] = one_error_line(capsys)
+        assert tree_hash(proj / asm) == before and not (proj / asm / "submissions").exists()  # nothing written
+        pred = ["patents", "predict", "--data", str(demo), "--models", str(exp), "--out", str(proj / "s.csv")]
+        assert main(pred) == 2
+        lines[asm, "predict"] = one_error_line(capsys)
+        assert main(["patents", "blend", "mix", "kA-mix", "--name", "b"]) == 2
+        lines[asm, "blend"] = one_error_line(capsys)
+        assert tree_hash(proj / asm) == before and not (proj / "s.csv").exists()
+    for asm in ("asm", "asm2"):  # one check: the same message from each command for the same folders
+        assert lines[asm, "train"] == lines[asm, "predict"] == lines[asm, "blend"]
+    a = proj / "asm" / "outputs" / "mix"
+    assert lines["asm", "train"].startswith(
+        f"error: the fold models under {a} were trained differently: fold 0 ({a / 'fold0'}) vs fold 1 ({a / 'fold1'}): "
+        "data train (the train file's content differs)."
+    )
+    line = lines["asm2", "train"]
+    assert "come from 2 experiments or splits: fold 0 (" in line
+    assert "experiment 'mix' vs 'other'; lr: 0.0002 vs 0.001; max_rows: 60 vs 70; split (the fold of each row)" in line
+
+    # the folds of one run, collected from two kernels: accepted, and the row counts both folds' own seconds
+    asm = proj / "asm3" / "outputs"
+    shutil.copytree(proj / "kA" / "outputs", asm)
+    assert _train_in(proj / "kB", monkeypatch, demo, "--name", "mix", "--fold", "1") == 0
+    shutil.copytree(proj / "kB" / "outputs" / "mix" / "fold1", asm / "mix" / "fold1")
+    assert _train_in(proj / "asm3", monkeypatch, demo, "--name", "mix") == 0
+    own = [json.loads((asm / "mix" / f"fold{k}" / "done.json").read_text())["seconds"] for k in (0, 1)]
+    cv = json.loads((asm / "mix" / "cv.json").read_text())
+    row = read_results(asm / "results.csv")
+    assert cv["seconds"] == round(sum(own), 1) > 0 and [float(r["seconds"]) for r in row] == [cv["seconds"]]
