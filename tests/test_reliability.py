@@ -50,7 +50,7 @@ def test_overwrite_in_a_config_file_is_ignored_so_a_rerun_resumes(proj, demo, ca
         (b'model = "caf\xe9"\n', "bad.toml is not UTF-8 text (invalid continuation byte at byte 12, line 1)"),
         (b"[train]\nbs = 8\n", "bad.toml: [train] is a TOML table; settings go at the top of the file"),
         (b"bs = true\n", "bad.toml: bs = true should be an integer"),
-        (b"lr = [1, 2]\n", "bad.toml: lr = [1, 2] should be a number"),
+        (b"lr = [true]\n", "bad.toml: lr = [true] should be a number"),
     ],
 )
 def test_config_file_mistakes_name_the_file_in_toml_spelling(proj, capsys, raw, message):
@@ -273,3 +273,34 @@ def test_train_predict_and_blend_refuse_collected_folds_of_other_runs(proj, demo
     cv = json.loads((asm / "mix" / "cv.json").read_text())
     row = read_results(asm / "results.csv")
     assert cv["seconds"] == round(sum(own), 1) > 0 and [float(r["seconds"]) for r in row] == [cv["seconds"]]
+
+
+# ---------------------------------------------------------------- fold-grouping key (item 3)
+
+
+@pytest.mark.parametrize("split", ["group", "stratified-group"])
+def test_spellings_of_one_anchor_share_a_fold_and_are_named(split):
+    import unicodedata
+
+    import pandas as pd
+
+    from kagglenlp.patents.folds import add_folds, group_key
+
+    rows = []
+    for i in range(30):
+        phrase = f"metastatic bone disease {i} caf\u00e9"
+        for spelt in (
+            phrase,
+            phrase.upper() + " ",
+            "  " + phrase.replace(" ", "   "),
+            unicodedata.normalize("NFD", phrase),
+        ):
+            rows += [dict(id=f"{len(rows)}", anchor=spelt, score=s) for s in (0.0, 0.5, 1.0)]
+    df = pd.DataFrame(rows)
+    assert df["anchor"].nunique() == 120 and group_key(df["anchor"]).nunique() == 30
+    notes = []
+    out = add_folds(df, split, 5, seed=0, log=notes.append)
+    assert out.groupby(group_key(out["anchor"]))["fold"].nunique().max() == 1  # every spelling in its phrase's fold
+    assert sorted(out["fold"].unique()) == [0, 1, 2, 3, 4]
+    assert len(notes) == 1 and notes[0].startswith("note: 30 anchor(s) are written more than one way")
+    assert "'METASTATIC BONE DISEASE 0 CAFÉ ' = " in notes[0] and "(and 27 more)" in notes[0]
