@@ -187,8 +187,9 @@ def one(variant, model_dir, rows, bs, steps, data_dir=None):
             secs, cpu = time.perf_counter() - t0, time.process_time() - c0
         elif variant == "infer-bi":  # the default bi-encoder: each distinct phrase embedded once, cosine per pair
             from kagglenlp.patents.config import PatentsConfig
+            from kagglenlp.patents.inputs import pair_texts
             from kagglenlp.patents.models.backbone import load_tokenizer
-            from kagglenlp.patents.models.bi import pair_texts, predict_pairs
+            from kagglenlp.patents.models.bi import predict_pairs
 
             cfg = PatentsConfig(data=".", model=model_dir, arch="bi")
             tok, model = load_tokenizer(model_dir), cfg.recipe.build(cfg)

@@ -30,6 +30,14 @@ def proj(root, monkeypatch):
     return root
 
 
+@pytest.fixture
+def demo(proj):
+    "The generated patents demo data written to `input/demo` of a fresh project root; returns that folder."
+    from kagglenlp.patents.demo import write_demo
+
+    return write_demo(proj / "input" / "demo")
+
+
 @pytest.fixture(scope="session")
 def data_dir():
     "The shared real data folder, or skip with the reason."

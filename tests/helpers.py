@@ -15,6 +15,11 @@ IMDB_TINY_KW = dict(
 )  # IMDB_TINY as UlmfitConfig fields
 
 
+def patents(*argv):
+    "Run `kagglenlp patents ARGV` in this process (arguments may be paths or numbers); returns the exit code."
+    return main(["patents", *map(str, argv)])
+
+
 def kaggle_cli(capsys, *argv):
     "Run `kagglenlp kaggle ARGV`; returns `(exit code, stdout, stderr)`."
     rc = main(["kaggle", *map(str, argv)])

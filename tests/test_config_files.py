@@ -10,8 +10,7 @@ from kagglenlp.args import args_to_dataclass, config_to_dataclass, read_config, 
 from kagglenlp.cli import build_parser, main
 from kagglenlp.errors import UserError
 from kagglenlp.imdb.config import UlmfitConfig
-from kagglenlp.patents.config import PatentsConfig
-from kagglenlp.patents.configs import CONFIG_DIR, kernel_params, patents_config
+from kagglenlp.patents.config import CONFIG_DIR, PatentsConfig, kernel_params, patents_config
 from kagglenlp.patents.demo import write_demo
 
 ROOT = Path(__file__).resolve().parents[1]  # the checkout

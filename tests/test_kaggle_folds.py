@@ -12,7 +12,7 @@ import pytest
 from helpers import kaggle_cli as cli
 from kaggle_stub import KaggleStub, set_env
 
-from kagglenlp.patents.configs import kernel_params
+from kagglenlp.patents.config import kernel_params
 
 pytestmark = pytest.mark.skipif(__import__("importlib").util.find_spec("kaggle") is None, reason="kaggle not installed")
 ROOT = Path(__file__).resolve().parents[1]

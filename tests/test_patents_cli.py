@@ -7,7 +7,9 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import PATENTS_TINY, patents
 from helpers import PATENTS_TINY_CROSS as TINY
+from scipy.stats import pearsonr
 
 from kagglenlp.cli import main
 from kagglenlp.experiment import read_results
@@ -41,7 +43,7 @@ def test_outputs_and_formats(tiny):
     assert dict(zip(oof.id, oof.fold)) == dict(zip(folds.id, folds.fold))
     cv = json.loads((out / "cv.json").read_text())
     assert set(cv["folds"]) == {"0", "1", "2"} and np.isfinite(cv["pearson"])
-    assert cv["pearson"] == pytest.approx(np.corrcoef(oof.pred, oof.score)[0, 1])
+    assert cv["pearson"] == pytest.approx(pearsonr(oof.pred, oof.score).statistic)
     tp = pd.read_csv(out / "test_preds.csv")
     assert list(tp.columns) == ["id", "fold0", "fold1", "fold2"] and sorted(tp.id) == sorted(tst.id)
     for k in range(3):
@@ -58,6 +60,26 @@ def test_outputs_and_formats(tiny):
     assert row["experiment"] == "tiny" and row["model"] == "minilm" and row["folds"] == "3"
     assert row["metric"] == "pearson" and row["pipeline"] == "patents"
     assert float(row["score"]) == pytest.approx(cv["pearson"], abs=1e-4) and len(row["cv_folds"].split()) == 3
+
+
+@pytest.mark.e2e  # trains end to end
+def test_rerun_with_changed_predictions_ends_with_a_new_result(proj):
+    """A finished experiment whose fold predictions changed (a deleted fold retrained on a GPU is not bit-exact) is
+    rerun: the result files and the submission follow the new predictions and the table gets the new result's row
+    (it crashed with `KeyError: 'experiment'` when two modules wrote `result.json`)."""
+    d, args = write_demo(proj / "input" / "demo"), ("--model", "minilm", *PATENTS_TINY[2:], "--name", "r")
+    assert patents("train", "--data", d, *args) == 0
+    assert patents("train", "--data", d, *args) == 0  # a plain rerun: all done, no second row
+    assert [r["experiment"] for r in read_results()] == ["r"]
+    tp = proj / "outputs" / "r" / "fold1" / "test_preds.csv"
+    pd.read_csv(tp).assign(pred=lambda f: f["pred"] * 0.5).to_csv(tp, index=False)
+    assert patents("train", "--data", d, *args) == 0
+    rows = read_results()
+    assert [r["experiment"] for r in rows] == ["r", "r"] and rows[0]["score"] == rows[1]["score"]  # OOF unchanged
+    tps = pd.read_csv(proj / "outputs" / "r" / "test_preds.csv")
+    assert np.allclose(tps["fold1"], pd.read_csv(tp)["pred"])
+    sub = pd.read_csv(proj / "submissions" / "r.csv")
+    assert np.allclose(sub.score, np.clip(tps.set_index("id").mean(axis=1)[sub.id].values, 0, 1), atol=1e-6)
 
 
 @pytest.mark.e2e  # trains end to end

@@ -6,7 +6,7 @@ import pytest
 
 from kagglenlp.patents.config import PatentsConfig
 from kagglenlp.patents.inputs import make_inputs, model_sep
-from kagglenlp.patents.trainer import fit, tokenize, training_arguments
+from kagglenlp.patents.trainer import make_trainer, predict_ds, tokenize, training_arguments
 
 
 @pytest.fixture(scope="module")
@@ -64,8 +64,12 @@ def test_one_training_step_on_random_deberta(deb, tmp_path):
     assert ds[0]["input_ids"][0] == tok.cls_token_id and tok.sep_token_id in ds[0]["input_ids"][1:-1]
     before = {n: p.detach().clone() for n, p in model.named_parameters()}
     cfg = PatentsConfig(data=".", bs=4, max_steps=1, lr=1e-4, warmup=0)  # no warmup: step 1 must move weights
-    trainer, oof, tpred, log = fit(
-        model, tok, ds, ds.select([0, 1]), ds.select([2, 3]), training_arguments(cfg, tmp_path)
+    trainer = make_trainer(model, tok, training_arguments(cfg, tmp_path), ds, ds.select([0, 1]))
+    trainer.train()
+    oof, tpred, log = (
+        predict_ds(trainer, ds.select([0, 1])),
+        predict_ds(trainer, ds.select([2, 3])),
+        trainer.state.log_history,
     )
     assert trainer.state.global_step == 1 and np.isfinite(log[-1]["train_loss"])
     assert oof.shape == (2,) and tpred.shape == (2,) and np.isfinite(oof).all()

@@ -64,7 +64,7 @@ def test_mean_pool_ignores_padding():
 
 
 def test_mean_pooled_embedding_same_alone_or_padded(minilm):
-    from kagglenlp.patents.models.bi import embed_texts
+    from kagglenlp.patents.models.infer import embed_texts
 
     tok, enc = minilm
     texts = ["gear", "a much longer phrase about a toothed gear wheel in a gearbox housing"]
@@ -74,7 +74,8 @@ def test_mean_pooled_embedding_same_alone_or_padded(minilm):
 
 
 def test_bi_scores_from_cached_phrases_equal_pairwise_forward(minilm):
-    from kagglenlp.patents.models.bi import PairCollator, bi_class, phrase_cosines, predict_pairs, tokenize_pairs
+    from kagglenlp.patents.models.bi import PairCollator, bi_class, predict_pairs, tokenize_pairs
+    from kagglenlp.patents.models.infer import phrase_cosines
 
     tok, enc = minilm
     model = bi_class()(enc, "mse").eval()
@@ -97,7 +98,7 @@ def test_bi_scores_from_cached_phrases_equal_pairwise_forward(minilm):
 
 def test_param_groups_head_lr_and_layer_decay(minilm):
     from kagglenlp.patents.models.cross import cross_class
-    from kagglenlp.patents.optim import param_groups
+    from kagglenlp.patents.trainer import param_groups
 
     model = cross_class()(minilm[1], "attention", "mse", 0.1)
     groups = param_groups(model, 1e-4, head_lr=1e-3, lr_decay=0.5)
@@ -116,7 +117,8 @@ def test_param_groups_head_lr_and_layer_decay(minilm):
 
 
 def test_bce_loss_and_sigmoid_at_prediction():
-    from kagglenlp.patents.models.heads import pair_loss, postprocess
+    from kagglenlp.patents.models.heads import pair_loss
+    from kagglenlp.patents.models.recipe import postprocess
 
     logits, y = torch.tensor([0.0, 2.0]), torch.tensor([0.5, 1.0])
     want = torch.nn.functional.binary_cross_entropy(torch.sigmoid(logits), y)

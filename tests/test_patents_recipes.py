@@ -37,11 +37,6 @@ def _same(a, b):
     return a["id"].tolist() == b["id"].tolist() and np.allclose(a["score"], b["score"], atol=1e-5)
 
 
-@pytest.fixture
-def demo(proj):
-    return write_demo(proj / "input" / "demo")
-
-
 # ---- the interface and the config
 
 
@@ -182,19 +177,18 @@ def test_predict_refuses_folds_of_two_runs_under_one_name(bi_run, tmp_path, monk
 
 
 @pytest.mark.e2e  # trains (bi_run)
-def test_fold_folders_of_old_versions_still_predict(bi_run, tmp_path, monkeypatch):
-    "Folders written before done.json recorded settings and data (keys of that version) load and predict the same."
+def test_fold_folders_of_older_versions_are_refused(bi_run, tmp_path, monkeypatch, capsys):
+    """Folders written before input_format.json named the recipe are refused with one line saying to retrain them
+    (docs/patents.md), never predicted with a guessed recipe."""
+    monkeypatch.chdir(bi_run)
     old = tmp_path / "old"
     shutil.copytree(bi_run / "outputs" / "b", old)
     for fd in old.glob("fold?"):
-        done = json.loads((fd / "done.json").read_text())
-        keep = ("experiment", "fold", "n_folds", "split_id", "pearson", "seconds", "n_train", "n_valid")
-        (fd / "done.json").write_text(json.dumps({k: done[k] for k in keep}))
-        fmt = {"text": "seed", "titles": None, "sib_cap": None, "max_len": 256, "arch": "bi", "pool": "cls"}
-        (fd / "input_format.json").write_text(json.dumps({**fmt, "loss": "mse", "head_dropout": 0.1}))
-    monkeypatch.chdir(bi_run)
-    assert _predict("input/demo", old, tmp_path / "s.csv") == 0
-    assert _same(tmp_path / "s.csv", bi_run / "submissions" / "b.csv")
+        fmt = json.loads((fd / "input_format.json").read_text())
+        (fd / "input_format.json").write_text(json.dumps({k: v for k, v in fmt.items() if k != "arch"}))
+    capsys.readouterr()
+    assert _predict("input/demo", old, tmp_path / "s.csv") == 2
+    assert "saved by an older kagglenlp" in _err(capsys) and not (tmp_path / "s.csv").exists()
 
 
 # ---- the end of a run

@@ -15,7 +15,6 @@ from helpers import PATENTS_TINY as TINY
 from helpers import one_error_line as _err
 
 from kagglenlp.cli import main
-from kagglenlp.patents.demo import write_demo
 from kagglenlp.patents.models.backbone import TOKENIZER_FILES, resolve_model
 
 
@@ -25,11 +24,6 @@ def _train(d, name, *extra):
 
 def _nothing_written(proj):
     return not (proj / "outputs").exists() and not (proj / "submissions").exists()
-
-
-@pytest.fixture
-def demo(proj):
-    return write_demo(proj / "input" / "demo")
 
 
 def test_model_folder_without_tokenizer_is_refused(proj, demo, capsys):

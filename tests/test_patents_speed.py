@@ -12,7 +12,7 @@ import pytest
 
 from kagglenlp.experiment import read_results
 from kagglenlp.patents.demo import demo_frames, write_demo
-from kagglenlp.patents.inputs import make_inputs
+from kagglenlp.patents.inputs import make_inputs, pair_texts
 from kagglenlp.patents.models.infer import length_batches, predict_texts
 
 
@@ -28,12 +28,13 @@ def test_inference_matches_trainer_predict(tmp_path):
     "Sorted batches, per-batch padding and inference_mode give Trainer.predict's numbers, in the original order."
     import torch
     from datasets import Dataset
-    from transformers import Trainer, TrainingArguments
+    from transformers import AutoModelForSequenceClassification, Trainer, TrainingArguments
 
-    from kagglenlp.patents.models.backbone import load_model, load_tokenizer
+    from kagglenlp.patents.models.backbone import load_tokenizer, resolve_model
 
     torch.manual_seed(0)
-    tok, model = load_tokenizer("minilm"), load_model("minilm")
+    tok = load_tokenizer("minilm")
+    model = AutoModelForSequenceClassification.from_pretrained(resolve_model("minilm"), num_labels=1)
     trn = demo_frames()[0].iloc[:70]
     texts = make_inputs(trn, "cpc", None, tok.sep_token)
     ds = Dataset.from_dict({"input": texts}).map(lambda b: tok(b["input"]), batched=True, remove_columns=["input"])
@@ -50,7 +51,7 @@ def test_inference_waits_for_the_device_once(monkeypatch):
     from transformers import BertConfig, BertForSequenceClassification
 
     from kagglenlp.patents.models.backbone import load_tokenizer
-    from kagglenlp.patents.models.bi import embed_texts
+    from kagglenlp.patents.models.infer import embed_texts
 
     tok = load_tokenizer("minilm")
     cfg = BertConfig(
@@ -184,7 +185,7 @@ def test_predict_streams_rows_in_bounded_chunks(monkeypatch):
     import torch
     from transformers import BertConfig, BertForSequenceClassification
 
-    from kagglenlp.patents.models import bi
+    from kagglenlp.patents.models import infer
     from kagglenlp.patents.models.backbone import load_tokenizer
 
     tok = load_tokenizer("minilm")
@@ -197,9 +198,9 @@ def test_predict_streams_rows_in_bounded_chunks(monkeypatch):
     counting = _CountingTok(tok)
     got = predict_texts(model, counting, texts, bs=8, chunk=7)
     assert max(counting.sizes) == 7 and sum(counting.sizes) == 60 and np.abs(got - ref).max() < 1e-5
-    a, b = bi.pair_texts(df)
-    whole = bi.phrase_cosines(model.bert, tok, a, b, bs=8, chunk=10**6)
-    rows, cosine = [], bi.cosine
-    monkeypatch.setattr(bi, "cosine", lambda u, v: rows.append(len(u)) or cosine(u, v))
-    got = bi.phrase_cosines(model.bert, tok, a, b, bs=8, chunk=11)
+    a, b = pair_texts(df)
+    whole = infer.phrase_cosines(model.bert, tok, a, b, bs=8, chunk=10**6)
+    rows, cosine = [], infer.cosine
+    monkeypatch.setattr(infer, "cosine", lambda u, v: rows.append(len(u)) or cosine(u, v))
+    got = infer.phrase_cosines(model.bert, tok, a, b, bs=8, chunk=11)
     assert max(rows) == 11 and sum(rows) == 60 and np.abs(got - whole).max() < 1e-6

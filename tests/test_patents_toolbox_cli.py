@@ -11,15 +11,9 @@ from helpers import PATENTS_TINY_CROSS
 from helpers import one_error_line as _err
 
 from kagglenlp.cli import main
-from kagglenlp.patents.demo import write_demo
 from kagglenlp.patents.tricks.best import best_eval
 
 TINY = [*PATENTS_TINY_CROSS, "--folds", "2"]  # MiniLM cross-encoder, 2 folds of 2 steps
-
-
-@pytest.fixture
-def demo(proj):
-    return write_demo(proj / "input" / "demo")
 
 
 def _train(d, name, *extra):
@@ -122,7 +116,7 @@ def test_sibling_shuffle_tta_truncation_note_and_resume(proj, demo, capsys):
 
 @pytest.mark.e2e  # trains end to end
 def test_full_model_beside_the_folds_and_full_weight(proj, demo, capsys):
-    from kagglenlp.patents.tricks.blending import with_full
+    from kagglenlp.patents.fold import with_full
 
     assert _train(demo, "f", "--evals-per-epoch", "2") == 0 and not (proj / "outputs" / "f" / "full").exists()
     capsys.readouterr()

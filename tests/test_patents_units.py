@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.stats import pearsonr
 
 from kagglenlp.errors import UserError
 from kagglenlp.patents import data as D
@@ -133,12 +134,16 @@ def test_time_split_never_trains_on_future():
 
 
 # ---- metric and clipping
-def test_pearson_matches_corrcoef():
+def test_pearson_against_a_hand_computed_value_and_scipy():
+    # deviations (-1.5, -0.5, 0.5, 1.5) and (-1.5, 0.5, -0.5, 1.5): covariance sum 4, squared sums 5 and 5 -> 0.8
+    assert pearson([1, 2, 3, 4], [1, 3, 2, 4]) == pytest.approx(0.8)
     rng = np.random.default_rng(0)
     p, t = rng.normal(size=50), rng.normal(size=50)
-    assert pearson(p, t) == pytest.approx(np.corrcoef(p, t)[0, 1])
-    assert compute_metrics((p.reshape(-1, 1), t))["pearson"] == pytest.approx(np.corrcoef(p, t)[0, 1])
-    assert compute_metrics((p, t))["pearson"] == pytest.approx(np.corrcoef(p, t)[0, 1])
+    want = pearsonr(p, t).statistic
+    assert pearson(p, t) == pytest.approx(want)
+    assert compute_metrics((p.reshape(-1, 1), t))["pearson"] == pytest.approx(want)
+    assert compute_metrics((p, t))["pearson"] == pytest.approx(want)
+    assert np.isnan(pearson([1, 1, 1], [0, 1, 2])) and np.isnan(pearson([1], [2]))  # undefined: NaN, never a number
 
 
 def test_clip01_bounds():

@@ -158,7 +158,7 @@ def test_ctrl_c_in_a_sweep_is_one_line_and_130(proj, base, capsys, monkeypatch):
 
 
 def test_a_study_started_from_another_sweep_is_refused_with_the_difference(proj, base, capsys):
-    from kagglenlp.patents.configs import patents_config
+    from kagglenlp.patents.config import patents_config
     from kagglenlp.patents.run import data_fingerprint
     from kagglenlp.patents.tune import open_study, parse_param, storage_url, study_record
 
@@ -180,8 +180,7 @@ def test_a_study_started_from_another_sweep_is_refused_with_the_difference(proj,
 def test_best_toml_is_the_best_trials_own_settings_and_the_study_keeps_its_base(proj, base, capsys):
     from kagglenlp.args import read_config
     from kagglenlp.experiment import read_json
-    from kagglenlp.patents.config import settings
-    from kagglenlp.patents.configs import patents_config
+    from kagglenlp.patents.config import patents_config, settings
 
     assert tune(base, "--trials", "1") == 0
     capsys.readouterr()

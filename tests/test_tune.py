@@ -13,7 +13,7 @@ from helpers import one_error_line
 from kagglenlp.cli import main
 from kagglenlp.errors import UserError
 from kagglenlp.experiment import read_results
-from kagglenlp.patents.configs import patents_config
+from kagglenlp.patents.config import patents_config
 from kagglenlp.patents.demo import write_demo
 from kagglenlp.patents.tune import parse_param
 

@@ -63,7 +63,7 @@ __all__ = [
 ]
 
 RECORD = "experiment.json"  # in every experiment folder: pipeline, settings, data fingerprint
-RESULT = "result.json"  # in an experiment folder once its results row is written: that row (written once)
+RESULT = "result.json"  # in an experiment folder once its results row is written: that row and its result key
 RESULT_KEYS = ["experiment", "time", "pipeline", "metric", "score"]  # the first columns of outputs/results.csv
 # What the tools keep under outputs/ beside the experiments: never an experiment name (`--overwrite` would delete it).
 # The locks, tracking.py's TensorBoard and MLflow stores, tune's Optuna database, the results table, kaggle scores'
@@ -301,20 +301,20 @@ class Experiment:
         "A path inside the experiment folder."
         return self.dir.joinpath(*parts)
 
-    def result(self, metric, score, **extras):
-        """Append this experiment's row to `outputs/results.csv` (see `append_result`) once: the row is kept in
-        `<dir>/result.json` first, so a rerun adds nothing when it is in the table, and adds that same row when an
-        earlier run stopped before writing it. `--overwrite` (a new folder) gives a new row. Returns the path."""
+    def result(self, metric, score, key=None, **extras):
+        """Append this experiment's row to `outputs/results.csv` (see `append_result`) once per result: the row and
+        the result's `key` (e.g. a fingerprint of its predictions) are kept in `<dir>/result.json` first, so a rerun
+        with the same key adds nothing when the row is in the table, and adds that same row when an earlier run
+        stopped before writing it; a new key (changed predictions) is a new row. `--overwrite` (a new folder) gives a
+        new row. This is the one writer of `result.json`. Returns the path."""
         table, mark = results_path(), self.path(RESULT)
-        if mark.exists():
-            row = read_json(mark)
-            done = any(
-                r.get("experiment") == row["experiment"] and r.get("time") == row["time"] for r in read_results()
-            )
+        if mark.exists() and (kept := read_json(mark)).get("key") == key:
+            row = kept["row"]
+            done = any((r.get("experiment"), r.get("time")) == (row["experiment"], row["time"]) for r in read_results())
             return table if done else append_result(path=table, **row)
         row = dict(experiment=self.name, time=_now(), pipeline=self.pipeline)
         row.update(metric=metric, score=score, **{k: v for k, v in extras.items() if k not in RESULT_KEYS})
-        write_json(row, mark)
+        write_json({"key": key, "row": row}, mark)
         return append_result(path=table, **row)
 
     def close(self):

@@ -16,6 +16,7 @@ __all__ = [
     "is_kaggle",
     "kaggle_root",
     "kaggle_input_root",
+    "kaggle_input_roots",
     "kaggle_working",
     "kaggle_input",
     "kernel_output_dir",
@@ -56,6 +57,11 @@ def kaggle_root():
 def kaggle_input_root():
     "Where Kaggle mounts a kernel's sources (`/kaggle/input`)."
     return kaggle_root() / "input"
+
+
+def kaggle_input_roots():
+    "Where a mounted source may be: `kaggle_input_root()` (a rehearsal's stand-in), then Kaggle's own `/kaggle/input`."
+    return list(dict.fromkeys((kaggle_input_root(), Path("/kaggle/input"))))
 
 
 def kaggle_working():

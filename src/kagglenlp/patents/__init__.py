@@ -1,1 +1,2 @@
-"""USPPPM (patent phrase matching): a transformers cross-encoder over anchor-grouped folds."""
+"""USPPPM (patent phrase matching), one module per pipeline step: data, folds, inputs, models (cross- and
+bi-encoder recipes), trainer, fold, run, metric, results, predict, blend, zeroshot, tune, cli (docs/architecture.md)."""

@@ -5,7 +5,7 @@
   (the fingerprints in their `experiment.json`), and be finished (`oof.csv`, `cv.json`, `test_preds.csv`) from the
   folds of one run (`storage.check_folds`, as `predict` checks them); anything else is refused before a file is
   written;
-- `--scale minmax` maps each member's OOF and test predictions onto [0, 1] first (`tricks.blending.minmax_scale`),
+- `--scale minmax` maps each member's OOF and test predictions onto [0, 1] first (`minmax_scale`),
   so members on different scales weigh as their weights say;
 - weights are non-negative and sum to 1: `mean` (equal), `nnls` (non-negative least squares of the centred score
   on the centred predictions, normalised), `hill` (greedy forward selection with replacement on Pearson), `fixed`
@@ -28,7 +28,6 @@ from ..errors import UserError, require
 from ..experiment import check_name, fingerprint, open_experiment, read_json, write_csv, write_json
 from .metric import pearson
 from .storage import check_folds, finished_folds, read_table
-from .tricks.blending import SCALES, blend_fixed, minmax_scale
 
 __all__ = [
     "METHODS",
@@ -44,6 +43,7 @@ __all__ = [
 
 FITTED = ("mean", "nnls", "hill")  # the methods that fit weights on OOF predictions
 METHODS = (*FITTED, "fixed")
+SCALES = ("none", "minmax")
 FILES = ("folds.csv", "oof.csv", "cv.json", "test_preds.csv")
 DATA_KEYS = ("train", "test")  # the data fingerprints members must share (experiment.json `data`)
 
@@ -67,17 +67,48 @@ class BlendOptions:
             (self.method == "fixed") == (self.weights is not None),
             "--weights goes with --method fixed (and --method fixed needs --weights W1,W2,...)",
         )
-        if self.weights is not None:
-            try:
-                w = [float(x) for x in str(self.weights).split(",")]
-            except ValueError:
-                raise UserError(f"--weights must be comma-separated numbers, got {self.weights!r}") from None
-            require(all(x >= 0 for x in w) and sum(w) > 0, f"--weights must be non-negative and not all zero, got {w}")
+        parse_weights(self)
 
 
 def parse_weights(opts):
-    "The `--weights` of `opts` as floats (None without them)."
-    return None if opts.weights is None else [float(x) for x in str(opts.weights).split(",")]
+    "The `--weights` of `opts` as checked floats (`check_weights`; None without them)."
+    if opts.weights is None:
+        return None
+    try:
+        w = [float(x) for x in str(opts.weights).split(",")]
+    except ValueError:
+        raise UserError(f"--weights must be comma-separated numbers, got {opts.weights!r}") from None
+    return check_weights(w).tolist()
+
+
+def check_weights(w, n=None):
+    """`w` as an array, or `UserError` unless the weights (`--weights`) are non-negative, not all zero and (given `n`)
+    one per experiment: the one check of fixed weights."""
+    w = np.asarray(w, dtype=float)
+    require(
+        n is None or w.shape == (n,), f"--weights needs one weight per experiment: {n} experiments, {w.size} weights"
+    )
+    require((w >= 0).all() and w.sum() > 0, f"--weights must be non-negative and not all zero, got {w.tolist()}")
+    return w
+
+
+def minmax_scale(pred):
+    "`pred` mapped linearly onto [0, 1] (min to 0, max to 1); zeros when it is constant (Pearson is unchanged)."
+    p = np.asarray(pred, dtype=float)
+    lo, span = p.min(), np.ptp(p)
+    return (p - lo) / span if span > 0 else np.zeros_like(p)
+
+
+def blend_fixed(preds, weights, scale="none"):
+    """Weighted mean of the columns of `preds` (rows x experiments) with `weights` (`check_weights`, normalised),
+    each column min-max scaled first for `scale="minmax"` (1st and 12th place)."""
+    preds = np.asarray(preds, dtype=float)
+    require(scale in SCALES, f"unknown --scale {scale!r}; choose one of {', '.join(SCALES)}")
+    require(preds.ndim == 2, "blend_fixed needs a 2-d array of predictions (rows x experiments)")
+    w = check_weights(weights, preds.shape[1])
+    if scale == "minmax":
+        preds = np.column_stack([minmax_scale(c) for c in preds.T])
+    return preds @ (w / w.sum())
 
 
 def _normalise(w):
@@ -223,10 +254,8 @@ def run_blend(exps, opts):
     require(opts.name not in exps, f"--name {opts.name!r} is one of the blended experiments; choose another name")
     members = check_members(exps)
     fixed = parse_weights(opts)
-    require(
-        fixed is None or len(fixed) == len(exps),
-        f"--weights needs one weight per experiment: {len(exps)} experiments, {len(fixed or [])} weights",
-    )
+    if fixed is not None:
+        check_weights(fixed, len(exps))
     sample = _sample(members, exps)
     ids = members[0][2].index
     oof0 = members[0][2]

@@ -74,10 +74,10 @@ def cmd_predict(ns):
     dirs = find_fold_dirs(a.models)
     print(f"{len(dirs)} fold model(s): {', '.join(map(str, dirs))}")
     preds = predict_folds(dirs, tst, a.bs)
-    if a.full_weight:  # --full: the all-rows model at W times a fold's weight (tricks.blending.with_full)
+    if a.full_weight:  # --full: the all-rows model at W times a fold's weight (fold.with_full)
+        from .fold import with_full
         from .predict import predict_fold
         from .storage import find_full_dir
-        from .tricks.blending import with_full
 
         full = find_full_dir(dirs)
         print(f"full model: {full} at weight {a.full_weight}")

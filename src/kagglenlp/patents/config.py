@@ -6,22 +6,27 @@ the fields keep what the user gave (`lr=None`: "the recipe's default"), and `eff
 values training uses, so `dataclasses.replace(cfg, arch="cross")` takes the cross-encoder's LR. `settings(cfg)`
 (what `experiment.json` records and a resume compares) holds the effective values: changing a built-in default
 makes a rerun of an old experiment refuse, naming the setting. Every field changes results unless it is listed
-in `IGNORED_ON_RESUME`. The architecture choice is made in one place, `cfg.recipe` (the registry in `recipes/`).
+in `IGNORED_ON_RESUME`. The architecture choice is made in one place, `cfg.recipe` (the registry in `models/`).
+
+Config files (`configs/*.toml`): `patents_config(path, **overrides)` is a `PatentsConfig` from a file plus
+overrides, and `kernel_params(path)` the same file as notebook 10's parameters for one-kernel-per-fold pushes
+(`kaggle folds --config`).
 """
 
 import hashlib
 import json
 import math
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import Optional
 
-from ..args import opt
+from ..args import config_to_dataclass, opt, read_config
 from ..errors import require
 from ..tracking import REPORT_TO
-from .folds import SPLITS
+from .folds import SPLITS, check_n_folds
 from .inputs import FORMATS, MAX_LEN, MIN_LEN
 from .models import REGISTRY, get_recipe
-from .models.heads import LOSSES, POOLS
+from .models.recipe import LOSSES, POOLS
 
 __all__ = [
     "PatentsConfig",
@@ -32,6 +37,10 @@ __all__ = [
     "settings",
     "model_settings",
     "default_name",
+    "CONFIG_DIR",
+    "patents_config",
+    "kernel_params",
+    "NOTEBOOK_PARAMS",
 ]
 
 DEFAULT_MODEL = "microsoft/deberta-v3-small"
@@ -80,8 +89,8 @@ class PatentsConfig:
     arch: str = opt(
         "bi",
         "recipe. bi: anchor and target embedded apart, cosine score (needs --text seed or cpc; best at "
-        "small CPU budgets); cross: one encoder reads the pair (best on a GPU with the full data: "
-        "0.709 vs 0.659 for MiniLM, see docs/patents.md)",
+        "small CPU budgets); cross: one encoder reads the pair (best on a GPU with the full data; measured in "
+        "docs/patents.md)",
         choices=REGISTRY,
     )
     pool: str = opt(
@@ -168,7 +177,7 @@ def check_config(cfg):
             flag = "--" + f.name.replace("_", "-")
             v = getattr(cfg, f.name)
             require(v in ch, f"unknown {flag} {v!r}; choose one of {', '.join(ch)}")
-    require(cfg.folds >= 2, f"--folds must be at least 2, got {cfg.folds}")
+    check_n_folds(cfg.folds)
     require(cfg.max_len >= MIN_LEN, f"--max-len must be at least {MIN_LEN} tokens, got {cfg.max_len}")
     _positive(cfg.epochs, "--epochs")
     require(
@@ -254,3 +263,22 @@ def exp_name(cfg):
 def _name_settings(cfg):
     "The settings a default name hashes: as given, but the effective LR (so names made by older versions stay)."
     return {**{f.name: getattr(cfg, f.name) for f in fields(cfg) if f.init}, "lr": cfg.eff_lr}
+
+
+# The shipped recipes: package data (in a wheel too); `configs/` at a checkout's root links here.
+CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
+NOTEBOOK_PARAMS = ("model", "name", "folds", "split", "seed")  # notebook 10's own parameters; the rest go in `settings`
+
+
+def patents_config(path=None, **overrides):
+    "The `PatentsConfig` of TOML file `path` (if any) with `overrides` winning (e.g. notebook 10's parameters)."
+    return config_to_dataclass(PatentsConfig, path, **overrides)
+
+
+def kernel_params(path):
+    """Notebook 10's parameters for the settings in TOML file `path`: `model`, `name`, `folds`, `split`, `seed` as
+    their own parameters, every other setting in `settings` (`data` and `fold` left to the kernel). A fold kernel
+    cannot read a local file, so `kaggle folds --config FILE` should inline these (its `--folds` from `folds`)."""
+    vals = {k: v for k, v in read_config(path, PatentsConfig).items() if k not in ("data", "fold", "overwrite")}
+    params = {k: vals.pop(k) for k in NOTEBOOK_PARAMS if k in vals}
+    return {**params, "settings": vals}

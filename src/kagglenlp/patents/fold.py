@@ -4,13 +4,18 @@ The recipe (`cfg.recipe`, looked up once) builds, fits and saves the model; this
 (see `storage.py`): `input_format.json`, `oof.csv`, `test_preds.csv`, `log_history.json`, and `done.json` last,
 holding the experiment, its `split_id`, the settings the model depends on and the training data's fingerprint
 (with `--evals-per-epoch`, also `best_step` and `best_pearson`: the checkpoint the predictions come from).
+`--full`: `full_fit_steps(best_steps)` is the optimizer-step count of the all-rows model (the folds' mean best step,
+optionally scaled); `with_full(fold_preds, full_pred, weight)` averages the folds' test predictions with it at
+`weight` times one fold's (1st place: 5 folds + the full model at weight 2).
 """
 
 import shutil
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .. import dist
@@ -19,16 +24,26 @@ from ..experiment import saving, write_csv, write_json
 from .metric import clip01, pearson
 from .storage import fold_dir, read_done, write_done, write_format
 
-__all__ = ["train_fold", "train_full", "FULL_DIR"]
+__all__ = ["FoldData", "train_fold", "train_full", "full_fit_steps", "with_full", "FULL_DIR"]
 
 FULL_DIR = "full"  # the all-rows model of `--full`, beside the fold folders
 
 
-def train_fold(cfg, out, k, trn, tst, inputs, tok, meta):
-    """Train fold `k` of `trn` (rows with `fold == k` validate, `splits.train_mask` picks the training rows),
-    predict the test rows `tst`, and save everything into `out/fold<k>`; returns the fold's `done.json` dict.
-    `inputs`: `cfg.recipe.prepare(...)`'s output (built once for all folds), its format in `inputs["fmt"]`;
-    `meta`: what `done.json` records besides the fold's own numbers (`experiment`, `split_id`, `settings`, `data`)."""
+@dataclass
+class FoldData:
+    "What every fold of one experiment shares, built once (`run.run_experiment`): rows, tokenizer, inputs, record."
+
+    trn: pd.DataFrame  # the training rows with their `fold` column (-1: never validated)
+    tst: pd.DataFrame  # the test rows every fold predicts
+    tok: object  # the backbone's tokenizer
+    inputs: dict  # `cfg.recipe.prepare(...)`: the recipe's inputs for every fold, its format in `inputs["fmt"]`
+    meta: dict  # what `done.json` records besides a fold's own numbers: `experiment`, `split_id`, `settings`, `data`
+
+
+def train_fold(cfg, out, k, data):
+    """Train fold `k` of `data.trn` (rows with `fold == k` validate, `folds.train_mask` picks the training rows),
+    predict the test rows `data.tst`, and save everything into `out/fold<k>`; returns the fold's `done.json` dict
+    (`data`: a `FoldData`)."""
     from transformers import set_seed
 
     from ..tracking import tracking_run
@@ -37,6 +52,7 @@ def train_fold(cfg, out, k, trn, tst, inputs, tok, meta):
     from .trainer import training_arguments
     from .tricks.best import best_eval
 
+    trn, tst, tok, inputs, meta = data.trn, data.tst, data.tok, data.inputs, data.meta
     recipe, fmt = cfg.recipe, inputs["fmt"]
     fd = fold_dir(out, k)
     main = dist.is_main()  # under torchrun every rank trains; rank 0 alone writes
@@ -90,17 +106,16 @@ def train_fold(cfg, out, k, trn, tst, inputs, tok, meta):
     return done
 
 
-def train_full(cfg, out, folds, trn, tst, inputs, tok, meta):
-    """`--full`: one model on every training row of `trn` for the mean best step count of the finished `folds`
-    (`tricks.blending.full_fit_steps`), saved with its test predictions in `out/full/`; returns its `done.json`."""
+def train_full(cfg, out, folds, data):
+    """`--full`: one model on every training row of `data.trn` (a `FoldData`) for the mean best step count of the
+    finished `folds` (`full_fit_steps`), saved with its test predictions in `out/full/`; returns its `done.json`."""
     from dataclasses import replace
 
-    import numpy as np
     from transformers import set_seed
 
     from .trainer import training_arguments
-    from .tricks.blending import full_fit_steps
 
+    trn, tst, tok, inputs, meta = data.trn, data.tst, data.tok, data.inputs, data.meta
     steps = full_fit_steps([read_done(fold_dir(out, k)).get("best_step") for k in folds])
     fcfg = replace(
         cfg, max_steps=steps, evals_per_epoch=0, full=False
@@ -131,3 +146,17 @@ def train_full(cfg, out, folds, trn, tst, inputs, tok, meta):
     write_done(done, fd)
     print(f"full model: {len(trn)} rows, {steps} steps (the folds' mean best step) ({time.time() - t0:.0f}s)")
     return done
+
+
+def full_fit_steps(best_steps, scale=1.0):
+    "Optimizer steps for the all-rows model: the mean of the folds' `best_steps`, times `scale` (e.g. rows ratio)."
+    steps = [s for s in best_steps if s is not None]
+    require(steps, "--full needs the folds' best steps (train the folds with --evals-per-epoch first)")
+    return max(1, round(float(np.mean(steps)) * scale))
+
+
+def with_full(fold_preds, full_pred, weight=1.0):
+    "Mean of the columns of `fold_preds` (rows x folds, weight 1 each) and `full_pred` at `weight` (>= 0)."
+    fp = np.asarray(fold_preds, dtype=float).reshape(len(full_pred), -1)
+    require(weight >= 0, f"--full-weight must be >= 0, got {weight}")
+    return (fp.sum(1) + weight * np.asarray(full_pred, dtype=float)) / (fp.shape[1] + weight)

@@ -1,12 +1,17 @@
-"""Model inputs for a (anchor, target, context) row: the seed's string, CPC titles, and sibling targets.
+"""Every input string a model reads for an (anchor, target, context) row: the seed's string, CPC titles, sibling
+targets (also in a new order: augmentation and TTA), and the bi-encoder's two sides.
 
 Formats (`--text`):
 - `seed`: `TEXT1: {context}; TEXT2: {target}; ANC1: {anchor}` exactly as in the fast.ai lesson.
-- `pair`: `{anchor}{sep}{target}{sep}{context}`: the same content without the labels (12 tokens instead of 22 on
-  average with MiniLM's tokenizer, so about twice as fast to train and predict; Pearson in docs/results/).
+- `pair`: `{anchor}{sep}{target}{sep}{context}`: the same content without the labels (fewer tokens, so faster to
+  train and predict; measured in docs/results/).
 - `cpc`: `{anchor}{sep}{target}{sep}{cpc title}`: the context code replaced by its title text.
 - `cpc-siblings`: `cpc` plus the other targets of the same anchor+context, never the row's own target.
 `sep` is the tokenizer's own separator token (`[SEP]`) where it has one, else `"; "`.
+
+`sibling_parts` splits the `cpc-siblings` strings into `(base, siblings)`; `join_siblings` and `shuffle_siblings`
+rebuild them (the sorted order, or a new random order per row: 8th place's augmentation). `pair_texts` gives the
+bi-encoder's (and the zero-shot floor's) two sides: the anchor (with its CPC title for `cpc`) and the target.
 """
 
 import json
@@ -27,6 +32,12 @@ __all__ = [
     "sibling_targets",
     "model_sep",
     "make_inputs",
+    "cpc_inputs",
+    "SIB_JOIN",
+    "sibling_parts",
+    "join_siblings",
+    "shuffle_siblings",
+    "pair_texts",
 ]
 
 FORMATS = ("seed", "pair", "cpc", "cpc-siblings")
@@ -119,9 +130,38 @@ def make_inputs(df, fmt="seed", titles=None, sep="; ", sib_cap=None):
         return [seed_input(a, t, c) for a, t, c in zip(df["anchor"], df["target"], df["context"])]
     if fmt == "pair":
         return [f"{a}{sep}{t}{sep}{c}" for a, t, c in zip(df["anchor"], df["target"], df["context"])]
-    ttl = context_titles(df["context"], titles)
-    base = [f"{a}{sep}{t}{sep}{c}" for a, t, c in zip(df["anchor"], df["target"], ttl)]
     if fmt == "cpc":
-        return base
-    sibs = sibling_targets(df, sib_cap)
-    return [f"{b}{sep}{'; '.join(s)}" for b, s in zip(base, sibs)]
+        return cpc_inputs(df, titles, sep)
+    return join_siblings(sibling_parts(df, titles, sep, sib_cap), sep)
+
+
+def cpc_inputs(df, titles=None, sep="; "):
+    "The `cpc` strings of the rows of `df`: anchor, target and the context's CPC title."
+    ttl = context_titles(df["context"], titles)
+    return [f"{a}{sep}{t}{sep}{c}" for a, t, c in zip(df["anchor"], df["target"], ttl)]
+
+
+SIB_JOIN = "; "  # how the sibling targets are joined in `cpc-siblings`
+
+
+def sibling_parts(df, titles=None, sep="; ", sib_cap=None):
+    "`[(base, siblings)]` per row of `df`: `base` is the `cpc` text, `siblings` the sorted other targets (capped)."
+    return list(zip(cpc_inputs(df, titles, sep), sibling_targets(df, sib_cap)))
+
+
+def join_siblings(parts, sep="; "):
+    "The `cpc-siblings` strings of `parts` (`[(base, siblings)]`) in the siblings' given order."
+    return [f"{b}{sep}{SIB_JOIN.join(s)}" for b, s in parts]
+
+
+def shuffle_siblings(parts, rng, sep="; "):
+    "The `cpc-siblings` strings of `parts` with each row's siblings in a new random order drawn from `rng`."
+    return join_siblings([(b, [s[i] for i in rng.permutation(len(s))]) for b, s in parts], sep)
+
+
+def pair_texts(df, text="seed", titles=None):
+    "`(anchor side, target side)` strings for the rows of `df`: the CPC title joins the anchor for `text='cpc'`."
+    a = [str(x) for x in df["anchor"]]
+    if text == "cpc":
+        a = [f"{x}; {t}" for x, t in zip(a, context_titles(df["context"], titles))]
+    return a, [str(x) for x in df["target"]]

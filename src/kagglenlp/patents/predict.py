@@ -3,7 +3,7 @@
 `storage.find_fold_dirs` accepts experiment folders, fold folders, or (on Kaggle) fold kernels' outputs, and refuses
 what would silently give a wrong submission (folds of more than one experiment, split, set of settings or training
 data, or an experiment with folds missing). Each fold's recipe is looked up once from its `input_format.json`
-(`recipes.recipe_for`); the fold-averaged, clipped submission is `finish.make_submission`.
+(`models.recipe_for`); the fold-averaged, clipped submission is `results.make_submission`.
 """
 
 from pathlib import Path
@@ -33,7 +33,7 @@ def fold_format(fold_dir, df):
 def predict_fold(fold_dir, df, bs=256):
     "Predictions (score scale) of the model saved in `fold_dir` for the rows of `df`, by the recipe that trained it."
     fmt = fold_format(fold_dir, df)
-    return recipe_for(fmt).predict(Path(fold_dir), fmt, df, bs)
+    return recipe_for(fmt, str(fold_dir)).predict(Path(fold_dir), fmt, df, bs)
 
 
 def predict_folds(fold_dirs, df, bs=256):

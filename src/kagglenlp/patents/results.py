@@ -1,23 +1,36 @@
 """The end of every patents experiment (training, zero-shot, blending): CV, files, submission, plot, one results row.
 
+`combine_folds` gathers a trained experiment's finished folds (OOF rows, test predictions) and hands them to
+`finish`.
+
 `finish(exp, oof, test_preds, sample, sub_path, row)` writes `oof.csv`, `test_preds.csv`, `cv.json` (Pearson
 overall and per fold), the fold-averaged, clipped, checked submission and `oof.png`, then appends the experiment's
 row to `outputs/results.csv`: the same columns (`ROW_KEYS`) for every pipeline and recipe, blank where one does
-not apply. The row is written once per result: `result.json` in the experiment folder remembers the result whose
-row was written, so a rerun after a failed end of run writes the missing row, and a rerun of a finished
-experiment adds none. A CV that is not a number (a fold whose predictions are constant) is an error, never a NaN
-in a file.
+not apply. The row is written once per result (`Experiment.result`, the one writer of `result.json`, keyed by a
+fingerprint of the predictions): a rerun after a failed end of run writes the missing row, a rerun of a finished
+experiment adds none, and a rerun whose predictions changed adds the new result's row. A CV that is not a number
+(a fold whose predictions are constant) is an error, never a NaN in a file.
 """
 
 import numpy as np
 import pandas as pd
 
 from ..errors import require
-from ..experiment import fingerprint, read_json, write_csv, write_json
+from ..experiment import fingerprint, write_csv, write_json
 from ..submission import check_submission, write_submission
 from .metric import clip01, pearson
+from .storage import fold_dir, read_done, read_table
 
-__all__ = ["ROW_KEYS", "ROW_FILE", "cv_dict", "make_submission", "plot_oof", "result_row", "finish"]
+__all__ = [
+    "ROW_KEYS",
+    "collect_folds",
+    "combine_folds",
+    "cv_dict",
+    "make_submission",
+    "plot_oof",
+    "result_row",
+    "finish",
+]
 
 # the columns of every patents results row, after `experiment, time, pipeline, metric, score`
 ROW_KEYS = (
@@ -37,7 +50,6 @@ ROW_KEYS = (
     "method",
     "members",
 )
-ROW_FILE = "result.json"  # the result whose row is in outputs/results.csv
 
 
 def make_submission(preds, sample):
@@ -91,7 +103,7 @@ def result_row(cv, **info):
 def finish(exp, oof, test_preds, sample, sub_path, row, seconds=0, sub_cols=None, **extra):
     """Write experiment `exp`'s CV files (`extra`: more CV keys), its submission at `sub_path` (the mean of the
     `test_preds` columns `sub_cols`, default all but `id`) and plot; append its results row (`row`: `ROW_KEYS`
-    values) unless already written. Returns the CV dict."""
+    values) unless this result's row is already written. Returns the CV dict."""
     out = exp.dir
     oof = oof.assign(pred=clip01(oof["pred"]))[["id", "fold", "pred", "score"]]
     cv = cv_dict(oof, seconds, **extra)  # before any file: a NaN CV is an error
@@ -106,8 +118,20 @@ def finish(exp, oof, test_preds, sample, sub_path, row, seconds=0, sub_cols=None
     )
     plot_oof(oof, out / "oof.png", cv["pearson"])
     key = fingerprint(oof=oof, test=test_preds)["all"]
-    marker = out / ROW_FILE
-    if not (marker.exists() and read_json(marker).get("result") == key):
-        exp.result("pearson", round(cv["pearson"], 4), **result_row(cv, **row))
-        write_json({"result": key, "pearson": cv["pearson"]}, marker)
+    exp.result("pearson", round(cv["pearson"], 4), key=key, **result_row(cv, **row))
     return cv
+
+
+def collect_folds(out, folds):
+    "`(oof, test_preds, seconds)` of the finished `folds` of experiment folder `out` (ids as text)."
+    oof = pd.concat([read_table(fold_dir(out, k) / "oof.csv") for k in folds], ignore_index=True)
+    tps = {k: read_table(fold_dir(out, k) / "test_preds.csv") for k in folds}
+    tp = tps[folds[0]][["id"]].assign(**{f"fold{k}": t["pred"].values for k, t in tps.items()})
+    seconds = round(sum(read_done(fold_dir(out, k))["seconds"] for k in folds), 1)
+    return oof, tp, seconds
+
+
+def combine_folds(exp, folds, sample, sub_path, row):
+    "Combine finished `folds` of experiment `exp` into its CV files, the submission at `sub_path` and its row."
+    oof, tp, seconds = collect_folds(exp.dir, folds)
+    return finish(exp, oof, tp, sample, sub_path, row, seconds)

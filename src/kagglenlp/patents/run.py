@@ -2,7 +2,7 @@
 
 validate inputs and the backbone -> open the experiment (resume or refuse, lock) -> write folds once -> prepare the
 recipe's inputs once -> train the missing folds (`fold.py`) -> combine them into OOF CV, the submission and a
-results row (`combine.py`, `finish.py`). Outputs (keyed by experiment name): `outputs/<EXP>/{experiment.json,
+results row (`results.py`). Outputs (keyed by experiment name): `outputs/<EXP>/{experiment.json,
 folds.csv, fold<k>/, oof.csv, cv.json, test_preds.csv, oof.png, result.json}`, `submissions/<EXP>.csv` and a row in
 `outputs/results.csv`; with `--full`, then `outputs/<EXP>/full/` (one model on all rows, `fold.train_full`).
 """
@@ -13,11 +13,11 @@ from pathlib import Path
 from .. import dist, paths
 from ..errors import require
 from ..experiment import check_experiment, fingerprint, open_experiment
-from .combine import combine_folds
 from .config import IGNORED_ON_RESUME, exp_name, model_settings, settings
 from .data import competition_files, load_competition
 from .folds import add_folds
 from .inputs import TITLED, context_titles, load_titles
+from .results import combine_folds
 from .storage import check_folds, finished_folds, fold_done, write_folds
 
 __all__ = ["run_experiment", "prepare_inputs", "split_id", "data_fingerprint"]
@@ -77,6 +77,7 @@ def run_experiment(cfg):
         write_folds(exp.dir, trn)
         return [k for k in ([cfg.fold] if cfg.fold is not None else folds) if not fold_done(exp.dir, k)]
 
+    from .fold import FoldData, train_fold, train_full
     from .models.backbone import check_backbone, load_tokenizer, model_label
 
     try:
@@ -88,18 +89,17 @@ def run_experiment(cfg):
         prepared = []
 
         def prepare():
-            "The tokenizer and the recipe's inputs, built once for every fold (and the --full model)."
+            "The rows, tokenizer and the recipe's inputs every fold (and the --full model) shares, built once."
             if not prepared:
                 recipe, tok = cfg.recipe, load_tokenizer(cfg.model)
-                prepared.append((tok, recipe.prepare(cfg, tok, trn, tst, recipe.fold_format(cfg, titles))))
+                inputs = recipe.prepare(cfg, tok, trn, tst, recipe.fold_format(cfg, titles))
+                prepared.append(FoldData(trn, tst, tok, inputs, meta))
             return prepared[0]
 
         if todo:
-            tok, inputs = prepare()
-            from .fold import train_fold
-
+            shared = prepare()
             for k in todo:
-                train_fold(cfg, out, k, trn, tst, inputs, tok, meta)
+                train_fold(cfg, out, k, shared)
         if not dist.is_main():
             return None
         missing = [k for k in folds if not fold_done(out, k)]
@@ -121,10 +121,7 @@ def run_experiment(cfg):
         )
         cv = combine_folds(opened[0], folds, sample, sub_path, row)
         if cfg.full and not (out / "full" / "done.json").exists():  # the folds first: it needs their best steps
-            from .fold import train_full
-
-            tok, inputs = prepare()
-            train_full(cfg, out, folds, trn, tst, inputs, tok, meta)
+            train_full(cfg, out, folds, prepare())
     finally:
         for exp in opened:
             exp.close()

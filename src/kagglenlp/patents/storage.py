@@ -55,7 +55,7 @@ def read_done(fd):
 
 
 def read_format(fd):
-    "The `input_format.json` of fold folder `fd` (its recipe as `arch`; folders of old versions may lack it)."
+    "The `input_format.json` of fold folder `fd` (its recipe as `arch`)."
     return read_json(Path(fd) / FORMAT_FILE)
 
 
@@ -101,7 +101,7 @@ def _candidates(d):
 
 def _mount_name(d):
     "The mount name of `d` under Kaggle's input root (`uspppm-fold0`, `model/framework/variation/1`), else its name."
-    for base in (paths.kaggle_input_root(), Path("/kaggle/input")):  # the rehearsal's stand-in, or a path for Kaggle
+    for base in paths.kaggle_input_roots():
         if Path(d).is_relative_to(base):
             return str(Path(d).relative_to(base))
     return Path(d).name

@@ -349,7 +349,7 @@ def run_tune(a):
 
     from .. import paths
     from ..experiment import check_name
-    from .configs import patents_config
+    from .config import patents_config
     from .run import data_fingerprint, prepare_inputs
 
     # Everything that can fail on bad input is checked before the study is created.

@@ -15,8 +15,8 @@ from typing import Optional
 from .. import paths
 from ..args import opt
 from ..errors import require
-from ..experiment import check_experiment, open_experiment, read_json
-from .folds import SPLITS
+from ..experiment import RESULT, check_experiment, open_experiment, read_json
+from .folds import SPLITS, check_n_folds
 from .inputs import MIN_LEN
 
 __all__ = ["ZeroShotConfig", "zeroshot_name", "run_zeroshot"]
@@ -47,7 +47,7 @@ class ZeroShotConfig:
     overwrite: bool = opt(False, "delete outputs/<name>/ and its submission and start over")
 
     def __post_init__(self):
-        require(self.folds >= 2, f"--folds must be at least 2, got {self.folds}")
+        check_n_folds(self.folds)
         require(self.max_len >= MIN_LEN, f"--max-len must be at least {MIN_LEN} tokens, got {self.max_len}")
         require(self.bs > 0, f"--bs must be a positive number, got {self.bs}")
         require(self.max_rows is None or self.max_rows > 0, f"--max-rows must be positive, got {self.max_rows}")
@@ -70,9 +70,10 @@ def run_zeroshot(cfg):
     "Run zero-shot experiment `cfg` (a `ZeroShotConfig`); returns its CV dict."
     import pandas as pd  # here, not at the top: `kagglenlp patents --help` stays free of pandas
 
+    from .inputs import pair_texts
     from .models.backbone import check_backbone, load_backbone, model_label
-    from .models.bi import pair_texts, phrase_cosines
-    from .results import ROW_FILE, finish
+    from .models.infer import phrase_cosines
+    from .results import finish
     from .run import data_fingerprint, prepare_inputs
     from .storage import write_folds
 
@@ -86,7 +87,7 @@ def run_zeroshot(cfg):
     with open_experiment(*record) as exp:
         out = exp.dir
         write_folds(out, trn)
-        if all((out / f).exists() for f in ("cv.json", ROW_FILE)) and sub_path.exists():
+        if all((out / f).exists() for f in ("cv.json", RESULT)) and sub_path.exists():
             cv = read_json(out / "cv.json")
             print(f"experiment {name}: resuming: all done\nCV Pearson {cv['pearson']:.4f}")
             return cv

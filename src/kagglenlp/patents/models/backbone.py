@@ -4,8 +4,7 @@ A local folder or alias never touches the network. A hub name downloads only whe
 (`paths.hub_offline()` is false) and reachable; inside a Kaggle kernel with the internet on it downloads as
 anywhere else. `load_backbone` gives the bare encoder (`AutoModel`) every recipe puts its head on;
 `check_backbone` loads the tokenizer and that same encoder once and checks they fit together, so a bad `--model`
-fails before anything is written. `load_model` (a transformers sequence-regression model) loads fold folders saved
-before the recipes had heads.
+fails before anything is written.
 """
 
 from pathlib import Path
@@ -17,7 +16,6 @@ __all__ = [
     "ALIASES",
     "resolve_model",
     "load_tokenizer",
-    "load_model",
     "load_backbone",
     "check_backbone",
     "model_label",
@@ -191,14 +189,6 @@ def _quiet_load(name, load):
         for h in handlers:
             root.addHandler(h)
         logging.set_verbosity(level)
-
-
-def load_model(name, num_labels=1):
-    "A transformers sequence-regression model (`num_labels=1`) on backbone `name` (fold folders of old versions)."
-    from transformers import AutoModelForSequenceClassification
-
-    src = _weights_source(name)
-    return _quiet_load(name, lambda: AutoModelForSequenceClassification.from_pretrained(src, num_labels=num_labels))
 
 
 def load_backbone(name):

@@ -1,12 +1,13 @@
-"""The bi-encoder (`--arch bi`) and the phrase embeddings the zero-shot baseline shares with it.
+"""The bi-encoder (`--arch bi`): anchor and target embedded apart, scored by a scaled cosine.
 
 One shared encoder embeds the anchor side and the target side separately (mean pooling over real tokens); the
 score is `w * cos(u, v) + b` with a learned scale and bias (`w = 1, b = 0` at the start, so an untrained model
 scores exactly the zero-shot cosine). With `--text cpc` the CPC title is appended to the anchor side
 (`anchor; title`); `--text seed` embeds the bare phrases (no context at all). Training regresses the score with
 `--loss` through HF `Trainer`; at inference every distinct phrase is embedded once (anchors repeat across many
-rows), then pairs are scored from the cached embeddings, `PAIR_CHUNK` at a time (`predict_pairs`): the same
-numbers as the pairwise forward pass, in memory that grows with the distinct phrases, not the rows.
+rows), then pairs are scored from the cached embeddings, `infer.PAIR_CHUNK` at a time (`predict_pairs` through
+`infer.phrase_cosines`, shared with the zero-shot floor): the same numbers as the pairwise forward pass, in memory
+that grows with the distinct phrases, not the rows.
 """
 
 from dataclasses import replace
@@ -14,23 +15,17 @@ from dataclasses import replace
 import numpy as np
 
 from ...errors import require
-from ..inputs import MAX_LEN
+from ..inputs import MAX_LEN, pair_texts
 from .headed import load_head, save_headed
-from .heads import mean_pool, pair_loss, postprocess
-from .recipe import Recipe, register
+from .recipe import Recipe, postprocess, register
 
 __all__ = [
     "BiRecipe",
     "bi_class",
-    "pair_texts",
     "tokenize_pairs",
     "PairCollator",
-    "embed_texts",
-    "cosine",
-    "phrase_cosines",
     "predict_pairs",
     "SEED_NOTE",
-    "PAIR_CHUNK",
 ]
 
 SEED_NOTE = (
@@ -44,6 +39,8 @@ def bi_class():
     import torch
     from torch import nn
     from transformers.modeling_outputs import SequenceClassifierOutput
+
+    from .heads import mean_pool, pair_loss
 
     class BiEncoder(nn.Module):
         "Shared encoder, mean pooling, `w * cos(u, v) + b`."
@@ -70,16 +67,6 @@ def bi_class():
             return SequenceClassifierOutput(loss=loss, logits=logits.to(torch.float32))
 
     return BiEncoder
-
-
-def pair_texts(df, text="seed", titles=None):
-    "`(anchor side, target side)` strings for the rows of `df`: the CPC title joins the anchor for `text='cpc'`."
-    from ..inputs import context_titles
-
-    a = [str(x) for x in df["anchor"]]
-    if text == "cpc":
-        a = [f"{x}; {t}" for x, t in zip(a, context_titles(df["context"], titles))]
-    return a, [str(x) for x in df["target"]]
 
 
 def tokenize_pairs(tok, a, b, max_len=MAX_LEN, labels=None, ids=None):
@@ -120,64 +107,10 @@ class PairCollator:
         return out
 
 
-def embed_texts(encoder, tok, texts, bs=256, max_len=MAX_LEN):
-    """Mean-pooled embeddings (float32 array, one row per text) of `texts` by `encoder` (a bare backbone, or a
-    `BiEncoder` via its `embed`); texts are batched by length, `inference_mode`, bf16/fp16 autocast on a GPU."""
-    import torch
-
-    from .infer import autocast, to_device
-
-    embed = encoder.embed if hasattr(encoder, "embed") else None
-    texts = list(texts)
-    order = np.argsort([len(t) for t in texts], kind="stable")
-    dev = next(encoder.parameters()).device
-    outs = []
-    was_training = encoder.training
-    encoder.eval()
-    with torch.inference_mode(), autocast(dev):
-        for i in range(0, len(texts), bs):
-            idx = order[i : i + bs]
-            enc = tok([texts[j] for j in idx], truncation=True, max_length=max_len, padding=True, return_tensors="pt")
-            b = to_device({"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"]}, dev)
-            ids, mask = b["input_ids"], b["attention_mask"]
-            if embed is not None:
-                e = embed(ids, mask)
-            else:
-                e = mean_pool(encoder(input_ids=ids, attention_mask=mask).last_hidden_state, mask)
-            outs.append(e.float())  # kept on the device: no wait per batch
-    encoder.train(was_training)
-    out = np.zeros((len(texts), encoder.config.hidden_size), dtype=np.float32)
-    if outs:
-        out[order] = torch.cat(outs).cpu().numpy()
-    return out
-
-
-def cosine(u, v):
-    "Row-wise cosine similarity of arrays `u` and `v`."
-    nu = np.linalg.norm(u, axis=1).clip(min=1e-8)
-    nv = np.linalg.norm(v, axis=1).clip(min=1e-8)
-    return (u * v).sum(1) / (nu * nv)
-
-
-PAIR_CHUNK = 8192  # pairs scored at once from the phrase cache: memory O(distinct phrases + chunk), not O(rows)
-
-
-def phrase_cosines(encoder, tok, a, b, bs=256, max_len=MAX_LEN, chunk=PAIR_CHUNK):
-    """Cosine of the embeddings of `a[i]` and `b[i]`, embedding each distinct phrase once and scoring the pairs
-    `chunk` at a time from the unit-normalised cache (never one embedding row per pair for all rows)."""
-    uniq = sorted(set(a) | set(b))
-    pos = {t: i for i, t in enumerate(uniq)}
-    emb = embed_texts(encoder, tok, uniq, bs, max_len)
-    ia = np.fromiter((pos[t] for t in a), dtype=np.int64, count=len(a))
-    ib = np.fromiter((pos[t] for t in b), dtype=np.int64, count=len(b))
-    out = np.empty(len(ia), dtype=np.float32 if emb.dtype == np.float32 else np.float64)
-    for i in range(0, len(ia), chunk):
-        out[i : i + chunk] = cosine(emb[ia[i : i + chunk]], emb[ib[i : i + chunk]])
-    return out
-
-
 def predict_pairs(model, tok, a, b, bs=256, max_len=MAX_LEN):
     "Raw scores of `BiEncoder` `model` for the pairs `(a[i], b[i])`, from embeddings cached per distinct phrase."
+    from .infer import phrase_cosines
+
     cos = phrase_cosines(model, tok, list(a), list(b), bs, max_len)
     return model.scale.item() * cos + model.bias.item()
 
@@ -229,8 +162,7 @@ class BiRecipe(Recipe):
 
     def trainer(self, cfg, model, tok, inputs, m_trn, m_val, args):
         "HF `Trainer` on the fold's pairs (no per-epoch eval: the OOF predictions from cached phrases score it)."
-        from ..optim import head_trainer_class
-        from ..trainer import make_trainer
+        from ..trainer import head_trainer_class, make_trainer
 
         return make_trainer(
             model,

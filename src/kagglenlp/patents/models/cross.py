@@ -2,27 +2,25 @@
 
 The model is a backbone (`AutoModel`) with a head, trained by HF `Trainer`:
 - `--pool cls|mean|attention|lstm`: the first token's state, the mean over real tokens, a learned attention
-  weighting over real tokens, or a BiLSTM over the token states then attention (`tricks.layers.LstmAttentionPool`);
+  weighting over real tokens, or a BiLSTM over the token states then attention (`heads.LstmAttentionPool`);
 - `--loss mse|bce|pearson`: MSE on the raw output, BCE with logits, or 1 - the batch's Pearson (a sigmoid at
   prediction after the last two);
 - `--head-dropout`: dropout on the pooled vector before the linear head; `--msd N`: the head averaged over N such
-  dropout masks (`tricks.layers.MultiSampleDropout`);
-- `--head-lr`, `--lr-decay`: the head's own learning rate and layer-wise decay (`optim.head_trainer_class`);
-- the toolbox (docs/toolbox.md): `--adv fgm|awp` (`optim.adversarial_class`), `--ema` (`tricks.ema.EmaCallback`),
+  dropout masks (`heads.MultiSampleDropout`);
+- `--head-lr`, `--lr-decay`: the head's own learning rate and layer-wise decay (`trainer.head_trainer_class`);
+- the toolbox (docs/toolbox.md): `--adv fgm|awp` (`trainer.adversarial_class`), `--ema` (`tricks.ema.EmaCallback`),
   `--freeze-embeddings`, `--grad-checkpointing` (on the backbone), `--sib-shuffle` (a new sibling order each epoch,
   `tricks.siblings.SiblingShuffleDataset`) and `--tta N` (OOF and test predictions averaged over N sibling orders;
   `input_format.json` records it, so `patents predict` does the same).
-Inputs are the `--text` strings (`text.make_inputs`), tokenized once for all folds; with `cpc-siblings` a `note:`
-says how many rows are longer than `--max-len` tokens (their siblings are cut). Folders saved before heads
-existed (no `arch` in `input_format.json`) load as `AutoModelForSequenceClassification`.
+Inputs are the `--text` strings (`inputs.make_inputs`), tokenized once for all folds; with `cpc-siblings` a `note:`
+says how many rows are longer than `--max-len` tokens (their siblings are cut).
 """
 
 import numpy as np
 
 from ..inputs import MAX_LEN
 from .headed import load_head, save_headed
-from .heads import pair_loss, pool_states, postprocess
-from .recipe import Recipe, register
+from .recipe import Recipe, postprocess, register
 
 __all__ = ["CrossRecipe", "cross_class"]
 
@@ -33,12 +31,12 @@ def cross_class():
     from torch import nn
     from transformers.modeling_outputs import SequenceClassifierOutput
 
+    from .heads import LstmAttentionPool, MultiSampleDropout, pair_loss, pool_states
+
     class CrossEncoder(nn.Module):
         "Backbone + pooling + dropout + linear head: one score per `anchor [SEP] target [SEP] context` input."
 
         def __init__(self, backbone, pool="cls", loss="mse", head_dropout=0.1, msd=0):
-            from ..tricks.layers import LstmAttentionPool, MultiSampleDropout
-
             super().__init__()
             self.backbone, self.pool, self.loss = backbone, pool, loss
             self.config = backbone.config
@@ -93,7 +91,7 @@ class CrossRecipe(Recipe):
         tst_ds = tokenize(tok, inputs[1], max_len=cfg.max_len)
         out = {"ds": ds, "tst_ds": tst_ds, "fmt": fmt}
         if fmt["text"] == "cpc-siblings":
-            from ..tricks.siblings import sibling_parts
+            from ..inputs import sibling_parts
 
             _truncation_note(tok, inputs, cfg.max_len)
             out["parts"], out["tst_parts"] = (
@@ -107,7 +105,7 @@ class CrossRecipe(Recipe):
 
         model = cross_class()(load_backbone(cfg.model), cfg.pool, cfg.loss, cfg.head_dropout, cfg.msd)
         if cfg.freeze_embeddings:
-            from ..tricks.layers import freeze_embeddings
+            from .heads import freeze_embeddings
 
             freeze_embeddings(model)
         if cfg.grad_checkpointing:  # on the backbone: TrainingArguments' own field cannot reach a head model
@@ -118,8 +116,7 @@ class CrossRecipe(Recipe):
 
     def trainer(self, cfg, model, tok, inputs, m_trn, m_val, args):
         "HF `Trainer` (head LR, layer decay) on the fold's rows of the tokenized train set, validating on `m_val`."
-        from ..optim import adversarial_class, head_trainer_class
-        from ..trainer import make_trainer
+        from ..trainer import adversarial_class, head_trainer_class, make_trainer
 
         ds, callbacks = inputs["ds"], []
         trn_ds, val_ds = ds.select(np.flatnonzero(m_trn)), ds.select(np.flatnonzero(m_val))
@@ -165,11 +162,9 @@ class CrossRecipe(Recipe):
         save_headed(model, tok, fd)
 
     def load(self, fd, fmt):
-        "The saved cross-encoder (or, for folders of old versions, the transformers regression model)."
-        from .backbone import load_backbone, load_model
+        "The saved cross-encoder."
+        from .backbone import load_backbone
 
-        if "arch" not in fmt:  # saved before heads existed: a transformers sequence-regression model
-            return load_model(str(fd)).eval()
         model = cross_class()(load_backbone(fd), fmt["pool"], fmt["loss"], fmt["head_dropout"], fmt.get("msd", 0))
         return load_head(model, fd)
 
@@ -181,7 +176,7 @@ class CrossRecipe(Recipe):
 
         tok, model = load_tokenizer(str(fd)), self.load(fd, fmt)
         if fmt.get("tta", 1) > 1:
-            from ..tricks.siblings import sibling_parts
+            from ..inputs import sibling_parts
 
             parts = sibling_parts(df, fmt.get("titles"), model_sep(tok), fmt.get("sib_cap"))
             return postprocess(fmt, tta_predict(model, tok, parts, fmt, bs))
@@ -190,10 +185,10 @@ class CrossRecipe(Recipe):
 
 
 def tta_predict(model, tok, parts, fmt, bs):
-    """Raw outputs of `model` for sibling `parts` (`tricks.siblings.sibling_parts`), averaged over `fmt['tta']`
+    """Raw outputs of `model` for sibling `parts` (`inputs.sibling_parts`), averaged over `fmt['tta']`
     orders: the sorted one, then shuffled ones drawn from `fmt['tta_seed']` (the same in training and `predict`)."""
-    from ..inputs import model_sep
-    from ..tricks.siblings import join_siblings, shuffle_siblings, tta_mean
+    from ..inputs import join_siblings, model_sep, shuffle_siblings
+    from ..tricks.siblings import tta_mean
     from .infer import predict_texts
 
     sep, max_len = model_sep(tok), fmt.get("max_len", MAX_LEN)

@@ -3,7 +3,8 @@
 Batches are sorted by length (least padding), run under `torch.inference_mode` with bf16 (or fp16) autocast on a
 GPU, and their outputs stay on the device until the end of a chunk (the GPU never waits for the host); the original
 row order is restored. `predict_texts` streams its strings in chunks of `TEXT_CHUNK` (tokenize, predict, drop), so
-memory is bounded by the chunk, not by the number of test rows.
+memory is bounded by the chunk, not by the number of test rows. `phrase_cosines` embeds each distinct phrase once
+(`embed_texts`, mean pooling) and scores pairs from that cache: the bi-encoder's prediction and the zero-shot floor.
 """
 
 import numpy as np
@@ -20,6 +21,10 @@ __all__ = [
     "predict_encoded",
     "predict_texts",
     "TEXT_CHUNK",
+    "embed_texts",
+    "cosine",
+    "phrase_cosines",
+    "PAIR_CHUNK",
 ]
 
 MODEL_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
@@ -93,4 +98,60 @@ def predict_texts(model, tok, texts, bs=256, max_len=MAX_LEN, dev=None, chunk=TE
     for i in range(0, len(texts), chunk):
         enc = tok(texts[i : i + chunk], truncation=True, max_length=max_len)
         out[i : i + chunk] = predict_encoded(model, tok, enc, bs, dev)
+    return out
+
+
+def embed_texts(encoder, tok, texts, bs=256, max_len=MAX_LEN):
+    """Mean-pooled embeddings (float32 array, one row per text) of `texts` by `encoder` (a bare backbone, or a
+    `BiEncoder` via its `embed`); texts are batched by length, `inference_mode`, bf16/fp16 autocast on a GPU."""
+    import torch
+
+    from .heads import mean_pool
+
+    embed = encoder.embed if hasattr(encoder, "embed") else None
+    texts = list(texts)
+    order = np.argsort([len(t) for t in texts], kind="stable")
+    dev = next(encoder.parameters()).device
+    outs = []
+    was_training = encoder.training
+    encoder.eval()
+    with torch.inference_mode(), autocast(dev):
+        for i in range(0, len(texts), bs):
+            idx = order[i : i + bs]
+            enc = tok([texts[j] for j in idx], truncation=True, max_length=max_len, padding=True, return_tensors="pt")
+            b = to_device({"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"]}, dev)
+            ids, mask = b["input_ids"], b["attention_mask"]
+            if embed is not None:
+                e = embed(ids, mask)
+            else:
+                e = mean_pool(encoder(input_ids=ids, attention_mask=mask).last_hidden_state, mask)
+            outs.append(e.float())  # kept on the device: no wait per batch
+    encoder.train(was_training)
+    out = np.zeros((len(texts), encoder.config.hidden_size), dtype=np.float32)
+    if outs:
+        out[order] = torch.cat(outs).cpu().numpy()
+    return out
+
+
+def cosine(u, v):
+    "Row-wise cosine similarity of arrays `u` and `v`."
+    nu = np.linalg.norm(u, axis=1).clip(min=1e-8)
+    nv = np.linalg.norm(v, axis=1).clip(min=1e-8)
+    return (u * v).sum(1) / (nu * nv)
+
+
+PAIR_CHUNK = 8192  # pairs scored at once from the phrase cache: memory O(distinct phrases + chunk), not O(rows)
+
+
+def phrase_cosines(encoder, tok, a, b, bs=256, max_len=MAX_LEN, chunk=PAIR_CHUNK):
+    """Cosine of the embeddings of `a[i]` and `b[i]`, embedding each distinct phrase once and scoring the pairs
+    `chunk` at a time from the unit-normalised cache (never one embedding row per pair for all rows)."""
+    uniq = sorted(set(a) | set(b))
+    pos = {t: i for i, t in enumerate(uniq)}
+    emb = embed_texts(encoder, tok, uniq, bs, max_len)
+    ia = np.fromiter((pos[t] for t in a), dtype=np.int64, count=len(a))
+    ib = np.fromiter((pos[t] for t in b), dtype=np.int64, count=len(b))
+    out = np.empty(len(ia), dtype=np.float32 if emb.dtype == np.float32 else np.float64)
+    for i in range(0, len(ia), chunk):
+        out[i : i + chunk] = cosine(emb[ia[i : i + chunk]], emb[ib[i : i + chunk]])
     return out

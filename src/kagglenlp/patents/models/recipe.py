@@ -9,11 +9,23 @@ Adding one: subclass `Recipe`, set `name` (and its default LRs), implement the m
 `@register`; see docs/architecture.md.
 """
 
+import numpy as np
+
 from ...errors import require
 
-__all__ = ["Recipe", "REGISTRY", "register", "get_recipe", "recipe_for"]
+__all__ = ["Recipe", "REGISTRY", "register", "get_recipe", "recipe_for", "POOLS", "LOSSES", "postprocess"]
 
 REGISTRY = {}  # name -> Recipe instance; the `--arch` choices (argparse reads it live)
+POOLS = ("cls", "mean", "attention", "lstm")  # `--pool`: `models/heads.py` pool_states
+LOSSES = ("mse", "bce", "pearson")  # `--loss`: `models/heads.py` pair_loss
+SIGMOID_LOSSES = ("bce", "pearson")  # losses whose raw outputs get a sigmoid at prediction
+
+
+def postprocess(fmt, raw):
+    """Predictions in the score's scale from a fold model's raw outputs: a sigmoid after `bce` or `pearson` (the
+    Pearson loss fixes no scale, so its outputs are squashed into (0, 1) before the submission's clipping)."""
+    raw = np.asarray(raw, dtype=float).reshape(-1)
+    return 1 / (1 + np.exp(-raw)) if fmt.get("loss") in SIGMOID_LOSSES else raw
 
 
 class Recipe:
@@ -80,6 +92,7 @@ def get_recipe(name):
     return REGISTRY[name]
 
 
-def recipe_for(fmt):
-    "The recipe that trained a fold with input format `fmt` (folders saved before recipes existed: `cross`)."
-    return get_recipe(fmt.get("arch", "cross"))
+def recipe_for(fmt, where="a fold folder"):
+    "The recipe that trained a fold with input format `fmt`; `UserError` for folders of older versions (no `arch`)."
+    require("arch" in fmt, f"{where} was saved by an older kagglenlp (no arch in input_format.json): retrain it")
+    return get_recipe(fmt["arch"])

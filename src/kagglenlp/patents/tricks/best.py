@@ -3,8 +3,8 @@
 `best_checkpoint_args(evals_per_epoch, steps)` gives the fields; HF `Trainer` then evaluates every `eval_steps`
 optimizer steps (and at the last step), saves a checkpoint only when Pearson improves (`save_strategy="best"`), keeps
 one (`save_total_limit`) and loads it back at the end (`load_best_model_at_end`), so the fold's OOF and test
-predictions come from the best step. `best_eval(trainer.state.log_history)` and `best_from_state(trainer.state)` say
-which step that was.
+predictions come from the best step. `best_eval(trainer.state.log_history)` says which
+step that was (the Trainer keeps it as `state.best_global_step`, `state.best_metric`).
 """
 
 import math
@@ -18,7 +18,6 @@ __all__ = [
     "eval_steps_for",
     "best_checkpoint_args",
     "best_eval",
-    "best_from_state",
 ]
 
 METRIC = "pearson"  # the key `compute_metrics` returns; the Trainer logs it as `eval_pearson`
@@ -59,8 +58,3 @@ def best_eval(log_history, metric=f"eval_{METRIC}"):
         if v is not None and not math.isnan(v) and (best[1] is None or v > best[1]):
             best = (int(row["step"]), float(v))
     return best
-
-
-def best_from_state(state):
-    "`(step, score)` the Trainer kept: `state.best_global_step` and `state.best_metric` (transformers 5 names)."
-    return state.best_global_step, state.best_metric

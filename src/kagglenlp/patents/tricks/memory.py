@@ -11,24 +11,15 @@ saves for backward per extra sequence), and `docs/toolbox.md` gives the figures 
 keep a margin.
 """
 
-import math
-
 __all__ = [
     "GIB",
-    "memory_args",
     "enable_checkpointing",
     "layer_act_bytes",
     "estimate_training_memory",
-    "plan_batch",
     "saved_activation_bytes",
 ]
 
 GIB = 2**30
-
-
-def memory_args(grad_accum=1, eval_bs=None):
-    "`TrainingArguments` keywords of `--grad-accum` and `--eval-bs` (checkpointing: `enable_checkpointing`)."
-    return {"gradient_accumulation_steps": grad_accum, **({"per_device_eval_batch_size": eval_bs} if eval_bs else {})}
 
 
 def enable_checkpointing(model):
@@ -63,17 +54,6 @@ def estimate_training_memory(n_params, layers, hidden, heads, seq, batch, grad_c
     out = {k: v / GIB for k, v in parts.items()}
     out["total"] = sum(out.values())
     return out
-
-
-def plan_batch(target_bs, gib, world=1, grad_ckpt=False, **model):
-    """`(per-device batch, grad accumulation)` keeping the effective batch `target_bs` on `world` devices within `gib`
-    GiB each: the largest power-of-two batch whose `estimate_training_memory(**model)` fits; `(0, 0)` if none does."""
-    b = 2 ** int(math.log2(max(1, target_bs // world)))
-    while b >= 1:
-        if estimate_training_memory(batch=b, grad_ckpt=grad_ckpt, **model)["total"] <= gib:
-            return b, math.ceil(target_bs / (b * world))
-        b //= 2
-    return 0, 0
 
 
 def saved_activation_bytes(model, make_batch, seq, dtype=None):

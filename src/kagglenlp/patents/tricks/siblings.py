@@ -1,45 +1,20 @@
 """Sibling targets at scale: the `cpc-siblings` text with a new sibling order, per epoch and at test time.
 
-The `cpc-siblings` input (`text.make_inputs`) is `{anchor}{sep}{target}{sep}{cpc title}{sep}{siblings joined by '; '}`.
-`sibling_parts(df, ...)` splits it into `(base, siblings)` per row with the pieces of `text.py`; `join_siblings` and
-`shuffle_siblings` rebuild the strings (the sorted order, or a new random order per row: 8th place's augmentation);
+The strings themselves (`sibling_parts`, `join_siblings`, `shuffle_siblings`) are built in `inputs.py`;
 `SiblingShuffleDataset` tokenizes a new order every epoch (`SiblingShuffleCallback` tells it the epoch);
 `tta_mean` averages predictions over orders; `count_truncated` says how many inputs exceed `max_len` tokens.
 """
 
 import numpy as np
 
-from ..inputs import context_titles, sibling_targets
+from ..inputs import shuffle_siblings
 
 __all__ = [
-    "SIB_JOIN",
-    "sibling_parts",
-    "join_siblings",
-    "shuffle_siblings",
     "tta_mean",
     "count_truncated",
     "SiblingShuffleDataset",
     "SiblingShuffleCallback",
 ]
-
-SIB_JOIN = "; "  # how text.make_inputs joins the sibling targets
-
-
-def sibling_parts(df, titles=None, sep="; ", sib_cap=None):
-    "`[(base, siblings)]` per row of `df`: `base` is the `cpc` text, `siblings` the sorted other targets (capped)."
-    ttl = context_titles(df["context"], titles)
-    base = [f"{a}{sep}{t}{sep}{c}" for a, t, c in zip(df["anchor"], df["target"], ttl)]
-    return list(zip(base, sibling_targets(df, sib_cap)))
-
-
-def join_siblings(parts, sep="; "):
-    "The `cpc-siblings` strings of `parts` (`[(base, siblings)]`) in the siblings' given order."
-    return [f"{b}{sep}{SIB_JOIN.join(s)}" for b, s in parts]
-
-
-def shuffle_siblings(parts, rng, sep="; "):
-    "The `cpc-siblings` strings of `parts` with each row's siblings in a new random order drawn from `rng`."
-    return join_siblings([(b, [s[i] for i in rng.permutation(len(s))]) for b, s in parts], sep)
 
 
 def tta_mean(predict_fn, n, rng):
