@@ -228,6 +228,10 @@ def test_train_predict_and_blend_refuse_collected_folds_of_other_runs(proj, demo
     trn["score"] = (1 - trn["score"].astype(float)).round(2).astype(str)
     trn.to_csv(edit / "train.csv", index=False)
     assert _train_in(proj / "kA", monkeypatch, demo, "--name", "mix", "--fold", "0") == 0
+    capsys.readouterr()
+    assert _train_in(proj / "kA", monkeypatch, demo, "--name", "mix", "--fold", "0") == 0  # a rerun of the kernel
+    out = capsys.readouterr().out
+    assert "to train: none (resuming: fold 0 done)" in out and "folds still missing: [1]" in out
     assert _train_in(proj / "kD", monkeypatch, edit, "--name", "mix", "--fold", "1") == 0
     assert (
         _train_in(proj / "kM", monkeypatch, demo, "--name", "other", "--fold", "1", "--lr", "1e-3", "--max-rows", "70")

@@ -6,9 +6,11 @@ without a default is a required option; `bool` fields become `--x/--no-x`; `list
 values. `Parser` is the `ArgumentParser` every command uses: no abbreviations (`--epoch` is not `--epochs`), and a
 mistake is one `error:` line that suggests the closest option or choice.
 
-A field's `metadata['help']` becomes its help text, `metadata['choices']` its choices; a field without a default is
-a required option; `bool` fields become `--x/--no-x`; `list[...]` fields take one or more values (and add up
-over repeated flags with `metadata['repeat']`, e.g. `opt(..., repeat=True)`).
+A `list[...]` field with `metadata['repeat']` (`opt(..., repeat=True)`) adds up the values of repeated flags.
+
+`--config FILE.toml` (`read_config`) gives every option the flags leave out; its mistakes are one `error:` line
+naming the file, in TOML's spelling. `FLAG_ONLY` settings (`overwrite`) act on the command line only: a file's are
+ignored with a note, so that rerunning a config file resumes its run instead of deleting it.
 """
 
 import argparse

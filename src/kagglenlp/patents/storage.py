@@ -155,9 +155,10 @@ def check_folds(done, where, run=None):
 
 
 def finished_folds(out, folds=None):
-    "`{folder: done.json dict}` of the finished folds of experiment folder `out` (those among `folds` when given)."
+    """`{folder: done.json dict}` of the finished folds of experiment folder `out` (those among `folds` when given),
+    and of its finished `full/` model (`--full`)."""
     dirs = [fold_dir(out, k) for k in folds] if folds is not None else sorted(Path(out).glob("fold*"))
-    return {d: read_done(d) for d in dirs if (d / DONE_FILE).exists()}
+    return {d: read_done(d) for d in [*dirs, Path(out) / "full"] if (d / DONE_FILE).exists()}
 
 
 def find_fold_dirs(model_dirs):
