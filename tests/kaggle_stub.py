@@ -206,7 +206,8 @@ class KaggleStub:
 
 
 def stub_env(tmp_path, proxy, username="stubuser", key="0123456789abcdef0123456789abcdef"):
-    "Environment for a CLI run against the stub at `proxy`: fake credentials, isolated HOME/config/TMPDIR."
+    """Environment for a CLI run against the stub at `proxy`: fake credentials, isolated HOME/config/TMPDIR and
+    kagglenlp cache (where pushed versions are recorded)."""
     home, cfg, tmp = tmp_path / "home", tmp_path / "kcfg", tmp_path / "tmp"
     for d in (home, cfg, tmp):
         d.mkdir(exist_ok=True)
@@ -220,6 +221,7 @@ def stub_env(tmp_path, proxy, username="stubuser", key="0123456789abcdef01234567
         no_proxy="",
         NO_PROXY="",
         XDG_CONFIG_HOME=str(home / ".config"),
+        KAGGLENLP_CACHE=str(home / ".cache" / "kagglenlp"),
     )
     if username:
         env["KAGGLE_USERNAME"] = username

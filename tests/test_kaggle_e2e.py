@@ -843,16 +843,47 @@ def test_folds_wait_that_gives_up_says_how_to_continue(stub, tmp_path, capsys):
 def test_skip_folds_checks_every_fold_is_complete_first(stub, tmp_path, capsys):
     train, infer = notebook(tmp_path / "train.ipynb"), notebook(tmp_path / "infer.ipynb")
     base = ["folds", "--notebook", train, "--inference", infer, "--id-prefix", f"{USER}/uspppm", "--folds", 3]
+    assert cli(capsys, *base)[0] == 0  # version 1 of each fold kernel, recorded at its push
     stub.slug_statuses = {"uspppm-fold1": ["RUNNING"], "uspppm-fold2": ["ERROR"]}
     rc, _, err = cli(capsys, *base, "--skip-folds")
     assert rc == 2 and "2 of 3 are not" in err
-    for line in (f"{USER}/uspppm-fold0: COMPLETE", f"{USER}/uspppm-fold1: RUNNING", f"{USER}/uspppm-fold2: ERROR"):
-        assert line in err
-    assert stub.api("SaveKernel") == []
+    for k, s in enumerate(("COMPLETE", "RUNNING", "ERROR")):
+        assert f"{USER}/uspppm-fold{k}/1: {s}" in err
+    assert len(stub.api("SaveKernel")) == 3
     stub.slug_statuses = {}
     rc, out, err = cli(capsys, *base, "--skip-folds")
     assert rc == 0, err
-    assert [c.json["slug"] for c in stub.api("SaveKernel")] == [f"{USER}/uspppm-infer"]
+    assert [c.json["slug"] for c in stub.api("SaveKernel")][3:] == [f"{USER}/uspppm-infer"]
+
+
+def test_skip_folds_after_a_repush_follows_the_new_version(stub, tmp_path, capsys):
+    train, infer = notebook(tmp_path / "train.ipynb"), notebook(tmp_path / "infer.ipynb")
+    base = ["folds", "--notebook", train, "--inference", infer, "--id-prefix", f"{USER}/uspppm", "--folds", 2]
+    assert cli(capsys, *base)[0] == 0 and cli(capsys, *base)[0] == 0  # pushed twice: version 2 is the one to use
+    stub.statuses = ["COMPLETE"]  # the plain slug: what the previous version finished with
+    stub.version_statuses = {"v2": ["RUNNING", "RUNNING", "COMPLETE"]}
+    n = len(stub.calls)
+    rc, _, err = cli(capsys, *base, "--skip-folds")
+    assert rc == 2 and f"{USER}/uspppm-fold0/2: RUNNING" in err and len(stub.api("SaveKernel")) == 4
+    assert {c.json.get("versionLabel") for c in stub.calls[n:] if c.method == "GetKernelSessionStatus"} == {"v2"}
+    rc, _, err = cli(capsys, *base, "--skip-folds", "--wait", "--interval", 0.01, "--timeout", 60)
+    assert rc == 0, err  # waited for version 2, then pushed the inference kernel
+    assert f"{USER}/uspppm-fold1/2: COMPLETE" in err and stub.calls[-1].method == "SaveKernel"
+    assert {c.json.get("versionLabel") for c in stub.calls[n:] if c.method == "GetKernelSessionStatus"} == {"v2"}
+
+
+def test_skip_folds_without_a_recorded_push_needs_the_versions(stub, tmp_path, capsys):
+    train, infer = notebook(tmp_path / "train.ipynb"), notebook(tmp_path / "infer.ipynb")
+    base = ["folds", "--notebook", train, "--inference", infer, "--id-prefix", f"{USER}/uspppm", "--folds", 2]
+    rc, _, err = cli(capsys, *base, "--skip-folds")  # pushed from another machine: which version is unknown
+    assert rc == 2 and "no push of stubuser/uspppm-fold0, stubuser/uspppm-fold1 is recorded" in err
+    assert "--fold-version" in err and stub.calls == []
+    rc, _, err = cli(capsys, *base, "--skip-folds", "--fold-version", 7)
+    assert rc == 2 and "one version per fold kernel (2), got 1" in err and stub.calls == []
+    rc, _, err = cli(capsys, *base, "--skip-folds", "--fold-version", 7, "--fold-version", 3)
+    assert rc == 0, err
+    asked = [c.json.get("versionLabel") for c in stub.api("GetKernelSessionStatus")]
+    assert asked == ["v7", "v3"] and len(stub.api("SaveKernel")) == 1
 
 
 def test_a_failed_kernel_shows_the_end_of_its_log(stub, capsys):

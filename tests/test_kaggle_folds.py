@@ -5,6 +5,7 @@ Kaggle Models for the inference kernel."""
 import ast
 import json
 import shutil
+import time
 from pathlib import Path
 
 import nbformat
@@ -79,6 +80,42 @@ def test_folds_config_with_a_typo_writes_nothing(tmp_path, capsys):
     assert not (tmp_path / "k").exists()
 
 
+def test_folds_settings_typo_is_refused_before_any_request(stub, tmp_path, capsys):
+    rc, _, err = cli(capsys, *BASE, "--folds", 2, "--gpu", "--param", "settings={'epoch': 1}")
+    assert rc == 2 and stub.calls == []  # nothing pushed, not even the quota asked
+    [line] = err.strip().splitlines()
+    assert line.startswith("error:") and "has no setting 'epoch'; did you mean 'epochs'?" in line
+
+
+@pytest.mark.parametrize(
+    "param, says",
+    [
+        ("settings={'epochs': 'two'}", "epochs = 'two' should be a number"),
+        ("settings={'arch': 'crass'}", "arch = 'crass' is not one of"),
+        ("settings={'model': 'minilm'}", "give 'model' as its own parameter"),
+        ("settings={'epochs': -1}", "--epochs must be a positive number"),
+        ("settings=[1]", "must be a dict of PatentsConfig settings"),
+        ("folds=1.5", "folds = 1.5 should be an integer"),
+        ("model=3", "model = 3 should be a string"),
+    ],
+)
+def test_every_injected_setting_is_checked_against_the_config_the_notebook_builds(param, says, tmp_path, capsys):
+    rc, _, err = cli(capsys, "push", TRAIN, "--id", f"{USER}/uspppm-one", "--param", param, "--dir", tmp_path / "k",
+                     "--dry-run")  # fmt: skip
+    assert rc == 2 and says in err and not (tmp_path / "k").exists()
+
+
+def test_the_imdb_notebooks_settings_are_checked_against_its_own_config(tmp_path, capsys):
+    nb = ROOT / "notebooks" / "20-imdb-ulmfit.ipynb"
+    base = ["push", nb, "--id", f"{USER}/imdb-one", "--dry-run"]
+    rc, _, err = cli(capsys, *base, "--param", "settings={'emb_sz': 'big'}", "--dir", tmp_path / "a")
+    assert rc == 2 and "emb_sz = 'big' should be an integer" in err and not (tmp_path / "a").exists()
+    rc, _, err = cli(capsys, *base, "--param", "settings={'epochs': 1}", "--dir", tmp_path / "b")
+    assert rc == 2 and "UlmfitConfig has no setting 'epochs'" in err
+    rc, _, err = cli(capsys, *base, "--param", "settings={'emb_sz': 200, 'lm_epochs': [1, 2]}", "--dir", tmp_path / "c")
+    assert rc == 0, err
+
+
 # ---- repeated list flags ----------------------------------------------------------------------------
 def test_repeated_list_flags_add_up(tmp_path, capsys):
     rc, _, err = cli(capsys, *BASE, "--folds", 2, "--dataset", "a/one-data", "--dataset", "b/two-data",
@@ -115,6 +152,18 @@ def test_an_unreadable_quota_is_a_note_not_an_error(stub, tmp_path, capsys):
     assert rc == 0, err
     assert "note: cannot read the GPU quota" in err and "error:" not in err
     assert len(stub.api("SaveKernel")) == 2
+
+
+def test_a_hung_quota_read_has_its_own_short_bound(stub, tmp_path, capsys, monkeypatch):
+    from kagglenlp.kaggle_tools import kernels
+
+    monkeypatch.setattr(kernels, "QUOTA_TIMEOUT", 3)
+    stub.replies["GetAcceleratorQuotaStatistics"] = stub.hang
+    t0 = time.monotonic()
+    rc, _, err = cli(capsys, *BASE, "--folds", 2, "--gpu", "--timeout", 600)
+    assert rc == 0, err
+    assert "note: cannot read the GPU quota" in err and "no answer after 3" in err
+    assert len(stub.api("SaveKernel")) == 2 and time.monotonic() - t0 < 60  # not the whole --timeout
 
 
 # ---- fold weights as Kaggle Models ----------------------------------------------------------------

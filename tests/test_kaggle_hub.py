@@ -11,13 +11,31 @@ SRC = str(Path(__file__).resolve().parents[1] / "src")
 PROBE = "from kagglenlp.patents.models.backbone import _hub_reachable; print(_hub_reachable(timeout=5))"
 
 
-def probe(endpoint):
-    "`_hub_reachable()` in a fresh interpreter whose hub is `endpoint` (no proxy)."
+def probe(endpoint, code=PROBE, home=None):
+    "Run `code` in a fresh interpreter whose hub is `endpoint` (no proxy, hub cache in `home`); its output."
     env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower() and not k.startswith("HF_")}
-    env.update(HF_ENDPOINT=endpoint, PYTHONPATH=SRC)
-    r = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, env=env, timeout=120)
+    env.update(HF_ENDPOINT=endpoint, PYTHONPATH=SRC, **({"HF_HOME": str(home)} if home else {}))
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert r.returncode == 0, r.stderr
     return r.stdout.strip()
+
+
+def free_port():
+    "A 127.0.0.1 port nothing listens on."
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
+    port = srv.server_address[1]
+    srv.server_close()
+    return port
+
+
+def test_an_unreachable_hub_is_named_in_the_error(tmp_path):
+    mirror = f"http://127.0.0.1:{free_port()}"
+    code = (
+        "from kagglenlp.errors import UserError\nfrom kagglenlp.patents.model import _source\n"
+        "try:\n    _source('someone/some-model')\nexcept UserError as e:\n    print(e)\n"
+    )
+    err = probe(mirror, code, home=tmp_path / "hf")
+    assert f"the hub {mirror} (HF_ENDPOINT) cannot be reached" in err and "huggingface.co" not in err
 
 
 def test_hub_check_asks_the_endpoint_huggingface_hub_uses():

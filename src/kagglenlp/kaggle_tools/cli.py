@@ -65,10 +65,15 @@ class RehearsalOptions:
         None, "REF=DIR: a local folder for a dataset, kernel or model source", repeat=True
     )
     data: Optional[str] = opt(None, "rehearsal: folder with the competition's files (default: input/<competition>)")
-    work: Optional[str] = opt(None, "rehearsal: folder for each kernel's stand-in /kaggle (default: <dir>-rehearsal)")
+    work: Optional[str] = opt(
+        None, "rehearsal: folder for each kernel's stand-in /kaggle (default: <dir>-rehearsal; push: <dir>/rehearsal)"
+    )
     python: Optional[str] = opt(None, "rehearsal: interpreter to run the notebooks with as it is (needs ipykernel)")
     image: Optional[str] = opt(
-        None, "rehearsal: run the notebooks in an image profile's environment: 'kaggle' (built once, cached) or a .toml"
+        None,
+        "rehearsal: the packages the notebooks run on: 'kaggle' (the default: Kaggle's image profile, Python 3.12, "
+        "built once and cached), 'local' (quick: this Python's packages; see docs/kaggle.md for what it misses), "
+        "or a profile .toml",
     )
     overwrite: bool = opt(False, "replace earlier kernel folders in --dir and rehearsals of the same kernels (--work)")
 
@@ -122,8 +127,16 @@ class FoldArgs(RehearsalOptions):
         None, "training notebook parameters NAME=VALUE (the same in every fold kernel)", repeat=True
     )
     infer_param: Optional[list[str]] = opt(None, "inference notebook parameters NAME=VALUE", repeat=True)
-    wait: bool = opt(False, "wait for the fold kernels, then push the inference kernel")
-    skip_folds: bool = opt(False, "push only the inference kernel (the folds ran already)")
+    wait: bool = opt(False, "wait for the fold kernels (the versions pushed), then push the inference kernel")
+    skip_folds: bool = opt(
+        False, "push only the inference kernel once the fold kernels' versions pushed last are COMPLETE"
+    )
+    fold_version: Optional[list[int]] = opt(
+        None,
+        "with --skip-folds: each fold kernel's version in fold order, as its push printed (default: the versions "
+        "recorded when they were pushed from this machine)",
+        repeat=True,
+    )
     weights: Optional[list[str]] = opt(
         None,
         "fold weights as Kaggle Models (owner/model/framework/variation/VERSION, one per fold, from `kaggle "
@@ -284,27 +297,35 @@ def _check_rehearse(a):
     require(not (a.rehearse and a.dry_run), "--rehearse already writes the folders without pushing; drop --dry-run")
 
 
+def _image(a):
+    "The image profile a rehearsal runs on: `--image`, else Kaggle's (none with `--python`)."
+    return a.image or (None if a.python else "kaggle")
+
+
 def _check_rehearsal(a, metas):
     "Check, before the kernel folders for kernels `metas` are written into `--dir`, that they can be rehearsed."
     from .rehearse import Kernel, check, order_kernels
 
     kernels = [Kernel(Path(a.dir) / m["id"].split("/")[1], m) for m in metas]
-    check(order_kernels(kernels), a.source or [], a.data, a.work, a.overwrite, a.python, a.image)
+    check(order_kernels(kernels), a.source or [], a.data, a.work, a.overwrite, a.python, _image(a))
 
 
 def _rehearse_folders(a, folders, timeout):
     "Rehearse kernel `folders` with the rehearsal options of `a`."
     from .rehearse import rehearse
 
-    rehearse(folders, a.source or [], a.data, a.work, a.python, timeout=timeout, overwrite=a.overwrite, image=a.image)
+    kw = dict(timeout=timeout, overwrite=a.overwrite, image=_image(a))
+    rehearse(folders, a.source or [], a.data, a.work, a.python, **kw)
     return 0
 
 
 def _push(a):
     from .kernels import check_kernel_dir, push_kernel, read_notebook
-    from .meta import accelerator_settings, check_params, kernel_meta, validate_kernel_meta
+    from .meta import accelerator_settings, check_params, check_settings, kernel_meta, validate_kernel_meta
 
     _check_rehearse(a)
+    if a.rehearse and not a.work:  # inside the kernel folder, never beside it (next to the checkout)
+        a = dataclasses.replace(a, work=str(Path(a.dir) / "rehearsal"))
     nb = read_notebook(a.notebook)
     gpu, tpu, shape = accelerator_settings(a.gpu, a.accelerator)
     meta = kernel_meta(
@@ -324,6 +345,7 @@ def _push(a):
     validate_kernel_meta(meta)
     params = parse_params(a.param)
     check_params(nb, params, a.notebook)
+    check_settings(nb, params, a.notebook)
     if a.dir:
         check_kernel_dir(a.dir, a.overwrite)
     if a.rehearse:
@@ -341,11 +363,12 @@ def _push(a):
 
 def _folds(a):
     from .kernels import check_kernel_dir, push_folds, read_notebook
-    from .meta import accelerator_settings, check_params, fold_kernels
+    from .meta import accelerator_settings, check_params, check_settings, fold_kernels
     from .proc import Deadline
 
     deadline = Deadline(a.timeout)
     require(not (a.skip_folds and a.only), "--skip-folds and --only exclude each other")
+    require(a.skip_folds or not a.fold_version, "--fold-version goes with --skip-folds")
     require(not (a.weights and (a.only or a.skip_folds)), "--weights pushes no fold kernel: drop --only/--skip-folds")
     require(not a.dry_run or a.dir, "--dry-run needs --dir to write the kernel folders into")
     _check_rehearse(a)
@@ -372,6 +395,7 @@ def _folds(a):
     nbs = {"fold": (read_notebook(a.notebook), a.notebook), "inference": (read_notebook(a.inference), a.inference)}
     for s in specs:
         check_params(nbs[s.role][0], s.params, nbs[s.role][1])
+        check_settings(nbs[s.role][0], s.params, f"{s.id} ({nbs[s.role][1]})")
     dry, only_inf = a.dry_run or a.rehearse, a.skip_folds or bool(a.weights)
     push_inf = a.wait or only_inf or dry
     written = [s for s in specs if s.role == "inference" or not only_inf]
@@ -384,11 +408,14 @@ def _folds(a):
         from .kernels import gpu_quota_note
 
         print(gpu_quota_note(deadline), file=sys.stderr, flush=True)
-    if a.skip_folds and not dry:
-        from .kernels import check_folds_complete
+    if a.skip_folds and not dry:  # the versions pushed last, never a plain slug's (maybe older) status
+        from .kernels import check_folds_complete, fold_refs, wait
 
-        fold_ids = [f"{a.id_prefix}-fold{k}" for k in range(n_folds)]
-        check_folds_complete(fold_ids, deadline)
+        refs = fold_refs([f"{a.id_prefix}-fold{k}" for k in range(n_folds)], a.fold_version)
+        if a.wait:
+            wait(refs, timeout=max(deadline.left(), 0), interval=a.interval)
+        else:
+            check_folds_complete(refs, deadline)
     push_folds(
         specs,
         a.notebook,

@@ -14,13 +14,25 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import UserError, require
-from .proc import run
+from .proc import run, secs
 
-__all__ = ["Profile", "load_profile", "profile_hash", "find_python", "profile_env", "PROFILE", "KAGGLE_PYTHON"]
+__all__ = [
+    "Profile",
+    "load_profile",
+    "profile_hash",
+    "package_names",
+    "installed_names",
+    "find_python",
+    "profile_env",
+    "folder_size",
+    "PROFILE",
+    "KAGGLE_PYTHON",
+]
 
 PROFILE = Path(__file__).with_name("kaggle_image.toml")  # Kaggle's image, with its source and date
 BUILD_TIMEOUT = 3600  # seconds for building a profile environment (torch alone is several GB)
@@ -36,6 +48,8 @@ class Profile:
     checked: str = ""
     source: str = ""
     path: str = ""
+    build: str = ""  # what a build took when last measured (size, time, machine, date), stated before a build
+    provides: tuple = ()  # every distribution its environment holds, dependencies included (normalised names)
 
 
 def _toml(path):
@@ -56,10 +70,12 @@ def load_profile(ref="kaggle"):
         raise UserError(f"--image {path}: not valid TOML: {e}") from None
     py = str(d.get("python", ""))
     require(re.fullmatch(r"3\.\d+", py), f"--image {path}: `python` must look like 3.12, got {py!r}")
-    pkgs = d.get("packages", [])
-    require(isinstance(pkgs, list) and all(isinstance(p, str) for p in pkgs), f"{path}: `packages` must be a list")
+    pkgs, provides = d.get("packages", []), d.get("provides", [])
+    for key, v in (("packages", pkgs), ("provides", provides)):
+        require(isinstance(v, list) and all(isinstance(x, str) for x in v), f"{path}: `{key}` must be a list")
     name = str(d.get("name") or path.stem)
-    return Profile(name, py, tuple(pkgs), str(d.get("checked", "")), str(d.get("source", "")), str(path))
+    meta = {k: str(d.get(k, "")) for k in ("checked", "source", "build")}
+    return Profile(name, py, tuple(pkgs), meta["checked"], meta["source"], str(path), meta["build"], tuple(provides))
 
 
 KAGGLE_PYTHON = load_profile().python  # Kaggle's Python (major.minor), for the wheels `--with-deps` stages
@@ -71,11 +87,20 @@ def profile_hash(p):
 
 
 def package_names(p):
-    "The normalised project names profile `p` provides."
+    "The normalised project names profile `p` provides: its packages and everything its environment holds."
     from packaging.requirements import Requirement
     from packaging.utils import canonicalize_name
 
-    return {canonicalize_name(Requirement(s).name) for s in p.packages}
+    return {canonicalize_name(Requirement(s).name) for s in p.packages} | {canonicalize_name(s) for s in p.provides}
+
+
+def installed_names(python):
+    "The normalised names of every distribution interpreter `python` has (for a profile's `provides`)."
+    code = "import importlib.metadata as m\nfor d in m.distributions(): print(d.metadata['Name'])"
+    from packaging.utils import canonicalize_name
+
+    out = run([python, "-c", code], timeout=120, what="listing the environment's distributions").out
+    return sorted({canonicalize_name(s) for s in out.split()})
 
 
 def _pyenv_versions():
@@ -120,10 +145,16 @@ def env_python(venv):
     return Path(venv) / "bin" / "python"
 
 
-def profile_env(p, root=None, log=print, timeout=BUILD_TIMEOUT):
+def folder_size(folder):
+    "Bytes of the files under `folder` (links not followed)."
+    return sum(p.lstat().st_size for p in Path(folder).rglob("*") if p.is_file() and not p.is_symlink())
+
+
+def profile_env(p, root=None, log=print, timeout=BUILD_TIMEOUT, progress=sys.stderr):
     """The interpreter of profile `p`'s environment under `root` (default `cache_root()`), built first when missing:
-    `python -m venv` with the profile's Python, then `pip install` of exactly its packages. A build that stopped half
-    way is started over; one build at a time (a file lock)."""
+    `python -m venv` with the profile's Python, then `pip install` of exactly its packages, pip's progress shown on
+    `progress`, its size and time stated at the end. A build that stopped half way is started over; one build at a
+    time (a file lock). Rehearsals never install into it (`rehearse.stand_in_python` layers over it)."""
     from filelock import FileLock
 
     root = Path(root or cache_root())
@@ -135,24 +166,33 @@ def profile_env(p, root=None, log=print, timeout=BUILD_TIMEOUT):
         exe, env = find_python(p.python)
         part = venv.with_name(venv.name + ".partial")
         shutil.rmtree(part, ignore_errors=True)
-        log(f"building the {p.name} image environment (Python {p.python}, {len(p.packages)} packages) in {venv} ...")
+        note = f"; {p.build}" if p.build else ""
+        log(
+            f"building the {p.name} image environment (Python {p.python}, {len(p.packages)} packages) in {venv}, "
+            f"once: it is cached for later rehearsals{note} ..."
+        )
+        t0 = time.monotonic()
         run([exe, "-m", "venv", part], timeout=300, what=f"python{p.python} -m venv", env=env)
         (part / "requirements.txt").write_text("\n".join(p.packages) + "\n")
-        pip = [env_python(part), "-m", "pip", "install", "-q", "-r", part / "requirements.txt"]
+        pip = [env_python(part), "-m", "pip", "install", "--progress-bar", "off", "-r", part / "requirements.txt"]
         penv = {k: v for k, v in env.items() if k != "PYENV_VERSION"}
-        run(pip, timeout=timeout, what=f"pip install of the {p.name} profile's packages", env=penv)
+        run(pip, timeout=timeout, what=f"pip install of the {p.name} profile's packages", env=penv, tee=progress)
         shutil.rmtree(venv, ignore_errors=True)
         part.rename(venv)
         # the venv's scripts name the .partial folder in their shebangs; only `python -m ...` is used
         meta = dict(name=p.name, python=p.python, packages=list(p.packages), source=p.source, checked=p.checked)
         (venv / "profile.json").write_text(json.dumps(meta, indent=1))
+        log(f"built the {p.name} image environment in {secs(time.monotonic() - t0)}: {folder_size(venv) / 1e9:.1f} GB")
     return env_python(venv)
 
 
 def _main(argv=None):
-    "Build the profile environment named by `argv[0]` (for a background build): `python -m ... kaggle`."
+    """Build the profile environment named by `argv[0]` (for a background build): `python -m ... kaggle`; with
+    `--provides`, print the `provides` list of the built environment."""
     argv = sys.argv[1:] if argv is None else argv
-    print(profile_env(load_profile(argv[0] if argv else "kaggle")))
+    names = [a for a in argv if not a.startswith("--")]
+    py = profile_env(load_profile(names[0] if names else "kaggle"))
+    print(json.dumps(installed_names(py), indent=1) if "--provides" in argv else py)
 
 
 if __name__ == "__main__":

@@ -30,7 +30,11 @@ __all__ = [
     "failure_log",
     "push_folds",
     "check_kernel_dir",
+    "fold_refs",
     "check_folds_complete",
+    "pushed_file",
+    "record_version",
+    "pushed_version",
     "quota",
     "gpu_quota_line",
     "gpu_quota_note",
@@ -38,6 +42,7 @@ __all__ = [
     "FAILED",
     "PUSH_TIMEOUT",
     "STATUS_TIMEOUT",
+    "QUOTA_TIMEOUT",
 ]
 
 DONE, FAILED = {"COMPLETE"}, {"ERROR", "CANCEL_REQUESTED", "CANCEL_ACKNOWLEDGED"}
@@ -45,6 +50,7 @@ PUSHED_RE = re.compile(r"Kernel version (\d+) successfully (?:pushed|saved)")
 STATUS_RE = re.compile(r'has status "(?:KernelWorkerStatus\.)?(\w+)"')
 PUSH_TIMEOUT = 300  # seconds for one `kernels push` (capped by the command's time left)
 STATUS_TIMEOUT = 120  # seconds for one `kernels status` (capped likewise)
+QUOTA_TIMEOUT = 20  # seconds for the GPU-quota read before a push: a note only, so a hung server must not cost more
 
 
 def read_notebook(path):
@@ -99,6 +105,44 @@ def write_kernel(folder, meta, nb, params=None, code_dataset=None, overwrite=Fal
     return folder
 
 
+def pushed_file():
+    "Where the version of each kernel pushed from this machine is recorded (`<KAGGLENLP_CACHE>/pushed-kernels.json`)."
+    from .image import cache_root
+
+    return cache_root().parent / "pushed-kernels.json"
+
+
+def _read_pushed(path):
+    "`{kernel id: version}` recorded in `path` ({} when there is none)."
+    try:
+        got = json.loads(path.read_text())
+    except FileNotFoundError:
+        return {}
+    except ValueError:
+        raise UserError(f"{path} is not valid JSON: delete it (it records the versions pushed from here)") from None
+    return got if isinstance(got, dict) else {}
+
+
+def record_version(kernel, version):
+    "Record that version `version` of `kernel` (`owner/slug`) was just pushed (`pushed_file`)."
+    import os
+
+    from filelock import FileLock
+
+    path = pushed_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(path) + ".lock"):
+        got = {**_read_pushed(path), kernel: int(version)}
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(got, indent=1, sort_keys=True))
+        os.replace(tmp, path)
+
+
+def pushed_version(kernel):
+    "The version of `kernel` last pushed from here (`record_version`), or None."
+    return _read_pushed(pushed_file()).get(kernel)
+
+
 def push(folder, timeout=PUSH_TIMEOUT):
     """`kaggle kernels push -p folder` (the machine comes from the metadata's `machine_shape`); returns the pushed
     version number. A printed "Kernel push error" or dropped sources are failures although the CLI exits 0."""
@@ -115,6 +159,7 @@ def push(folder, timeout=PUSH_TIMEOUT):
     if dropped:
         msg = f"{meta['id']} version {m[1]} was pushed without some sources:\n" + "\n".join(dropped)
         raise KaggleError(msg)
+    record_version(meta["id"], m[1])
     return int(m[1])
 
 
@@ -258,19 +303,39 @@ def failure_log(kernel, deadline=None):
     return f"\nlast lines of the log of {kernel}:\n{tail}{how}" if tail else how
 
 
-def check_folds_complete(fold_ids, deadline=None):
-    "Refuse (`UserError` with each fold's status) unless the latest version of every kernel of `fold_ids` is COMPLETE."
+def fold_refs(fold_ids, versions=None):
+    """`owner/slug/VERSION` of each kernel of `fold_ids`: its version pushed last (`versions` given in the same order,
+    else as recorded at its push here). A plain `owner/slug` can answer for an older version, so a kernel without a
+    known version is refused (`UserError`)."""
+    versions = list(versions or [])
+    require(
+        not versions or len(versions) == len(fold_ids),
+        f"--fold-version: give one version per fold kernel ({len(fold_ids)}), got {len(versions)}",
+    )
+    vs = dict(zip(fold_ids, versions)) or {k: pushed_version(k) for k in fold_ids}
+    unknown = [k for k, v in vs.items() if v is None]
+    require(
+        not unknown,
+        f"--skip-folds needs the version of each fold kernel pushed, and no push of {', '.join(unknown)} is recorded "
+        f"here ({pushed_file()}); the status of a plain owner/slug may be an older version's. Pass --fold-version N "
+        "once per fold, in fold order (the versions their pushes printed)",
+    )
+    return [f"{k}/{vs[k]}" for k in fold_ids]
+
+
+def check_folds_complete(refs, deadline=None):
+    "Refuse (`UserError` with each one's status) unless every kernel version of `refs` (`fold_refs`) is COMPLETE."
     got = {}
-    for k in fold_ids:
-        t = deadline.cap(STATUS_TIMEOUT, f"asking for the status of {k}") if deadline else STATUS_TIMEOUT
-        got[k] = status(k, timeout=t)[0]
+    for ref in refs:
+        t = deadline.cap(STATUS_TIMEOUT, f"asking for the status of {ref}") if deadline else STATUS_TIMEOUT
+        got[ref] = status(ref, timeout=t)[0]
     bad = {k: s for k, s in got.items() if s not in DONE}
     if bad:
         lines = "\n  ".join(f"{k}: {s}" for k, s in got.items())
         raise UserError(
-            f"--skip-folds needs every fold kernel's latest version COMPLETE; {len(bad)} of {len(got)} are not:\n  "
-            f"{lines}\nwait for them (kagglenlp kaggle status {' '.join(bad)} --wait), or re-run a failed one with "
-            "--only K"
+            f"--skip-folds needs the version of every fold kernel pushed last COMPLETE; {len(bad)} of {len(got)} "
+            f"are not:\n  {lines}\nwait for them (the same command plus --wait, or kagglenlp kaggle status "
+            f"{' '.join(bad)} --wait), or re-run a failed one with --only K"
         )
     return got
 
@@ -294,8 +359,8 @@ def gpu_quota_line(table):
 def gpu_quota_note(deadline=None):
     "The week's GPU quota left as one line (`kaggle quota`), or a note saying why it cannot be read: never an error."
     try:
-        t = deadline.cap(STATUS_TIMEOUT, "asking for the GPU quota") if deadline else STATUS_TIMEOUT
-        line = gpu_quota_line(quota(timeout=min(t, 60)))
+        t = deadline.cap(QUOTA_TIMEOUT, "asking for the GPU quota") if deadline else QUOTA_TIMEOUT
+        line = gpu_quota_line(quota(timeout=t))
     except (KaggleError, UserError) as e:
         why = str(e).strip().splitlines()[-1][:160] if str(e).strip() else type(e).__name__
         return f"note: cannot read the GPU quota ({why}); see `kagglenlp kaggle quota`"

@@ -28,6 +28,8 @@ __all__ = [
     "install_cell",
     "notebook_parameters",
     "check_params",
+    "notebook_config",
+    "check_settings",
     "KernelSpec",
     "fold_kernels",
     "dumps",
@@ -52,6 +54,12 @@ DEFAULT_GPU = "NvidiaTeslaT4"  # T4 x2: fp16, no bf16
 UNUSABLE_SHAPES = {"nvidiateslap100": "the current Kaggle image's PyTorch has no kernels for the P100 (sm_60)"}
 # Parameters of the training notebook that define the fold split: every fold kernel of one set gets the same values.
 SPLIT_PARAMS = ("folds", "split", "seed")
+# The settings dataclass a notebook builds from its parameters, found by the call in its code: (module, class, the
+# parameters it passes to it as they are, besides the dict `settings`).
+CONFIG_CALLS = {
+    "patents_config(": ("kagglenlp.patents.config", "PatentsConfig", ("model", "name", "fold", *SPLIT_PARAMS)),
+    "UlmfitConfig(": ("kagglenlp.imdb.config", "UlmfitConfig", ("name",)),
+}
 
 
 def slugify(title):
@@ -279,6 +287,63 @@ def check_params(nb, params, what="the notebook"):
             f"unknown parameter(s) for {what}: {', '.join(hints)}; its parameters cell defines "
             + ", ".join(sorted(names))
         )
+
+
+def notebook_config(nb):
+    """`(dataclass, parameters passed as they are)` notebook `nb` builds its settings with (a call of `CONFIG_CALLS`
+    in its code), or None."""
+    import importlib
+
+    code = "".join(
+        c["source"] if isinstance(c["source"], str) else "".join(c["source"])
+        for c in nb.get("cells", [])
+        if c.get("cell_type") == "code"
+    )
+    for call, (module, cls, passed) in CONFIG_CALLS.items():
+        if call in code:
+            return getattr(importlib.import_module(module), cls), passed
+    return None
+
+
+def check_settings(nb, params, what="the notebook"):
+    """Refuse `params` that the settings dataclass `nb` builds (`notebook_config`) would refuse when the kernel runs:
+    a `settings` key that is no field of it (with did-you-mean) or is one of the notebook's own parameters, a value
+    of the wrong type or outside its choices or range, for `settings` and the parameters passed to it. Nothing
+    to check when the notebook builds no known dataclass."""
+    import dataclasses
+    import difflib
+    import typing
+
+    from ..args import _check_value, config_to_dataclass
+
+    found = notebook_config(nb) if params else None
+    if found is None:
+        return
+    cls, passed = found
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
+    hints = typing.get_type_hints(cls)
+    settings = params.get("settings", {})
+    if not isinstance(settings, dict):
+        raise UserError(f"--param settings for {what} must be a dict of {cls.__name__} settings, got {settings!r}")
+    own = notebook_parameters(nb) or set()
+    vals = {}
+    for k, v in settings.items():
+        if k not in fields:
+            near = difflib.get_close_matches(str(k), fields, n=1, cutoff=0.5)
+            hint = f"did you mean {near[0]!r}?" if near else f"valid keys: {', '.join(fields)}"
+            raise UserError(f"--param settings for {what}: {cls.__name__} has no setting {k!r}; {hint}")
+        if k in own:
+            raise UserError(f"--param settings for {what}: give {k!r} as its own parameter (--param {k}=...)")
+        vals[k] = _check_value(k, v, hints[k], fields[k].metadata.get("choices"), f"--param settings for {what}")
+    for k, v in params.items():
+        if k in passed and v is not None:
+            vals[k] = _check_value(k, v, hints[k], fields[k].metadata.get("choices"), f"--param for {what}")
+    required = {k: "." for k, f in fields.items() if f.default is dataclasses.MISSING and k not in vals}
+    required = {k: v for k, v in required.items() if fields[k].default_factory is dataclasses.MISSING}
+    try:
+        config_to_dataclass(cls, None, **required, **vals)  # its own checks: ranges, choices, combinations
+    except UserError as e:
+        raise UserError(f"the settings given to {what}: {e}") from None
 
 
 def inject_parameters(nb, **params):

@@ -12,6 +12,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 
@@ -121,9 +122,18 @@ def _mask(s):
     return s
 
 
-def run(args, timeout=TIMEOUT, what=None, ok=None, env=None, cwd=None):
+def _pump(stream, lines, tee):
+    "Read `stream` to its end into list `lines`, echoing each line to file `tee`."
+    for line in stream:
+        lines.append(line)
+        tee.write(line)
+        tee.flush()
+
+
+def run(args, timeout=TIMEOUT, what=None, ok=None, env=None, cwd=None, tee=None):
     """Run `args` for at most `timeout` s; raise `KaggleError` on timeout, non-zero exit, or when regex `ok`
-    does not match the output. `what` names the step in messages. Returns a `Result`."""
+    does not match the output. `what` names the step in messages; `tee` (a file) shows the output as it comes (a
+    long build's progress). Returns a `Result`."""
     what = _mask(what or " ".join(map(str, args[:4])))
     try:
         p = subprocess.Popen(
@@ -139,11 +149,24 @@ def run(args, timeout=TIMEOUT, what=None, ok=None, env=None, cwd=None):
         )
     except OSError as e:
         raise KaggleError(f"{what}: cannot start {args[0]}: {e}") from None
+    lines, pump = [], None
+    if tee is not None:  # a thread reads the output, so the wait below keeps its timeout
+        pump = threading.Thread(target=_pump, args=(p.stdout, lines, tee), daemon=True)
+        pump.start()
     try:
-        out, _ = p.communicate(timeout=timeout)
+        if pump:
+            p.wait(timeout=timeout)
+            pump.join(60)  # the rest of the output (a child left holding the pipe cannot block us)
+            out = "".join(lines)
+        else:
+            out, _ = p.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         _kill(p)
-        out, _ = p.communicate()
+        if pump:
+            pump.join(10)
+            out = "".join(lines)
+        else:
+            out, _ = p.communicate()
         res = Result(list(args), -9, _mask(out or ""))
         raise KaggleError(
             f"{what}: no answer after {secs(timeout)} (is the network up? the kaggle CLI retries with "

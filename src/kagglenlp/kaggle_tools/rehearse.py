@@ -10,10 +10,12 @@ and becomes the kernel's outputs. With `enable_internet` false, hub downloads an
 staged wheels. A kernel whose `working/` ends with a `submission.csv` has it checked against the competition's
 `sample_submission.csv`.
 
-The notebooks never see the working tree (`PYTHONPATH` is dropped) nor an installed kagglenlp: by default they run in
-a fresh virtual environment made for each rehearsal (`<work>/.python`) that sees this interpreter's packages except
-kagglenlp, so the install cell must install the staged wheel; `image` runs them in the environment of an image profile
-(`image.profile_env`: Kaggle's Python and packages, nothing else); `python` runs them with that interpreter as it is.
+The notebooks never see the working tree (`PYTHONPATH` is dropped) nor an installed kagglenlp: they run in a fresh
+virtual environment made for each rehearsal (`<work>/.python`), a throwaway layer over the packages of an image
+profile's environment (`image.profile_env`: Kaggle's Python and packages, nothing else; built once and never changed)
+or, with `image='local'`, over this interpreter's packages except kagglenlp. The install cell installs the staged
+wheels into the layer, so the next rehearsal sees only what it staged. `python` runs them with that interpreter as it
+is.
 Not rehearsed: Kaggle's GPU and its time limits.
 """
 
@@ -44,11 +46,14 @@ __all__ = [
     "default_work",
     "stand_in_python",
     "interpreter_for",
+    "site_packages",
     "DONE_FILE",
+    "LOCAL",
 ]
 
 DONE_FILE = "rehearsal.json"  # written beside a kernel's stand-in root once it ran to the end (Kaggle's COMPLETE)
 OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "PIP_NO_INDEX": "1"}
+LOCAL = "local"  # `--image local`: the quick path, this interpreter's packages instead of Kaggle's image
 OWN = ("kagglenlp", "__editable__.kagglenlp", "__editable___kagglenlp")  # site-packages entries of kagglenlp
 
 
@@ -255,21 +260,29 @@ def _run_one(k, work, mounts, deadline, kernel_name, jupyter_path, log):
     return root / "working"
 
 
+def site_packages(venv):
+    "The site-packages folder of virtual environment `venv`."
+    [sp] = (Path(venv) / "lib").glob("python3*/site-packages")
+    return sp
+
+
 def stand_in_python(folder, base=None, python=sys.executable):
-    """A fresh virtual environment of interpreter `python` in `folder/venv` that sees the packages of site-packages
-    folders `base` (default: this interpreter's) except kagglenlp: a `.pth` adds `folder/view`, links to every other
-    entry. A `--system-site-packages` venv would also show an editable kagglenlp, which pip calls "already satisfied".
-    The view lies outside the venv, so pip never uninstalls what it links to. Returns the interpreter."""
+    """A fresh virtual environment of interpreter `python` in `folder/venv` over the packages of site-packages
+    folders `base` (default: this interpreter's) except kagglenlp, the layer the install cell installs into: a `.pth`
+    adds `folder/view/lib/pythonX.Y/site-packages`, a real installed-packages folder of links to every other entry
+    (dill, so datasets' fingerprinting, pickles a module by reference only when its path says `site-packages`).
+    A `--system-site-packages` venv would also show an editable kagglenlp, which pip calls "already satisfied".
+    The view lies outside the venv, so pip never uninstalls or changes what it links to. Returns the interpreter."""
     folder = Path(folder)
     shutil.rmtree(folder, ignore_errors=True)
     run([python, "-m", "venv", "--without-pip", folder / "venv"], timeout=300, what="python -m venv")
-    view = folder / "view"
-    view.mkdir()
-    for sp in base or site.getsitepackages():
-        for p in Path(sp).iterdir():
+    sp = site_packages(folder / "venv")
+    view = folder / "view" / "lib" / sp.parent.name / "site-packages"  # the venv's pythonX.Y
+    view.mkdir(parents=True)
+    for d in base or site.getsitepackages():
+        for p in Path(d).iterdir():
             if not p.name.lower().startswith(OWN) and not (view / p.name).exists():
                 (view / p.name).symlink_to(p)
-    [sp] = (folder / "venv" / "lib").glob("python3*/site-packages")
     (sp / "_kagglenlp_view.pth").write_text(f"import site; site.addsitedir({str(view)!r})\n")
     return folder / "venv" / "bin" / "python"
 
@@ -287,7 +300,8 @@ def _editable_kagglenlp(python):
 
 def interpreter_for(work, python=None, image=None, log=print):
     """The interpreter the notebooks run with: `python` as it is (refused when it has an editable kagglenlp, which the
-    install cell would replace), the environment of image profile `image`, or a fresh `stand_in_python`."""
+    install cell would replace), else a fresh `stand_in_python` layer over the environment of image profile `image`
+    (`LOCAL` or None: over this interpreter's packages)."""
     if python:
         py = _interpreter(python)
         where = _editable_kagglenlp(py)
@@ -297,10 +311,12 @@ def interpreter_for(work, python=None, image=None, log=print):
             "Drop --python (the rehearsal makes its own environment) or pass --image kaggle",
         )
         return Path(py)
-    if image:
+    if image and image != LOCAL:  # a throwaway layer over the cached image environment, which no run changes
         from .image import load_profile, profile_env
 
-        return profile_env(load_profile(image), log=log)
+        env = Path(profile_env(load_profile(image), log=log)).parents[1]
+        log(f"packages of the {image} image environment {env} (unchanged); installs go to a layer over it")
+        return stand_in_python(Path(work) / ".python", [site_packages(env)], env / "bin" / "python")
     return stand_in_python(Path(work) / ".python")
 
 
@@ -320,7 +336,7 @@ def check(kernels, sources=(), data=None, work=None, overwrite=False, python=Non
     require(not (python and image), "--python and --image exclude each other")
     if python:
         _interpreter(python)
-    if image:
+    if image and image != LOCAL:
         from .image import load_profile
 
         load_profile(image)

@@ -40,7 +40,6 @@ WEIGHT_FILES = (
     "model.safetensors.index.json",
     "pytorch_model.bin.index.json",
 )
-HUB_HOST = "huggingface.co"
 
 
 def resolve_model(name):
@@ -93,13 +92,13 @@ def _source(name):
             f"--model {name!r} is no local folder (nothing at {p.resolve()}) and the hub is off "
             f"(HF_HUB_OFFLINE=1); {local_hint}"
         )
-    from huggingface_hub.constants import HF_HUB_CACHE
+    from huggingface_hub.constants import ENDPOINT, HF_HUB_CACHE
 
     cached = (Path(HF_HUB_CACHE) / f"models--{path.replace('/', '--')}").is_dir()
     if not cached and not _hub_reachable():
         raise UserError(
-            f"--model {name!r} is no local folder (nothing at {p.resolve()}) and {HUB_HOST} cannot be "
-            f"reached to download it; {local_hint}"
+            f"--model {name!r} is no local folder (nothing at {p.resolve()}) and the hub {ENDPOINT} (HF_ENDPOINT) "
+            f"cannot be reached to download it; {local_hint}"
         )
     return path, False
 
