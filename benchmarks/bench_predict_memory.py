@@ -61,7 +61,7 @@ def main(argv=None):
     ap.add_argument("--perturb", type=int, default=0, help="suffix variants per phrase (0: the demo's phrases)")
     ap.add_argument("--json", default=None)
     a = ap.parse_args(argv)
-    from kagglenlp.patents.demo import demo_frames, write_demo
+    from kagglenlp.patents.data import demo_frames, write_demo
 
     root = Path(tempfile.mkdtemp(prefix="bench-predict-mem-"))
     env = {**os.environ, "KAGGLENLP_ROOT": str(root), "TOKENIZERS_PARALLELISM": "false"}

@@ -93,16 +93,8 @@ if has ddp && [ "$n" -ge 2 ]; then  # two GPUs: the Trainer's own DDP, one proce
 fi
 if has toolbox; then  # one project root each, all in parallel; the folds are the same (same rows, seed, splitter)
   tlim=${TOOLBOX_LIMIT:-480}
-  base="--arch cross --pool cls --text seed --evals-per-epoch 4"
-  sib="--arch cross --pool cls --text cpc-siblings --evals-per-epoch 4"
-  declare -A tb=(
-    [base]="$base" [evals0]="--arch cross --pool cls --text seed" [siblings]="$sib"
-    [sib-shuffle-tta4]="$sib --sib-shuffle --tta 4" [fgm]="$base --adv fgm" [awp]="$base --adv awp --adv-start 1"
-    [ema]="$base --ema 0.995" [freeze]="$base --freeze-embeddings" [msd5]="$base --msd 5"
-    [lstm]="$base --pool lstm" [pearson]="$base --loss pearson"
-    [awp-eps1e-3]="$base --adv awp --adv-start 1 --adv-eps 0.001" [headlr]="$base --lr 2e-5 --head-lr 1e-3"
-    [combo]="$sib --sib-shuffle --adv fgm" [combo-seed]="$base --adv fgm --loss pearson"
-  )  # combo: the CPU table's best option (FGM) on the write-ups' best input (siblings, shuffled)
+  declare -A tb  # the recipes of configs/compare/recipes.toml, table toolbox: name -> train flags
+  while IFS=$'\t' read -r k flags; do tb[$k]="$flags"; done < <($py scripts/compare_recipes.py --flags toolbox)
   for k in ${TB:-${!tb[@]}}; do  # TB="base combo": only these (a smoke run on a small machine)
     # shellcheck disable=SC2086
     KAGGLENLP_ROOT="$work/tb-$k" step "$tlim" $py -m kagglenlp patents train --data "$data/uspppm" \

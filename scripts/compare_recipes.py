@@ -8,6 +8,8 @@ table of `docs/results/` and writes it as JSON and CSV (`--out`, default `output
 
     python scripts/compare_recipes.py [--data ../shared/data] [--rows 4000] [--epochs 1] [--only zeroshot,bi-cpc]
     python scripts/compare_recipes.py --rows 8000 --epochs 2 --only zeroshot,default,cross-cls-seed   # longer budget
+
+The recipes live in `configs/compare/recipes.toml` (table `compare`; `benchmarks/gpu.sh` runs table `toolbox`).
 """
 
 import argparse
@@ -15,70 +17,34 @@ import json
 import time
 
 import pandas as pd
+import tomllib
 
 from kagglenlp import paths
 from kagglenlp.experiment import read_json, write_csv, write_json
 from kagglenlp.patents.blend import BlendOptions, run_blend
-from kagglenlp.patents.config import PatentsConfig
+from kagglenlp.patents.config import CONFIG_DIR, PatentsConfig
 from kagglenlp.patents.run import run_experiment
 from kagglenlp.patents.zeroshot import ZeroShotConfig, run_zeroshot
 
-CROSS = {"arch": "cross", "pool": "cls", "text": "seed"}  # the lesson's cross-encoder: the toolbox's baseline
+RECIPE_FILE = CONFIG_DIR / "compare" / "recipes.toml"  # the one home of the compared recipes (gpu.sh reads it too)
 
-TB_MEMBERS = [  # every toolbox row above the zero-shot floor, the floor itself and the bi-encoder
-    *("zeroshot", "default", "cross-cls-seed", "tb-evals4", "tb-pearson", "tb-headlr1e-3", "tb-lstm", "tb-msd5"),
-    *("tb-fgm", "tb-awp-eps1e-3", "tb-sib8", "tb-sib8-shuffle-tta4"),
-]
 
-# recipe name -> PatentsConfig overrides ("zeroshot" runs the baseline; "blend:" blends earlier recipes)
-RECIPES = {
-    "zeroshot": {"zeroshot": True},
-    "zeroshot-cpc": {"zeroshot": True, "text": "cpc"},
-    "cross-cls-seed": {"arch": "cross", "pool": "cls", "text": "seed"},
-    "cross-cls-pair": {"arch": "cross", "pool": "cls", "text": "pair"},  # the lesson's content, no labels: shorter
-    "cross-mean-cpc": {"arch": "cross", "pool": "mean", "text": "cpc"},
-    "cross-attention-cpc": {"arch": "cross", "pool": "attention", "text": "cpc"},
-    "cross-mean-cpc-headlr": {"arch": "cross", "pool": "mean", "text": "cpc", "head_lr": 1e-3},
-    "cross-mean-cpc-llrd": {"arch": "cross", "pool": "mean", "text": "cpc", "lr_decay": 0.8},
-    "cross-mean-cpc-bce": {"arch": "cross", "pool": "mean", "text": "cpc", "loss": "bce"},
-    "bi-cpc-headlr8e-5": {"arch": "bi", "text": "cpc", "lr": 8e-5, "head_lr": 8e-5},
-    "bi-cpc-bce": {"arch": "bi", "text": "cpc", "loss": "bce", "lr": 8e-5, "head_lr": 1e-2},
-    "bi-cpc-lr5e-4": {"arch": "bi", "text": "cpc", "lr": 5e-4, "head_lr": 1e-2},
-    "bi-cpc-headlr": {"arch": "bi", "text": "cpc", "lr": 8e-5, "head_lr": 1e-2},
-    "bi-seed-lr8e-5": {"arch": "bi", "text": "seed", "lr": 8e-5, "head_lr": 1e-2},  # the default before LR 2e-4
-    "bi-seed-lr2e-4": {"arch": "bi", "text": "seed", "lr": 2e-4, "head_lr": 1e-2},
-    "bi-cpc-lr2e-4": {"arch": "bi", "text": "cpc", "lr": 2e-4, "head_lr": 1e-2},
-    "default": {},  # bi-encoder, bare phrases, LR 2e-4 (= bi-seed-lr2e-4)
-    # the competition toolbox (issue 16), each option alone on top of `cross-cls-seed`, then combinations
-    "tb-evals4": {**CROSS, "evals_per_epoch": 4},
-    "tb-siblings": {**CROSS, "text": "cpc-siblings"},
-    "tb-sib-shuffle-tta4": {**CROSS, "text": "cpc-siblings", "sib_shuffle": True, "tta": 4},
-    # on 2 CPU cores the whole sibling lists (113 tokens a row on average, 5x the lesson's) ran ~8x slower: capped
-    "tb-sib8": {**CROSS, "text": "cpc-siblings", "sib_cap": 8},
-    "tb-sib8-shuffle-tta4": {**CROSS, "text": "cpc-siblings", "sib_cap": 8, "sib_shuffle": True, "tta": 4},
-    "tb-fgm": {**CROSS, "adv": "fgm"},
-    "tb-awp": {**CROSS, "adv": "awp", "adv_start": 1},
-    "tb-awp-eps1e-3": {**CROSS, "adv": "awp", "adv_start": 1, "adv_eps": 1e-3},  # a tenth of the write-ups' bound
-    "tb-ema0.99": {**CROSS, "ema": 0.99},  # 250 steps per fold: 0.999 would average over 4x the whole run
-    "tb-msd5": {**CROSS, "msd": 5},
-    "tb-lstm": {**CROSS, "pool": "lstm"},
-    "tb-pearson": {**CROSS, "loss": "pearson"},
-    "tb-headlr1e-3": {**CROSS, "head_lr": 1e-3},
-    "tb-freeze-emb": {**CROSS, "freeze_embeddings": True},
-    "tb-lr2e-5-headlr1e-3": {**CROSS, "lr": 2e-5, "head_lr": 1e-3},  # 1st place's LRs
-    "blend:zeroshot+bi-seed-lr8e-5": {"blend": ["zeroshot", "bi-seed-lr8e-5"]},
-    "blend:zeroshot+cross-mean-cpc": {"blend": ["zeroshot", "cross-mean-cpc"]},
-    "blend:bi-cpc+cross-mean-cpc": {"blend": ["bi-cpc-headlr8e-5", "cross-mean-cpc"]},
-    "blend:all": {"blend": ["zeroshot", "bi-cpc-headlr", "bi-seed-lr8e-5", "cross-cls-seed", "cross-mean-cpc"]},
-    # the toolbox blends: the floor, the bi-encoder and the toolbox's cross-encoders (sibling inputs included)
-    "blend:zeroshot+default+cross": {"blend": ["zeroshot", "default", "cross-cls-seed"]},  # the docs' 0.673 blend
-    "blend:zeroshot+default+fgm": {"blend": ["zeroshot", "default", "tb-fgm"]},
-    "blend:tb": {"blend": TB_MEMBERS},
-    "blend:tb-minmax": {"blend": TB_MEMBERS, "scale": "minmax"},
-    "blend:default+bi-cpc-lr2e-4+cross": {
-        "blend": ["zeroshot", "default", "bi-cpc-lr2e-4", "cross-cls-seed", "cross-mean-cpc-bce"]
-    },
-}
+def load_recipes(section="compare"):
+    "`{recipe name: settings}` of table `section` of `RECIPE_FILE`, in file order."
+    with open(RECIPE_FILE, "rb") as f:
+        return tomllib.load(f)[section]
+
+
+def cli_flags(settings):
+    "The `kagglenlp patents train` flags of a recipe's `settings` (`True` -> a bare flag, `False` -> left out)."
+    out = []
+    for k, v in settings.items():
+        flag = "--" + k.replace("_", "-")
+        out += [flag] if v is True else [] if v is False else [flag, str(v)]
+    return out
+
+
+RECIPES = load_recipes()
 
 
 def run_recipe(recipe, over, a, data, prefix):
@@ -121,7 +87,12 @@ def main(argv=None):
     p.add_argument("--only", default=None, help="comma-separated recipe names (default: all, in table order)")
     p.add_argument("--prefix", default=None, help="experiment name prefix (default: rc<rows>e<epochs>)")
     p.add_argument("--out", default=None, help="JSON/CSV path stem (default: outputs/<prefix>-recipes)")
+    p.add_argument("--flags", default=None, help="print 'name<TAB>flags' of a table (gpu.sh)")
     a = p.parse_args(argv)
+    if a.flags:
+        for name, settings in load_recipes(a.flags).items():
+            print(f"{name}\t{' '.join(cli_flags(settings))}")
+        return
     data = a.data or paths.shared_data()
     if data is None:
         p.error("shared data not found; pass --data")

@@ -33,7 +33,7 @@ def proj(root, monkeypatch):
 @pytest.fixture
 def demo(proj):
     "The generated patents demo data written to `input/demo` of a fresh project root; returns that folder."
-    from kagglenlp.patents.demo import write_demo
+    from kagglenlp.patents.data import write_demo
 
     return write_demo(proj / "input" / "demo")
 

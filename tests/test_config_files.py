@@ -11,7 +11,7 @@ from kagglenlp.cli import build_parser, main
 from kagglenlp.errors import UserError
 from kagglenlp.imdb.config import UlmfitConfig
 from kagglenlp.patents.config import CONFIG_DIR, PatentsConfig, kernel_params, patents_config
-from kagglenlp.patents.demo import write_demo
+from kagglenlp.patents.data import write_demo
 
 ROOT = Path(__file__).resolve().parents[1]  # the checkout
 
@@ -226,3 +226,32 @@ def test_shipped_configs_are_package_data():
     data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
     assert "configs/*.toml" in data["kagglenlp"]  # the wheel carries them
     assert (ROOT / "configs").resolve() == CONFIG_DIR.resolve()  # one source of truth: the root folder links here
+
+
+def test_compared_recipes_are_valid_settings():
+    """Every recipe of `configs/compare/recipes.toml` (the one home `scripts/compare_recipes.py` and
+    `benchmarks/gpu.sh` read) is a valid `PatentsConfig`, its train flags as gpu.sh passes them parse to the same
+    config, and blends name recipes of their own table."""
+    import subprocess
+    import sys
+
+    import tomllib
+
+    recipes = tomllib.loads((CONFIG_DIR / "compare" / "recipes.toml").read_text())
+    assert set(recipes) == {"compare", "toolbox"} and len(recipes["compare"]) > 10
+    flags = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "compare_recipes.py"), "--flags", "toolbox"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    assert [line.split("\t")[0] for line in flags] == list(recipes["toolbox"])
+    for line in flags:
+        name, argv = line.split("\t")
+        want = PatentsConfig(data="d", **recipes["toolbox"][name])
+        assert parse(["patents", "train", "--data", "d", *argv.split()]) == want, name
+    for name, s in recipes["compare"].items():
+        if "blend" in s:
+            assert set(s["blend"]) <= set(recipes["compare"]), name
+        elif not s.get("zeroshot"):
+            PatentsConfig(data="d", **s)  # raises on a setting that does not exist or is refused

@@ -301,7 +301,7 @@ def test_kaggle_profile_rehearsal_refuses_cp311_wheels_and_passes_the_readme_flo
                  "--project", str(ROOT), "--python-version", "3.11", "--deps", "numpy"]) == 0  # fmt: skip
     from test_kaggle_rehearse import COMP, NB10, NB11, TINY
 
-    from kagglenlp.patents.demo import write_demo
+    from kagglenlp.patents.data import write_demo
 
     demo = write_demo(tmp_path / "demo")
 

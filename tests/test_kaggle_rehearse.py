@@ -32,7 +32,7 @@ from kagglenlp.kaggle_tools.rehearse import (
     site_packages,
     stand_in_python,
 )
-from kagglenlp.patents.demo import write_demo
+from kagglenlp.patents.data import write_demo
 from kagglenlp.submission import check_submission_file
 
 pytest.importorskip("papermill")

@@ -6,11 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 from helpers import one_error_line as _err
+from helpers import patents
 from scipy.stats import pearsonr
 
 from kagglenlp.cli import main
 from kagglenlp.patents.blend import FITTED, fit_weights, nested_cv
-from kagglenlp.patents.demo import demo_frames, write_demo
+from kagglenlp.patents.data import demo_frames, write_demo
 
 ZS = ["--model", "minilm", "--folds", "2", "--seed", "0"]
 
@@ -55,9 +56,9 @@ def zs(tmp_path_factory):
         mp.setenv("KAGGLENLP_ROOT", str(root))
         mp.chdir(root)
         d = write_demo(root / "input" / "demo")
-        assert main(["patents", "zeroshot", "--data", str(d), *ZS, "--name", "zs-seed"]) == 0
-        assert main(["patents", "zeroshot", "--data", str(d), *ZS, "--text", "cpc", "--name", "zs-cpc"]) == 0
-        assert main(["patents", "zeroshot", "--data", str(d), *ZS, "--folds", "3", "--name", "zs-3"]) == 0
+        assert patents("zeroshot", "--data", d, *ZS, "--name", "zs-seed") == 0
+        assert patents("zeroshot", "--data", d, *ZS, "--text", "cpc", "--name", "zs-cpc") == 0
+        assert patents("zeroshot", "--data", d, *ZS, "--folds", "3", "--name", "zs-3") == 0
         yield root
 
 
@@ -85,7 +86,7 @@ def test_blend_cli_end_to_end(zs, monkeypatch, method):
     monkeypatch.setenv("KAGGLENLP_ROOT", str(zs))
     monkeypatch.chdir(zs)
     name = f"bl-{method}"
-    assert main(["patents", "blend", "zs-seed", "zs-cpc", "--name", name, "--method", method]) == 0
+    assert patents("blend", "zs-seed", "zs-cpc", "--name", name, "--method", method) == 0
     out = zs / "outputs" / name
     info = json.loads((out / "blend.json").read_text())
     w = np.array(list(info["weights"].values()))
@@ -115,32 +116,32 @@ def test_blend_bad_inputs_one_error_line_nothing_written(zs, monkeypatch, capsys
     monkeypatch.chdir(zs)
     out = zs / "outputs"
     # other folds
-    assert main(["patents", "blend", "zs-seed", "zs-3", "--name", "bad"]) == 2
+    assert patents("blend", "zs-seed", "zs-3", "--name", "bad") == 2
     assert "different folds" in _err(capsys) and _nothing_written(zs, "bad")
     # one experiment only (also named twice)
-    assert main(["patents", "blend", "zs-seed", "--name", "bad"]) == 2
+    assert patents("blend", "zs-seed", "--name", "bad") == 2
     assert "at least two" in _err(capsys) and _nothing_written(zs, "bad")
-    assert main(["patents", "blend", "zs-seed", "zs-seed", "--name", "bad"]) == 2
+    assert patents("blend", "zs-seed", "zs-seed", "--name", "bad") == 2
     assert "at least two" in _err(capsys) and _nothing_written(zs, "bad")
     # unfinished: no cv.json
     shutil.copytree(out / "zs-cpc", out / "zs-half")
     (out / "zs-half" / "cv.json").unlink()
-    assert main(["patents", "blend", "zs-seed", "zs-half", "--name", "bad"]) == 2
+    assert patents("blend", "zs-seed", "zs-half", "--name", "bad") == 2
     assert "unfinished" in _err(capsys) and _nothing_written(zs, "bad")
     # other OOF ids (same folds.csv)
     shutil.copytree(out / "zs-cpc", out / "zs-ids")
     oof = pd.read_csv(out / "zs-ids" / "oof.csv")
     oof.iloc[1:].to_csv(out / "zs-ids" / "oof.csv", index=False)
-    assert main(["patents", "blend", "zs-seed", "zs-ids", "--name", "bad"]) == 2
+    assert patents("blend", "zs-seed", "zs-ids", "--name", "bad") == 2
     assert "different ids" in _err(capsys) and _nothing_written(zs, "bad")
     # other test ids
     shutil.copytree(out / "zs-cpc", out / "zs-test")
     tp = pd.read_csv(out / "zs-test" / "test_preds.csv")
     tp.assign(id=tp["id"] + "x").to_csv(out / "zs-test" / "test_preds.csv", index=False)
-    assert main(["patents", "blend", "zs-seed", "zs-test", "--name", "bad"]) == 2
+    assert patents("blend", "zs-seed", "zs-test", "--name", "bad") == 2
     assert "different test ids" in _err(capsys) and _nothing_written(zs, "bad")
     # a missing experiment
-    assert main(["patents", "blend", "zs-seed", "nope", "--name", "bad"]) == 2
+    assert patents("blend", "zs-seed", "nope", "--name", "bad") == 2
     assert "not found" in _err(capsys) and _nothing_written(zs, "bad")
 
 
@@ -170,13 +171,13 @@ def test_blend_refuses_members_trained_on_other_data(zs, monkeypatch, capsys):
         rec = json.loads((other / "experiment.json").read_text())
         rec["data"][key] = "0" * 64
         (other / "experiment.json").write_text(json.dumps(rec))
-        assert main(["patents", "blend", "zs-seed", other.name, "--name", "bad"]) == 2
+        assert patents("blend", "zs-seed", other.name, "--name", "bad") == 2
         err = _err(capsys)
         assert "trained on different data" in err and f"{key}.csv differ" in err and _nothing_written(zs, "bad")
     # a blend as a member carries its members' data: blending it with the other-train one is refused too
-    assert main(["patents", "blend", "zs-seed", "zs-cpc", "--name", "bl-inner", "--method", "mean"]) == 0
+    assert patents("blend", "zs-seed", "zs-cpc", "--name", "bl-inner", "--method", "mean") == 0
     capsys.readouterr()
-    assert main(["patents", "blend", "bl-inner", "zs-other-train", "--name", "bad"]) == 2
+    assert patents("blend", "bl-inner", "zs-other-train", "--name", "bad") == 2
     assert "train.csv differ" in _err(capsys) and _nothing_written(zs, "bad")
 
 
@@ -211,5 +212,5 @@ def test_blend_fixed_weights_and_minmax_scale(zs, monkeypatch, capsys):
         (["--method", "fixed", "--weights", "1,-1"], "non-negative"),
         (["--method", "fixed", "--weights", "a,b"], "comma-separated numbers"),
     ):
-        assert main(["patents", "blend", *exps, "--name", "bad", *extra]) == 2
+        assert patents("blend", *exps, "--name", "bad", *extra) == 2
         assert msg in _err(capsys) and _nothing_written(zs, "bad")

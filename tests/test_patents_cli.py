@@ -13,7 +13,7 @@ from scipy.stats import pearsonr
 
 from kagglenlp.cli import main
 from kagglenlp.experiment import read_results
-from kagglenlp.patents.demo import demo_frames, write_demo
+from kagglenlp.patents.data import demo_frames, write_demo
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +24,7 @@ def tiny(tmp_path_factory):
         mp.setenv("KAGGLENLP_ROOT", str(root))
         mp.chdir(root)
         d = write_demo(root / "input" / "demo")
-        assert main(["patents", "train", "--data", str(d), *TINY, "--text", "cpc-siblings", "--name", "tiny"]) == 0
+        assert patents("train", "--data", d, *TINY, "--text", "cpc-siblings", "--name", "tiny") == 0
         yield root
 
 
@@ -87,10 +87,10 @@ def test_pair_input_trains_and_predict_reproduces_it(tmp_path, monkeypatch):
     monkeypatch.setenv("KAGGLENLP_ROOT", str(tmp_path))
     monkeypatch.chdir(tmp_path)
     d = write_demo(tmp_path / "input" / "demo")
-    assert main(["patents", "train", "--data", str(d), *TINY, "--folds", "2", "--text", "pair", "--name", "p"]) == 0
+    assert patents("train", "--data", d, *TINY, "--folds", "2", "--text", "pair", "--name", "p") == 0
     fmt = json.loads((tmp_path / "outputs" / "p" / "fold0" / "input_format.json").read_text())
     assert fmt["text"] == "pair"
-    assert main(["patents", "predict", "--data", str(d), "--models", "outputs/p", "--out", "pred.csv"]) == 0
+    assert patents("predict", "--data", d, "--models", "outputs/p", "--out", "pred.csv") == 0
     a, b = pd.read_csv(tmp_path / "pred.csv"), pd.read_csv(tmp_path / "submissions" / "p.csv")
     assert a.id.tolist() == b.id.tolist() and np.allclose(a.score, b.score, atol=1e-5)
 
@@ -99,21 +99,19 @@ def test_pair_input_trains_and_predict_reproduces_it(tmp_path, monkeypatch):
 def test_predict_matches_training_submission(tiny, monkeypatch, capsys):
     monkeypatch.chdir(tiny)
     out = tiny / "pred.csv"
-    assert main(["patents", "predict", "--data", "input/demo", "--models", "outputs/tiny", "--out", str(out)]) == 0
+    assert patents("predict", "--data", "input/demo", "--models", "outputs/tiny", "--out", out) == 0
     a, b = pd.read_csv(out), pd.read_csv(tiny / "submissions" / "tiny.csv")
     assert a.id.tolist() == b.id.tolist() and np.allclose(a.score, b.score, atol=1e-5)
     before = out.read_bytes()
-    assert main(["patents", "predict", "--data", "input/demo", "--models", "outputs/tiny", "--out", str(out)]) == 2
+    assert patents("predict", "--data", "input/demo", "--models", "outputs/tiny", "--out", out) == 2
     assert "exists" in capsys.readouterr().err and out.read_bytes() == before
-    assert (
-        main(["patents", "predict", "--data", "input/demo", "--models", str(tiny / "nowhere"), "--out", "x.csv"]) == 2
-    )
+    assert patents("predict", "--data", "input/demo", "--models", tiny / "nowhere", "--out", "x.csv") == 2
     assert "--models folder not found" in capsys.readouterr().err
     import shutil  # a fold from an interrupted run (no done.json) is never used
 
     shutil.copytree(tiny / "outputs" / "tiny" / "fold0", tiny / "half" / "fold0")
     (tiny / "half" / "fold0" / "done.json").unlink()
-    assert main(["patents", "predict", "--data", "input/demo", "--models", str(tiny / "half"), "--out", "y.csv"]) == 2
+    assert patents("predict", "--data", "input/demo", "--models", tiny / "half", "--out", "y.csv") == 2
     assert "no finished fold models" in capsys.readouterr().err and not (tiny / "y.csv").exists()
 
 
@@ -127,7 +125,7 @@ def test_resume_after_deleted_fold_and_settings_guard(tiny, monkeypatch, capsys)
     keep = {k: (out / f"fold{k}" / "oof.csv").read_bytes() for k in (0, 2)}
     stamp = (out / "fold0" / "model.safetensors").stat().st_mtime_ns
     shutil.rmtree(out / "fold1")
-    assert main(["patents", "train", "--data", "input/demo", *TINY, "--text", "cpc-siblings", "--name", "tiny"]) == 0
+    assert patents("train", "--data", "input/demo", *TINY, "--text", "cpc-siblings", "--name", "tiny") == 0
     log = capsys.readouterr().out
     assert "to train: [1]" in log
     assert (out / "fold1" / "done.json").exists() and (out / "fold0" / "model.safetensors").stat().st_mtime_ns == stamp
@@ -135,7 +133,7 @@ def test_resume_after_deleted_fold_and_settings_guard(tiny, monkeypatch, capsys)
     assert len(pd.read_csv(out / "oof.csv")) == len(demo_frames()[0])
     # other settings under the same name: refused, nothing touched
     cv = (out / "cv.json").read_bytes()
-    assert main(["patents", "train", "--data", "input/demo", *TINY, "--text", "seed", "--name", "tiny"]) == 2
+    assert patents("train", "--data", "input/demo", *TINY, "--text", "seed", "--name", "tiny") == 2
     err = capsys.readouterr().err
     assert "other settings" in err and "text: 'cpc-siblings' -> 'seed'" in err and "--overwrite" in err
     assert (out / "cv.json").read_bytes() == cv
@@ -210,7 +208,7 @@ def test_bad_input_clear_error_nothing_written(proj, capsys, case, msg):
 
     d = proj / "input" / "bad"
     extra = _bad_case(d, case)
-    rc = main(["patents", "train", "--data", str(d), "--model", "minilm", "--name", "bad", *extra])
+    rc = patents("train", "--data", d, "--model", "minilm", "--name", "bad", *extra)
     err = capsys.readouterr().err
     assert rc == 2 and re.search(msg, err), err
     assert err.startswith("error: ") and "Traceback" not in err
@@ -219,11 +217,11 @@ def test_bad_input_clear_error_nothing_written(proj, capsys, case, msg):
 
 def test_model_not_loadable_says_how_to_fix(proj, capsys):
     d = write_demo(proj / "input" / "demo")
-    assert main(["patents", "train", "--data", str(d), "--model", str(proj / "no-such-model"), "--name", "m"]) == 2
+    assert patents("train", "--data", d, "--model", proj / "no-such-model", "--name", "m") == 2
     err = capsys.readouterr().err
     assert f"--model folder not found: {proj / 'no-such-model'}" in err and "local folder" in err
     assert not (proj / "outputs").exists()
-    assert main(["patents", "train", "--data", str(d), "--model", "microsoft/deberta-v3-small", "--name", "m"]) == 2
+    assert patents("train", "--data", d, "--model", "microsoft/deberta-v3-small", "--name", "m") == 2
     err = capsys.readouterr().err
     assert "'microsoft/deberta-v3-small' is no local folder" in err and "HF_HUB_OFFLINE=1" in err
     assert not (proj / "outputs").exists()
@@ -233,7 +231,7 @@ def test_existing_submission_is_not_overwritten(proj, capsys):
     d = write_demo(proj / "input" / "demo")
     (proj / "submissions").mkdir()
     (proj / "submissions" / "mine.csv").write_text("precious")
-    assert main(["patents", "train", "--data", str(d), *TINY, "--name", "mine"]) == 2
+    assert patents("train", "--data", d, *TINY, "--name", "mine") == 2
     assert (
         "mine.csv exists" in capsys.readouterr().err and (proj / "submissions" / "mine.csv").read_text() == "precious"
     )

@@ -9,7 +9,7 @@ import pytest
 from helpers import PATENTS_TINY
 
 from kagglenlp.cli import main
-from kagglenlp.patents.demo import write_demo
+from kagglenlp.patents.data import write_demo
 
 NB = Path(__file__).resolve().parents[1] / "notebooks"
 

@@ -8,9 +8,9 @@ import pytest
 import torch
 from helpers import PATENTS_TINY as TINY
 from helpers import one_error_line as _err
+from helpers import patents
 
-from kagglenlp.cli import main
-from kagglenlp.patents.demo import demo_frames, write_demo
+from kagglenlp.patents.data import demo_frames, write_demo
 
 # each new option at least once, in two runs (training is what costs time; `mean` shares the attention run's class
 # and code path, its pooling is tested above)
@@ -137,7 +137,7 @@ def trained(tmp_path_factory):
         mp.chdir(root)
         d = write_demo(root / "input" / "demo")
         for name, extra in RUNS.items():
-            assert main(["patents", "train", "--data", str(d), *TINY, *extra, "--name", name]) == 0
+            assert patents("train", "--data", d, *TINY, *extra, "--name", name) == 0
         yield root
 
 
@@ -156,7 +156,7 @@ def test_saved_head_models_reload_and_predict_the_same(trained, monkeypatch, nam
         raw = pd.read_csv(out / "test_preds.csv").drop(columns="id").values
         assert ((raw > 0) & (raw < 1)).all()  # sigmoid outputs
     pred = trained / f"pred-{name}.csv"
-    assert main(["patents", "predict", "--data", "input/demo", "--models", f"outputs/{name}", "--out", str(pred)]) == 0
+    assert patents("predict", "--data", "input/demo", "--models", f"outputs/{name}", "--out", pred) == 0
     a, b = pd.read_csv(pred), pd.read_csv(trained / "submissions" / f"{name}.csv")
     assert a["id"].tolist() == b["id"].tolist() and b["score"].std() > 0
     assert np.allclose(a["score"], b["score"], atol=1e-5)
@@ -170,6 +170,6 @@ def test_head_options_bad_values_fail_before_writing(proj, capsys):
         (["--head-dropout", "1"], "--head-dropout"),
         (["--head-lr", "-1"], "--head-lr"),
     ):
-        assert main(["patents", "train", "--data", str(d), *TINY, *bad, "--name", "bad"]) == 2
+        assert patents("train", "--data", d, *TINY, *bad, "--name", "bad") == 2
         assert msg in _err(capsys)
     assert not (proj / "outputs").exists() or not any((proj / "outputs").iterdir())

@@ -10,23 +10,24 @@ import numpy as np
 import pandas as pd
 import pytest
 from helpers import one_error_line as _err
+from helpers import patents
 from overlap_recipe import OverlapRecipe
 
 from kagglenlp.cli import main
 from kagglenlp.experiment import read_results
 from kagglenlp.patents.config import PatentsConfig, settings
-from kagglenlp.patents.demo import write_demo
+from kagglenlp.patents.data import write_demo
 from kagglenlp.patents.models import REGISTRY, Recipe, get_recipe, register
 
 TINY = ["--model", "minilm", "--folds", "2", "--max-steps", "2", "--bs", "8", "--seed", "0"]
 
 
 def _train(d, name, *extra):
-    return main(["patents", "train", "--data", str(d), *TINY, "--name", name, *extra])
+    return patents("train", "--data", d, *TINY, "--name", name, *extra)
 
 
 def _predict(d, models, out):
-    return main(["patents", "predict", "--data", str(d), "--models", str(models), "--out", str(out), "--overwrite"])
+    return patents("predict", "--data", d, "--models", models, "--out", out, "--overwrite")
 
 
 def _same(a, b):
@@ -222,7 +223,7 @@ def test_ids_that_look_missing_survive_train_and_predict(proj, demo):
 
 def test_bi_seed_says_the_context_is_not_used(capsys):
     "Issue 18 item 6: `--text` help and the start of a bi-encoder training say that seed ignores the CPC context."
-    from kagglenlp.patents.demo import demo_frames
+    from kagglenlp.patents.data import demo_frames
     from kagglenlp.patents.models.backbone import load_tokenizer
 
     field = {f.name: f for f in dataclasses.fields(PatentsConfig)}["text"]

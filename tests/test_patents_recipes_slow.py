@@ -8,8 +8,7 @@ import json
 
 import pandas as pd
 import pytest
-
-from kagglenlp.cli import main
+from helpers import patents
 
 BUDGET = ["--model", "minilm", "--folds", "2", "--max-rows", "4000"]
 MARGIN = 0.02  # what "a clear margin" means here; measured: docs/results/, scripts/compare_recipes.py
@@ -18,8 +17,8 @@ MARGIN = 0.02  # what "a clear margin" means here; measured: docs/results/, scri
 @pytest.mark.slow
 def test_default_recipe_beats_zero_shot_on_the_same_folds(proj, data_dir):
     d = str(data_dir / "uspppm")
-    assert main(["patents", "zeroshot", "--data", d, *BUDGET, "--name", "zs"]) == 0
-    assert main(["patents", "train", "--data", d, *BUDGET, "--epochs", "1", "--bs", "32", "--name", "default"]) == 0
+    assert patents("zeroshot", "--data", d, *BUDGET, "--name", "zs") == 0
+    assert patents("train", "--data", d, *BUDGET, "--epochs", "1", "--bs", "32", "--name", "default") == 0
     out = proj / "outputs"
     zs, default = (json.loads((out / n / "cv.json").read_text())["pearson"] for n in ("zs", "default"))
     assert pd.read_csv(out / "zs" / "folds.csv").equals(pd.read_csv(out / "default" / "folds.csv"))

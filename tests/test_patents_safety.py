@@ -13,13 +13,14 @@ import pandas as pd
 import pytest
 from helpers import PATENTS_TINY as TINY
 from helpers import one_error_line as _err
+from helpers import patents
 
 from kagglenlp.cli import main
 from kagglenlp.patents.models.backbone import TOKENIZER_FILES, resolve_model
 
 
 def _train(d, name, *extra):
-    return main(["patents", "train", "--data", str(d), *TINY, "--name", name, *extra])
+    return patents("train", "--data", d, *TINY, "--name", name, *extra)
 
 
 def _nothing_written(proj):
@@ -32,7 +33,7 @@ def test_model_folder_without_tokenizer_is_refused(proj, demo, capsys):
     shutil.copytree(resolve_model("minilm"), m)
     for f in TOKENIZER_FILES + ("special_tokens_map.json",):
         (m / f).unlink(missing_ok=True)
-    assert main(["patents", "train", "--data", str(demo), "--model", str(m), "--name", "x"]) == 2
+    assert patents("train", "--data", demo, "--model", m, "--name", "x") == 2
     err = _err(capsys)
     assert "holds no tokenizer files" in err and "tokenizer.save_pretrained" in err and _nothing_written(proj)
 
@@ -44,16 +45,16 @@ def test_model_folder_with_only_config_fails_before_writing(proj, demo, capsys):
     shutil.copy(Path(resolve_model("minilm")) / "config.json", m)
     shutil.copy(Path(resolve_model("minilm")) / "tokenizer.json", m)
     shutil.copy(Path(resolve_model("minilm")) / "tokenizer_config.json", m)
-    assert main(["patents", "train", "--data", str(demo), "--model", str(m), "--name", "x"]) == 2
+    assert patents("train", "--data", demo, "--model", m, "--name", "x") == 2
     assert "holds no weights" in _err(capsys) and _nothing_written(proj)
     shutil.copy(Path(resolve_model("minilm")) / "model.safetensors", m)  # the corrected rerun is not refused
     assert main(["patents", "train", "--data", str(demo), "--model", str(m), *TINY[2:], "--name", "x"]) == 0
 
 
 def test_model_paths_clear_messages(proj, demo, capsys):
-    assert main(["patents", "train", "--data", str(demo), "--model", "models/missing/here", "--name", "x"]) == 2
+    assert patents("train", "--data", demo, "--model", "models/missing/here", "--name", "x") == 2
     assert f"--model folder not found: {proj / 'models/missing/here'}" in _err(capsys)
-    assert main(["patents", "train", "--data", str(demo / "train.csv"), "--model", "minilm"]) == 2
+    assert patents("train", "--data", demo / "train.csv", "--model", "minilm") == 2
     assert "--data must be the competition folder" in _err(capsys) and _nothing_written(proj)
 
 
@@ -235,7 +236,7 @@ def test_predict_unknown_context_says_what_to_do(proj, demo, capsys):
     tst.to_csv(d / "test.csv", index=False)
     shutil.copy(demo / "sample_submission.csv", d)
     capsys.readouterr()
-    assert main(["patents", "predict", "--data", str(d), "--models", "outputs/t", "--out", "s.csv"]) == 2
+    assert patents("predict", "--data", d, "--models", "outputs/t", "--out", "s.csv") == 2
     err = _err(capsys)
     assert "Z99" in err and "retrain with a --titles file" in err and "pass --titles" not in err
 

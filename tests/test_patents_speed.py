@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from kagglenlp.experiment import read_results
-from kagglenlp.patents.demo import demo_frames, write_demo
+from kagglenlp.patents.data import demo_frames, write_demo
 from kagglenlp.patents.inputs import make_inputs, pair_texts
 from kagglenlp.patents.models.infer import length_batches, predict_texts
 

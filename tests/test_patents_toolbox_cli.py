@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import PATENTS_TINY_CROSS
+from helpers import PATENTS_TINY_CROSS, patents
 from helpers import one_error_line as _err
 
 from kagglenlp.cli import main
@@ -17,13 +17,13 @@ TINY = [*PATENTS_TINY_CROSS, "--folds", "2"]  # MiniLM cross-encoder, 2 folds of
 
 
 def _train(d, name, *extra):
-    return main(["patents", "train", "--data", str(d), *TINY, "--name", name, *extra])
+    return patents("train", "--data", d, *TINY, "--name", name, *extra)
 
 
 def _reproduces(proj, d, name):
     "`patents predict` (no flags but the folders) gives the training submission of experiment `name` (to 1e-5)."
     out = proj / f"{name}-pred.csv"
-    assert main(["patents", "predict", "--data", str(d), "--models", f"outputs/{name}", "--out", str(out)]) == 0
+    assert patents("predict", "--data", d, "--models", f"outputs/{name}", "--out", out) == 0
     a, b = (pd.read_csv(p, dtype={"id": str}) for p in (out, proj / "submissions" / f"{name}.csv"))
     assert a["id"].tolist() == b["id"].tolist()
     np.testing.assert_allclose(a["score"], b["score"], atol=1e-5)
@@ -101,7 +101,7 @@ def test_sibling_shuffle_tta_truncation_note_and_resume(proj, demo, capsys):
     rec, fmt = _record(proj, "c"), _fold(proj, "c", 0, "input_format.json")
     assert rec["sib_shuffle"] and rec["tta"] == 3 and (fmt["tta"], fmt["tta_seed"]) == (3, 0)
     _reproduces(proj, demo, "c")
-    from kagglenlp.patents.demo import demo_frames
+    from kagglenlp.patents.data import demo_frames
     from kagglenlp.patents.models import get_recipe
 
     fd, tst = proj / "outputs" / "c" / "fold0", demo_frames()[1]

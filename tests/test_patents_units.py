@@ -9,7 +9,7 @@ from scipy.stats import pearsonr
 
 from kagglenlp.errors import UserError
 from kagglenlp.patents import data as D
-from kagglenlp.patents.demo import demo_frames, write_demo
+from kagglenlp.patents.data import demo_frames, write_demo
 from kagglenlp.patents.folds import add_folds, group_folds, stratified_group_folds, time_folds, train_mask
 from kagglenlp.patents.inputs import (
     SECTION_TITLES,

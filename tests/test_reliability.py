@@ -8,12 +8,6 @@ from helpers import PATENTS_TINY, one_error_line
 from kagglenlp.cli import main
 from kagglenlp.experiment import RESERVED, read_results
 from kagglenlp.leaderboard import experiment_of
-from kagglenlp.patents.demo import write_demo
-
-
-@pytest.fixture
-def demo(proj):
-    return write_demo(proj / "input" / "demo")
 
 
 def tree_hash(d):

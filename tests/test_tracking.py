@@ -3,7 +3,7 @@
 import pytest
 
 from kagglenlp.cli import main
-from kagglenlp.patents.demo import write_demo
+from kagglenlp.patents.data import write_demo
 from kagglenlp.tracking import flat_params, mlflow_uri
 
 TINY = ["--model", "minilm", "--folds", "2", "--max-steps", "1", "--bs", "8", "--seed", "0"]

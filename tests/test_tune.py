@@ -14,7 +14,7 @@ from kagglenlp.cli import main
 from kagglenlp.errors import UserError
 from kagglenlp.experiment import read_results
 from kagglenlp.patents.config import patents_config
-from kagglenlp.patents.demo import write_demo
+from kagglenlp.patents.data import write_demo
 from kagglenlp.patents.tune import parse_param
 
 optuna = pytest.importorskip("optuna")

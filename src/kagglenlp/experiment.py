@@ -302,15 +302,16 @@ class Experiment:
         return self.dir.joinpath(*parts)
 
     def result(self, metric, score, key=None, **extras):
-        """Append this experiment's row to `outputs/results.csv` (see `append_result`) once per result: the row and
-        the result's `key` (e.g. a fingerprint of its predictions) are kept in `<dir>/result.json` first, so a rerun
-        with the same key adds nothing when the row is in the table, and adds that same row when an earlier run
-        stopped before writing it; a new key (changed predictions) is a new row. `--overwrite` (a new folder) gives a
-        new row. This is the one writer of `result.json`. Returns the path."""
+        """Append this experiment's row to `outputs/results.csv` (see `append_result`) once per result: the row
+        and the result's `key` (e.g. a fingerprint of its predictions) are kept in `<dir>/result.json` first, so a
+        rerun with the same key adds nothing when the row is in the table, and adds that same row when an earlier
+        run stopped before writing it; a new key (changed predictions) is a new row. `--overwrite` (a new folder)
+        gives a new row. This is the one writer of `result.json`. Returns the path."""
         table, mark = results_path(), self.path(RESULT)
         if mark.exists() and (kept := read_json(mark)).get("key") == key:
             row = kept["row"]
-            done = any((r.get("experiment"), r.get("time")) == (row["experiment"], row["time"]) for r in read_results())
+            key_of = lambda r: (r.get("experiment"), r.get("time"))  # noqa: E731
+            done = any(key_of(r) == key_of(row) for r in read_results())
             return table if done else append_result(path=table, **row)
         row = dict(experiment=self.name, time=_now(), pipeline=self.pipeline)
         row.update(metric=metric, score=score, **{k: v for k, v in extras.items() if k not in RESULT_KEYS})

@@ -82,8 +82,8 @@ def parse_weights(opts):
 
 
 def check_weights(w, n=None):
-    """`w` as an array, or `UserError` unless the weights (`--weights`) are non-negative, not all zero and (given `n`)
-    one per experiment: the one check of fixed weights."""
+    """`w` as an array, or `UserError` unless the weights (`--weights`) are non-negative, not all zero and
+    (given `n`) one per experiment: the one check of fixed weights."""
     w = np.asarray(w, dtype=float)
     require(
         n is None or w.shape == (n,), f"--weights needs one weight per experiment: {n} experiments, {w.size} weights"

@@ -1,5 +1,5 @@
 """`kagglenlp patents {demo,train,predict,zeroshot,blend,tune}`: thin wrappers over `run.py`, `predict.py`,
-`demo.py`, `zeroshot.py`, `blend.py` and `tune.py`."""
+`data.py` (the demo data), `zeroshot.py`, `blend.py` and `tune.py`."""
 
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -90,7 +90,7 @@ def cmd_predict(ns):
 def cmd_demo(ns):
     "Write the generated demo data to `input/uspppm-demo/` and train the demo experiment on it."
     from .. import paths
-    from .demo import write_demo
+    from .data import write_demo
     from .run import run_experiment
 
     dest = write_demo(paths.root() / "input" / DEMO_DATA, overwrite=ns.overwrite)

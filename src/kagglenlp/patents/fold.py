@@ -37,7 +37,7 @@ class FoldData:
     tst: pd.DataFrame  # the test rows every fold predicts
     tok: object  # the backbone's tokenizer
     inputs: dict  # `cfg.recipe.prepare(...)`: the recipe's inputs for every fold, its format in `inputs["fmt"]`
-    meta: dict  # what `done.json` records besides a fold's own numbers: `experiment`, `split_id`, `settings`, `data`
+    meta: dict  # what `done.json` records besides a fold's numbers: experiment, split_id, settings, data
 
 
 def train_fold(cfg, out, k, data):

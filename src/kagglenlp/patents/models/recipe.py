@@ -93,6 +93,6 @@ def get_recipe(name):
 
 
 def recipe_for(fmt, where="a fold folder"):
-    "The recipe that trained a fold with input format `fmt`; `UserError` for folders of older versions (no `arch`)."
+    "The recipe that trained a fold with input format `fmt`; `UserError` for folders of older versions (no arch)."
     require("arch" in fmt, f"{where} was saved by an older kagglenlp (no arch in input_format.json): retrain it")
     return get_recipe(fmt["arch"])
