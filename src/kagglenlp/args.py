@@ -6,9 +6,11 @@ without a default is a required option; `bool` fields become `--x/--no-x`; `list
 values. `Parser` is the `ArgumentParser` every command uses: no abbreviations (`--epoch` is not `--epochs`), and a
 mistake is one `error:` line that suggests the closest option or choice.
 
-A field's `metadata['help']` becomes its help text, `metadata['choices']` its choices; a field without a default is
-a required option; `bool` fields become `--x/--no-x`; `list[...]` fields take one or more values (and add up
-over repeated flags with `metadata['repeat']`, e.g. `opt(..., repeat=True)`).
+A `list[...]` field with `metadata['repeat']` (`opt(..., repeat=True)`) adds up the values of repeated flags.
+
+`--config FILE.toml` (`read_config`) gives every option the flags leave out; its mistakes are one `error:` line
+naming the file, in TOML's spelling. `FLAG_ONLY` settings (`overwrite`) act on the command line only: a file's are
+ignored with a note, so that rerunning a config file resumes its run instead of deleting it.
 """
 
 import argparse
@@ -16,6 +18,7 @@ import dataclasses
 import difflib
 import json
 import re
+import sys
 import typing
 from pathlib import Path
 
@@ -31,11 +34,16 @@ __all__ = [
     "read_config",
     "config_to_dataclass",
     "to_toml",
+    "FLAG_ONLY",
 ]
 
 BOUNDS = {"ge": "at least", "gt": "above", "le": "at most", "lt": "below"}  # range keys of `opt` and their words
 _PARSER = "_kagglenlp_parser"  # namespace attribute: the deepest (sub)parser that parsed the command line
 _SEEN = "_flags_given"  # namespace attribute: the dests set on the command line (they win over --config)
+_ARGV = "_kagglenlp_argv"  # parser attribute: the arguments it last parsed (to suggest an option in any error)
+# Settings a config file may not hold: they act on every run of the file (`overwrite` would delete the outputs of
+# the run before, so a crash could never resume); they are command-line flags only, and a file's are ignored.
+FLAG_ONLY = ("overwrite",)
 
 
 def opt(default=dataclasses.MISSING, help="", **kw):
@@ -189,6 +197,7 @@ class Parser(argparse.ArgumentParser):
 
     def parse_known_args(self, args=None, namespace=None):
         "As argparse, noting on the namespace the deepest sub-command parser (the one whose options apply)."
+        setattr(self, _ARGV, list(sys.argv[1:] if args is None else args))
         ns, extra = super().parse_known_args(args, namespace)
         if not hasattr(ns, _PARSER):
             setattr(ns, _PARSER, self)
@@ -207,11 +216,23 @@ class Parser(argparse.ArgumentParser):
             cmd.error(f"unrecognized arguments: {' '.join(extra)}" + (f" ({'; '.join(tips)})" if tips else ""))
         return ns
 
+    def unknown_options(self):
+        "`--x: did you mean --y?` for each option in the arguments this parser last parsed that it does not take."
+        known, tips = set(self.options()), []
+        for x in getattr(self, _ARGV, []):
+            flag = x.split("=")[0]
+            if flag.startswith("--") and flag not in known and (hit := _closest(flag, known)):
+                tips.append(f"{flag}: did you mean {hit}?")
+        return tips
+
     def error(self, message):
-        "Exit 2 with one `error:` line: `message`, the closest valid choice if one was mistyped, where help is."
+        """Exit 2 with one `error:` line: `message`, the closest valid choice if one was mistyped (or the closest
+        option to an unknown one, when a required option is reported missing first), where help is."""
         m = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
         hit = m and _closest(m[1], re.findall(r"'([^']*)'", m[2]))
         tip = f"; did you mean {hit!r}?" if hit else ""
+        if message.startswith("the following arguments are required") and (tips := self.unknown_options()):
+            tip = f" ({'; '.join(tips)})"
         self.exit(2, f"error: {message}{tip} (see: {self.prog} --help)\n")
 
 
@@ -234,27 +255,49 @@ def _check_value(key, v, typ, choices, where):
         str: isinstance(v, str),
     }.get(typ, True)
     if not ok:
-        raise UserError(f"{where}: {key} = {v!r} should be {names.get(typ, typ)}")
+        raise UserError(f"{where}: {key} = {_shown(v)} should be {names.get(typ, typ)}")
     if choices and v not in choices:
-        raise UserError(f"{where}: {key} = {v!r} is not one of {', '.join(map(str, choices))}")
+        raise UserError(f"{where}: {key} = {_shown(v)} is not one of {', '.join(map(str, choices))}")
     return float(v) if typ is float else v
+
+
+def _shown(v):
+    "TOML value `v` as a TOML file spells it (`true`, `'8'`), for messages."
+    return repr(v) if isinstance(v, str) else _toml_value(v) if isinstance(v, (bool, int, float, list)) else repr(v)
 
 
 def read_config(path, cls):
     """The settings in TOML file `path` for dataclass `cls`, checked (known keys, types, choices) and converted;
-    `name` defaults to the file's stem when `cls` has that field. Bad files raise `UserError`."""
+    `name` defaults to the file's stem when `cls` has that field; a `FLAG_ONLY` setting is ignored with a note on
+    stderr. Bad files raise `UserError`."""
     import tomllib
+
+    from .errors import not_utf8
 
     path = Path(path)
     try:
         with open(path, "rb") as f:
             raw = tomllib.load(f)
+    except UnicodeDecodeError:
+        raise not_utf8(path, "save the config file as UTF-8") from None
     except tomllib.TOMLDecodeError as e:
         raise UserError(f"{path} is not valid TOML ({e})") from None
     fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
     hints = typing.get_type_hints(cls)
     out = {}
     for k, v in raw.items():
+        if isinstance(v, dict):
+            raise UserError(
+                f"{path}: [{k}] is a TOML table; settings go at the top of the file as `field = value`, "
+                "not under a [section]"
+            )
+        if k in FLAG_ONLY and k in fields:
+            print(
+                f"note: {path} sets {k} = {_shown(v)}: ignored; --{k} is a command-line flag only "
+                "(in a file it would act on every run)",
+                file=sys.stderr,
+            )
+            continue
         if k not in fields:
             near = difflib.get_close_matches(k.replace("-", "_"), fields, n=1, cutoff=0.5)
             hint = f"did you mean {near[0]!r}?" if near else f"valid keys: {', '.join(fields)}"

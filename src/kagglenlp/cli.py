@@ -49,7 +49,7 @@ def main(argv=None):
         print(f"error: {error_message(e)}", file=sys.stderr)
         return getattr(e, "exit_code", 2)
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        print("error: interrupted (Ctrl-C)", file=sys.stderr)
         return 130
     except Exception as e:  # a failed write outside `experiment.saving` (e.g. a SafetensorError): still one line
         from .experiment import write_failure

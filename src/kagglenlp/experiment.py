@@ -39,6 +39,8 @@ __all__ = [
     "Experiment",
     "open_experiment",
     "check_experiment",
+    "check_name",
+    "RESERVED",
     "settings_diff",
     "fingerprint",
     "check_writable",
@@ -63,6 +65,10 @@ __all__ = [
 RECORD = "experiment.json"  # in every experiment folder: pipeline, settings, data fingerprint
 RESULT = "result.json"  # in an experiment folder once its results row is written: that row and its result key
 RESULT_KEYS = ["experiment", "time", "pipeline", "metric", "score"]  # the first columns of outputs/results.csv
+# What the tools keep under outputs/ beside the experiments: never an experiment name (`--overwrite` would delete it).
+# The locks, tracking.py's TensorBoard and MLflow stores, tune's Optuna database, the results table, kaggle scores'
+# plot, the IMDb tokenizer cache and toy data.
+RESERVED = (".locks", "tensorboard", "mlruns", "optuna.db", "results.csv", "cv_lb.png", "cache", "toy")
 
 
 # ---------------------------------------------------------------- atomic writes
@@ -359,10 +365,32 @@ def _acquire(name, own=True):
     return lock
 
 
+def check_name(name, flag="--name"):
+    """Raise `UserError` unless `name` can name an experiment: a plain folder name under `outputs/` that is not a
+    tool's (`RESERVED`, or a SQLite file beside `optuna.db`) and does not start with `-` or `.` (so that `blend`
+    and `results` can take it as an argument, and `ls` shows it). Returns `name`."""
+    require(
+        name and "/" not in name and "\\" not in name and name not in (".", ".."),
+        f"{flag} {name!r} must be a plain folder name",
+    )
+    tool = name in RESERVED or name.lower().startswith("optuna.db")
+    require(
+        not tool,
+        f"{flag} {name!r} is the name of a tool's folder or file under outputs/ ({', '.join(RESERVED)}); "
+        "choose another name",
+    )
+    require(
+        name[0] not in "-.",
+        f"{flag} {name!r} starts with {name[0]!r}: commands would read it as an option or a hidden folder; "
+        "choose a name starting with a letter or digit",
+    )
+    return name
+
+
 def check_experiment(name, pipeline, settings, data, ignore=(), overwrite=False, also=()):
     """Raise `UserError` if `open_experiment` with these arguments would refuse (other settings or data, leftovers,
     unwritable folders); writes nothing. Call it before slow checks (model loading) so the answer comes first."""
-    require(name and "/" not in name and name not in (".", ".."), f"--name {name!r} must be a plain folder name")
+    check_name(name)
     out = paths.exp_dir(name)
     check_writable(out, *[Path(p).parent for p in also])
     check_results_writable()
@@ -375,7 +403,7 @@ def open_experiment(name, pipeline, settings, data, ignore=(), overwrite=False, 
     """Open experiment `name` of `pipeline` for writing (see the module docstring) and return the `Experiment`,
     holding its lock. `data` is a `fingerprint(...)`; `also` are other outputs a fresh start must not find (or
     that `overwrite` deletes). Everything else that can fail on bad input should be checked before this call."""
-    require(name and "/" not in name and name not in (".", ".."), f"--name {name!r} must be a plain folder name")
+    check_name(name)
     out = paths.exp_dir(name)
     check_writable(out, *[Path(p).parent for p in also])
     check_results_writable()

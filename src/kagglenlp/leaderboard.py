@@ -39,12 +39,17 @@ def tag_message(message, experiment):
     return f"{message} [exp:{experiment}]".strip()
 
 
+UNNAMED = ("submission",)  # file stems that name no experiment: `submission.csv`, what kernels and `predict` write
+
+
 def experiment_of(message, file=None):
-    "The experiment a submission came from: its `[exp:NAME]` tag, else the stem of `file` (`submissions/NAME.csv`)."
+    """The experiment a submission came from: its `[exp:NAME]` tag, else the stem of `file` (`submissions/NAME.csv`);
+    None for neither, or an untagged `submission.csv`."""
     m = TAG.search(str(message or ""))
     if m:
         return m.group(1)
-    return Path(str(file)).stem if file and str(file) not in ("", "nan") else None
+    stem = Path(str(file)).stem if file and str(file) not in ("", "nan") else None
+    return None if stem in UNNAMED else stem
 
 
 def parse_submissions(text):

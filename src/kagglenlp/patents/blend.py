@@ -2,8 +2,9 @@
 
 `kagglenlp patents blend EXP [EXP ...] --name NAME --method mean|nnls|hill|fixed [--weights W,W,..] [--scale minmax]`:
 - the experiments must share `folds.csv` (same rows, same fold of every row), test ids and the train and test data
-  (the fingerprints in their `experiment.json`), and be finished (`oof.csv`, `cv.json`, `test_preds.csv`); anything
-  else is refused before a file is written;
+  (the fingerprints in their `experiment.json`), and be finished (`oof.csv`, `cv.json`, `test_preds.csv`) from the
+  folds of one run (`storage.check_folds`, as `predict` checks them); anything else is refused before a file is
+  written;
 - `--scale minmax` maps each member's OOF and test predictions onto [0, 1] first (`minmax_scale`),
   so members on different scales weigh as their weights say;
 - weights are non-negative and sum to 1: `mean` (equal), `nnls` (non-negative least squares of the centred score
@@ -24,9 +25,9 @@ import numpy as np
 from .. import paths
 from ..args import opt
 from ..errors import UserError, require
-from ..experiment import fingerprint, open_experiment, read_json, write_csv, write_json
+from ..experiment import check_name, fingerprint, open_experiment, read_json, write_csv, write_json
 from .metric import pearson
-from .storage import read_table
+from .storage import check_folds, finished_folds, read_table
 
 __all__ = [
     "METHODS",
@@ -169,6 +170,7 @@ def load_member(exp):
 
     d = _exp_dir(exp)
     require(d.is_dir(), f"experiment {exp!r} not found (no folder {d})")
+    check_folds(finished_folds(d), d)  # its fold folders (when kept) are one run's, as `predict` and `train` check
     missing = [f for f in FILES if not (d / f).exists()]
     require(not missing, f"experiment {exp!r} is unfinished ({', '.join(missing)} missing in {d}); finish it first")
     folds, oof, tp = (
@@ -248,6 +250,7 @@ def run_blend(exps, opts):
     from .results import finish
 
     exps = list(exps)
+    check_name(opts.name)
     require(opts.name not in exps, f"--name {opts.name!r} is one of the blended experiments; choose another name")
     members = check_members(exps)
     fixed = parse_weights(opts)

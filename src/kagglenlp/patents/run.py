@@ -18,7 +18,7 @@ from .data import competition_files, load_competition
 from .folds import add_folds
 from .inputs import TITLED, context_titles, load_titles
 from .results import combine_folds
-from .storage import fold_done, write_folds
+from .storage import check_folds, finished_folds, fold_done, write_folds
 
 __all__ = ["run_experiment", "prepare_inputs", "split_id", "data_fingerprint"]
 
@@ -57,11 +57,20 @@ def run_experiment(cfg):
     require(not cfg.full or dist.world_size() == 1, "--full trains in one process: run it without torchrun")
     data = data_fingerprint(cfg)
     record = (name, "patents", settings(cfg), data, IGNORED_ON_RESUME, cfg.overwrite, [sub_path])
+    meta = {  # what each fold's done.json records besides its own numbers: finished folds must match it
+        "experiment": name,
+        "split_id": split_id(trn),
+        "settings": model_settings(cfg),
+        "data": {k: v for k, v in data.items() if k in ("train", "titles")},
+    }
     opened = []
 
     def start():
         "Rank 0: check, open (lock) and write the split; returns the folds to train."
         check_experiment(*record)  # a refused resume is answered before the model is loaded
+        if not cfg.overwrite:  # fold folders collected from other runs (one kernel per fold) must be this run's
+            out = paths.exp_dir(name)
+            check_folds(finished_folds(out, folds), out, meta)
         check_backbone(cfg.model)
         exp = open_experiment(*record)
         opened.append(exp)
@@ -75,16 +84,8 @@ def run_experiment(cfg):
         todo = dist.share(start)
         out = paths.exp_dir(name)
         if dist.is_main():
-            print(
-                f"experiment {name}: {len(trn)} train rows, {len(folds)} folds, "
-                f"to train: {todo or 'none (resuming: all done)'}"
-            )
-        meta = {
-            "experiment": name,
-            "split_id": split_id(trn),
-            "settings": model_settings(cfg),
-            "data": {k: v for k, v in data.items() if k in ("train", "titles")},
-        }
+            done = f"resuming: fold {cfg.fold} done" if cfg.fold is not None else "resuming: all done"
+            print(f"experiment {name}: {len(trn)} train rows, {len(folds)} folds, to train: {todo or f'none ({done})'}")
         prepared = []
 
         def prepare():

@@ -4,8 +4,9 @@ A fold folder holds what its recipe saved (model, tokenizer, ...), `input_format
 `arch` and what rebuilds its inputs and model), `oof.csv` (`id, fold, pred, score`), `test_preds.csv`,
 `log_history.json`, and `done.json`, written last: a folder without it is an interrupted fold, retrained on resume
 and never used by `patents predict`. `done.json` names the experiment, its `split_id` (a hash of the fold
-assignment), the settings that change results and the training data's fingerprint, so `find_fold_dirs` never
-averages folds of different models, splits or data. Ids are always read as text (`NA` is an id, not a gap).
+assignment), the settings that change results and the training data's fingerprint; `check_folds` compares them,
+so that neither `train` (resuming over collected fold folders), `predict` (`find_fold_dirs`) nor `blend` ever
+mixes folds of different models, splits or data. Ids are always read as text (`NA` is an id, not a gap).
 """
 
 from pathlib import Path
@@ -27,7 +28,9 @@ __all__ = [
     "read_table",
     "write_folds",
     "find_fold_dirs",
-    "check_same_model",
+    "fold_differences",
+    "check_folds",
+    "finished_folds",
     "find_full_dir",
 ]
 
@@ -104,22 +107,58 @@ def _mount_name(d):
     return Path(d).name
 
 
-def check_same_model(done, where="the fold folders"):
-    """`UserError` listing what differs when the `done.json` dicts `done` (`{folder: dict}`) record different
-    result-changing settings or training data. Folds of old versions (no such record) are not compared."""
-    rec = {d: v for d, v in done.items() if all(k in v for k in MODEL_KEYS)}
-    if len(rec) < 2:
+MIXED = (
+    "Averaging or resuming them would mix different models and folds: keep the fold folders of one run together "
+    "(move the others away; `patents train` retrains the missing folds)"
+)
+
+
+def _label(d, v):
+    "`fold <k> (<folder>)` (or `full model (<folder>)`) for the fold folder `d` with `done.json` dict `v`."
+    what = "full model" if v.get("full") else f"fold {v.get('fold')}"
+    return f"{what} ({d})"
+
+
+def fold_differences(a, b):
+    """What differs between two folds' `done.json` dicts `a` and `b` (or a run's `meta`), in words: the experiment,
+    each result-changing setting (`lr: 0.001 vs 0.002`), the training data, the split. What a fold of an older
+    version did not record is not compared."""
+    out = []
+    if a.get("experiment") != b.get("experiment"):
+        out.append(f"experiment {a.get('experiment')!r} vs {b.get('experiment')!r}")
+    if all(k in a and k in b for k in MODEL_KEYS):
+        sa, sb = a["settings"], b["settings"]
+        out += [f"{k}: {sa.get(k)!r} vs {sb.get(k)!r}" for k in settings_diff(sa, sb)]
+        out += [f"data {k} (the {k} file's content differs)" for k in settings_diff(a["data"], b["data"], ("all",))]
+    if a.get("split_id") != b.get("split_id"):
+        out.append(f"split (the fold of each row) {a.get('split_id')} vs {b.get('split_id')}")
+    return out
+
+
+def check_folds(done, where, run=None):
+    """Raise one `UserError` naming the fold and what differs (`fold_differences`) unless every folder in `done`
+    (`{folder: done.json dict}`) was trained by one run: one experiment, split, set of settings and training data;
+    with `run` (the `meta` that `train` gives the folds it trains), also the same as that run. The one check behind
+    `train`'s resume, `predict` and `blend` (same folders, same message); it writes nothing."""
+    if not done:
         return
-    (d0, v0), *rest = rec.items()
-    for d, v in rest:
-        diff = settings_diff(v0["settings"], v["settings"])
-        shown = [f"{k}: {v0['settings'].get(k)!r} vs {v['settings'].get(k)!r}" for k in diff]
-        shown += [f"data {k}" for k in settings_diff(v0["data"], v["data"], ("all",))]
-        if shown:
+    (d0, v0), *rest = sorted(done.items(), key=lambda kv: (kv[1].get("fold", -1), str(kv[0])))
+    groups = {(v.get("experiment"), v.get("split_id")) for v in [*done.values(), *([run] if run else [])]}
+    lead = f"come from {len(groups)} experiments or splits" if len(groups) > 1 else "were trained differently"
+    for d, v in [*rest, *([("this run", run)] if run else [])]:
+        diff = fold_differences(v0, v)
+        if diff:
+            other = "this run" if v is run else _label(d, v)
             raise UserError(
-                f"{d0} and {d} under {where} were trained differently ({'; '.join(shown)}); averaging them would "
-                "mix different models; pass the folds of one run"
+                f"the fold models under {where} {lead}: {_label(d0, v0)} vs {other}: {'; '.join(diff)}. {MIXED}"
             )
+
+
+def finished_folds(out, folds=None):
+    """`{folder: done.json dict}` of the finished folds of experiment folder `out` (those among `folds` when given),
+    and of its finished `full/` model (`--full`)."""
+    dirs = [fold_dir(out, k) for k in folds] if folds is not None else sorted(Path(out).glob("fold*"))
+    return {d: read_done(d) for d in [*dirs, Path(out) / "full"] if (d / DONE_FILE).exists()}
 
 
 def find_fold_dirs(model_dirs):
@@ -136,21 +175,14 @@ def find_fold_dirs(model_dirs):
     require(dirs, f"no finished fold models (fold<k>/ with {FORMAT_FILE} and {DONE_FILE}) under {where}")
     dirs = sorted(set(dirs))
     done = {d: read_done(d) for d in dirs}
-    groups = sorted({(v.get("experiment"), v.get("split_id")) for v in done.values()}, key=str)
-    if len(groups) > 1:
-        shown = "; ".join(f"{e} (split {s})" for e, s in groups)
-        raise UserError(
-            f"the fold models under {where} come from {len(groups)} experiments or splits: {shown}. "
-            "Averaging them would mix different models and folds; pass one experiment's folders"
-        )
-    check_same_model(done, where)
-    got = sorted(v["fold"] for v in done.values())
+    check_folds(done, where)
+    got, exp = sorted(v["fold"] for v in done.values()), next(iter(done.values())).get("experiment")
     require(len(got) == len(set(got)), f"fold(s) found twice under {where}: {got}; pass each fold once")
     n = next(iter(done.values())).get("n_folds", len(got))
     missing = sorted(set(range(n)) - set(got))
     require(
         not missing,
-        f"experiment {groups[0][0]!r} has {len(got)} of its {n} folds finished under {where} "
+        f"experiment {exp!r} has {len(got)} of its {n} folds finished under {where} "
         f"(missing: {missing}); train them (kagglenlp patents train ... resumes) or pass them too",
     )
     return dirs
@@ -168,10 +200,5 @@ def find_full_dir(fold_dirs):
         "(train with --full)",
     )
     full, fd = fulls[0], fold_dirs[0]
-    f, d = read_done(full), read_done(fd)
-    require(
-        (f.get("experiment"), f.get("split_id")) == (d.get("experiment"), d.get("split_id")),
-        f"{full} belongs to experiment {f.get('experiment')!r}, the folds to {d.get('experiment')!r}",
-    )
-    check_same_model({fd: d, full: f}, where)
+    check_folds({fd: read_done(fd), full: read_done(full)}, where)
     return full

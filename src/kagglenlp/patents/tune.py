@@ -10,7 +10,11 @@ be tuned, so all trials share the folds and their scores compare.
 The study lives in an Optuna RDB storage: by default the SQLite file `outputs/optuna.db` (a rerun of the same command
 continues the study: finished trials count towards `--trials`, and an interrupted trial is queued again under its
 name, so its finished folds are kept); `--storage` takes any RDB URL (a shared SQLite file, PostgreSQL, MySQL),
-and several workers running the same command share one study. The best trial so far is written as a config file.
+and several workers running the same command share one study. A study records what its trials share (the base
+settings, the `--param` space and the data's fingerprint): a rerun under other ones is refused, naming each
+difference, so one study never mixes trials of two sweeps. A storage that cannot be opened (not a URL, a driver not
+installed, a missing or read-only folder) is one `error:` line. The best trial so far is written as a config file
+holding the settings it trained with (its own `experiment.json`).
 """
 
 import os
@@ -19,7 +23,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Optional
 
-from ..args import opt, read_config, to_toml
+from ..args import opt, to_toml
 from ..errors import UserError, require
 from .config import IGNORED_ON_RESUME, PatentsConfig, settings
 
@@ -31,11 +35,16 @@ __all__ = [
     "run_tune",
     "storage_url",
     "open_study",
+    "check_storage",
+    "study_record",
+    "check_record",
     "best_config",
 ]
 
 # Settings that define the folds (or are input paths): the same in every trial, so the trials' scores compare.
 SPLIT_SETTINGS = ("data", "folds", "split", "seed", "max_rows", "date_col", "gap")
+NOT_IN_BEST = ("name", "fold", "overwrite")  # settings of a trial's experiment.json that best.toml leaves out
+RECORD = "record"  # the study's user attribute holding `study_record`
 KINDS = ("uniform", "loguniform", "int", "logint", "choice")
 
 
@@ -144,6 +153,40 @@ def storage_url(storage=None):
     return f"sqlite:///{paths.outputs_dir().resolve() / 'optuna.db'}"
 
 
+def check_storage(url):
+    """Raise one `UserError` when Optuna storage `url` cannot be opened: not a database URL, its driver not installed,
+    or (SQLite) a folder that is missing or cannot be written. Writes nothing."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    from ..experiment import check_writable
+
+    try:
+        u = make_url(url)
+        u.get_dialect().import_dbapi()
+    except ArgumentError:
+        raise UserError(
+            f"--storage {url!r} is not a database URL; give e.g. sqlite:///path/to/optuna.db or "
+            "postgresql://user:password@host/db"
+        ) from None
+    except ImportError as e:  # e.g. postgresql:// without psycopg2, or an unknown backend
+        raise UserError(
+            f"--storage {url!r}: the database driver for {url.split(':')[0]} is not installed ({e}); install it "
+            "(postgresql: pip install psycopg2-binary; mysql: pip install pymysql) or use a sqlite:/// file"
+        ) from None
+    if u.get_backend_name() == "sqlite" and u.database not in (None, "", ":memory:"):
+        db = Path(u.database)
+        rel = "" if db.is_absolute() else f" (a relative path after sqlite:/// is from the current folder {Path.cwd()})"
+        require(db.resolve().parent.is_dir(), f"--storage {url!r}: folder {db.resolve().parent} does not exist{rel}")
+        require(not db.is_dir(), f"--storage {url!r}: {db.resolve()} is a folder; name the database file in it")
+        check_writable(db.resolve().parent)
+        require(
+            not db.exists() or os.access(db, os.W_OK),
+            f"--storage {url!r}: {db.resolve()} is read-only; fix its permissions (chmod u+w) or use another file",
+        )
+    return url
+
+
 def _storage(url):
     "An Optuna `RDBStorage` for `url` with heartbeats (a killed worker's trial is marked failed and run again)."
     import optuna
@@ -158,29 +201,79 @@ def open_study(url, attempts=5, **kw):
     import time
 
     import optuna
-    from sqlalchemy.exc import IntegrityError, OperationalError
+    from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
 
     for i in range(attempts):
         try:
             return optuna.create_study(storage=_storage(url), load_if_exists=True, **kw)
-        except (IntegrityError, OperationalError):
+        except (IntegrityError, OperationalError) as e:
             if i == attempts - 1:
-                raise
+                raise _storage_error(url, e) from None
             time.sleep(0.5 * (i + 1))
+        except (DatabaseError, ImportError) as e:  # e.g. a file that is not a database; a driver that cannot load
+            raise _storage_error(url, e) from None
 
 
-def best_config(base_file, study, path):
-    "Write the best trial of `study` as a config file at `path`: the base file's settings plus the trial's."
+def _storage_error(url, e):
+    "The `UserError` for Optuna storage `url` failing to open with exception `e` (its first line, no traceback)."
+    why = str(getattr(e, "orig", None) or e).strip().splitlines()[0]
+    return UserError(f"cannot open the Optuna storage {url} ({why}); check the URL, the server and its permissions")
+
+
+def study_record(base, specs, data):
+    """What every trial of a study shares, as the study records it: the base settings that change results, the
+    `--param` space (`{name: [kind, *args]}`) and the data's fingerprint (`{file: sha256}`)."""
+    base_settings = {k: v for k, v in settings(base).items() if k not in IGNORED_ON_RESUME}
+    return {
+        "base": base_settings,
+        "params": {s.name: [s.kind, *s.args] for s in specs},
+        "data": {k: v for k, v in data.items() if k != "all"},
+    }
+
+
+def _spec_text(v):
+    "A recorded `[kind, *args]` as `--param` spells it (`loguniform:1e-05:0.001`; `choice:a,b`), or `none`."
+    if v is None:
+        return "none"
+    return f"{v[0]}:{','.join(map(str, v[1:]))}" if v[0] == "choice" else ":".join(map(str, v))
+
+
+def check_record(old, new, study_name):
+    """Raise one `UserError` listing what differs when study record `new` (`study_record`) is not the `old` one a
+    study was started with; swept settings are compared as `--param`s, not as base settings."""
+    from ..experiment import settings_diff
+
+    swept = set(old.get("params", {})) | set(new["params"])
+    ob, nb = old.get("base", {}), new["base"]
+    diff = [f"{k}: {ob.get(k)!r} -> {nb.get(k)!r}" for k in settings_diff(ob, nb, swept)]
+    op, nw = old.get("params", {}), new["params"]
+    diff += [f"--param {k}: {_spec_text(op.get(k))} -> {_spec_text(nw.get(k))}" for k in settings_diff(op, nw)]
+    od, nd = old.get("data", {}), new["data"]
+    diff += [f"data {k} changed" for k in settings_diff(od, nd)]
+    if diff:
+        raise UserError(
+            f"study {study_name!r} was started with other settings ({'; '.join(diff)}); its trials would not "
+            "compare: continue it with the same base config, --param set and data, or choose another --study"
+        )
+
+
+def best_config(study, path, base_file=""):
+    """Write the best trial of `study` as a config file at `path`: the settings it trained with, from its own
+    `experiment.json` (from the trial's record when that folder is elsewhere), less `NOT_IN_BEST`."""
+    from .. import paths
+    from ..experiment import RECORD as EXP_RECORD
+    from ..experiment import read_json, write_text
+
     best = study.best_trial
-    vals = {k: v for k, v in read_config(base_file, PatentsConfig).items() if k != "name"}
-    vals.update(best.params)
     exp = best.user_attrs.get("experiment", "")
+    rec = paths.exp_dir(exp) / EXP_RECORD if exp else None
+    used = read_json(rec)["settings"] if rec and rec.exists() else best.user_attrs.get("settings")
+    require(used, f"the best trial {best.number} ({exp}) has no experiment.json under {paths.outputs_dir()}")
+    vals = {k: v for k, v in used.items() if k not in NOT_IN_BEST}
     note = (
         f"best trial {best.number} of study {study.study_name!r}: OOF Pearson {best.value:.4f} (experiment {exp})\n"
-        f"base config: {base_file}; swept: {', '.join(best.params)}"
+        f"the settings it trained with (its experiment.json); base config: {base_file}; swept: {', '.join(best.params)}"
     )
-    from ..experiment import write_text
-
     return write_text(to_toml(vals, note), path)
 
 
@@ -229,6 +322,7 @@ def _objective(base, specs, folds, study_name):
             cfg = replace(base, **params, name=name)  # an impossible setting (e.g. a head the recipe lacks) raises
         except UserError as e:
             raise refused(trial, name, e) from None
+        trial.set_user_attr("settings", settings(cfg))  # best.toml's source when the experiment folder is elsewhere
         cv = None
         for step, k in enumerate(folds):
             try:  # a fold with constant predictions (no Pearson) raises too: the trial fails, the sweep goes on
@@ -254,8 +348,9 @@ def run_tune(a):
     from optuna.trial import TrialState
 
     from .. import paths
+    from ..experiment import check_name
     from .config import patents_config
-    from .run import prepare_inputs
+    from .run import data_fingerprint, prepare_inputs
 
     # Everything that can fail on bad input is checked before the study is created.
     specs = [parse_param(s) for s in a.param]
@@ -264,22 +359,27 @@ def run_tune(a):
     require(a.trials >= 1, "--trials must be at least 1")
     base = patents_config(a.config, **({"data": a.data} if a.data else {}))
     base = replace(base, fold=None, overwrite=False)
-    study_name = a.study or f"{Path(a.config).stem}-tune"
-    require("/" not in study_name, f"--study {study_name!r} must be a plain name")
+    study_name = check_name(a.study or f"{Path(a.config).stem}-tune", "--study")
     trn = prepare_inputs(base)[0]
     folds = sorted(int(k) for k in trn["fold"].unique() if k >= 0)
     best_path = Path(a.best) if a.best else paths.outputs_dir() / f"{study_name}-best.toml"
+    record = study_record(base, specs, data_fingerprint(base))
+    url = check_storage(storage_url(a.storage))
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    # Optuna's own log would print a traceback for each failed or interrupted trial: refused trials say why below
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)  # heartbeats: "experimental"
     study = open_study(
-        storage_url(a.storage),
+        url,
         study_name=study_name,
         direction="maximize",
         sampler=optuna.samplers.TPESampler(seed=a.sampler_seed),
         pruner=optuna.pruners.MedianPruner(n_startup_trials=a.startup, n_warmup_steps=0),
     )
-    study.set_user_attr("base_settings", settings(base))
+    if RECORD in study.user_attrs:  # a continued sweep: the same base settings, --param space and data
+        check_record(study.user_attrs[RECORD], record, study_name)
+    else:
+        study.set_user_attr(RECORD, record)
     optuna.storages.fail_stale_trials(study)
     requeued = _requeue_interrupted(study)
     finished = (TrialState.COMPLETE, TrialState.PRUNED)
@@ -287,7 +387,7 @@ def run_tune(a):
     print(
         f"study {study_name}: {done} of {a.trials} trials finished"
         + (f", {requeued} interrupted trial(s) queued again" if requeued else "")
-        + f"; folds {folds}; storage {storage_url(a.storage)}"
+        + f"; folds {folds}; storage {url}"
     )
     if done < a.trials:
         study.optimize(
@@ -302,7 +402,7 @@ def run_tune(a):
         best = study.best_trial
         exp = best.user_attrs.get("experiment")
         print(f"best: trial {best.number} ({exp}) OOF Pearson {best.value:.4f} {best.params}")
-        print(f"best config: {best_config(a.config, study, best_path)}")
+        print(f"best config: {best_config(study, best_path, a.config)}")
     else:
         print(f"study {study_name}: no trial has completed yet, so there is no best config")
     return study
