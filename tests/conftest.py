@@ -15,6 +15,19 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never reach a hub: a missi
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
+@pytest.fixture(autouse=True)
+def _registries():
+    "Steps and recipes a test defines (as a notebook cell does) are gone after it: no test sees another's."
+    from kagglenlp.patents.models.recipe import REGISTRY
+    from kagglenlp.patents.steps import INPUTS
+
+    saved = dict(INPUTS), dict(REGISTRY)
+    yield
+    for reg, before in zip((INPUTS, REGISTRY), saved):
+        reg.clear()
+        reg.update(before)
+
+
 @pytest.fixture
 def root(tmp_path, monkeypatch):
     "`KAGGLENLP_ROOT` set to a fresh folder for one test (the current folder is left alone)."

@@ -23,11 +23,8 @@ ROWS = pd.DataFrame(
 
 @pytest.fixture
 def registry():
-    "The input-step registry, emptied after the test (a test's steps do not leak into others)."
-    before = dict(steps.INPUTS)
-    yield steps.INPUTS
-    steps.INPUTS.clear()
-    steps.INPUTS.update(before)
+    "The input-step registry (conftest's `_registries` restores it after each test)."
+    return steps.INPUTS
 
 
 def define(registry, body='f"{a}{sep}{t}"', name="mine"):
@@ -166,8 +163,11 @@ def test_the_launch_refuses_when_cuda_is_already_in_use(monkeypatch):
 
 @pytest.mark.e2e  # forks 2 processes (no training)
 def test_an_error_in_the_forked_processes_comes_back_as_one_line(proj, demo):
+    from accelerate import Accelerator
+
     from kagglenlp.patents.launch import train
 
+    Accelerator()  # what an earlier in-process run in this kernel leaves (on the CPU): the launch still forks
     cfg = PatentsConfig(data=str(demo), model=str(proj / "no-such-model"), folds=2)
     with pytest.raises(UserError, match="^--model folder not found: .*no-such-model"):
         train(cfg, 2)

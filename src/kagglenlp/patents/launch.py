@@ -69,6 +69,12 @@ def train(cfg, gpus=None):
         "run the cells without moving anything to the GPU before this one (the model cells build it on the CPU)",
     )
 
+    # An earlier in-process run in this kernel (a `gpus=1` training, `patents(...)`) leaves accelerate's state,
+    # which `notebook_launcher` refuses. With CUDA untouched that state describes one CPU process only, and nothing
+    # of it is needed by the forked ranks (each builds its own): drop it, as accelerate's own tests do.
+    from accelerate.state import AcceleratorState
+
+    AcceleratorState._reset_state(reset_partial_state=True)
     with tempfile.TemporaryDirectory(prefix="kagglenlp-launch-") as errors:
         try:
             notebook_launcher(_each_rank, (cfg, errors), num_processes=n, use_port=str(free_port()))
