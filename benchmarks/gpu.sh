@@ -45,7 +45,7 @@ merge_results() {  # merge_results OUT IN...: the rows of results.csv files unde
   shift
   $py - "$dest" "$@" <<'PY'
 import csv, sys
-from kagglenlp.experiment import read_results
+from kagglenlp.results_table import read_results
 rows = [r for p in sys.argv[2:] for r in read_results(p)]
 keys = list(dict.fromkeys(k for r in rows for k in r))
 with open(sys.argv[1], "w", newline="") as f:

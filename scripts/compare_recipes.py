@@ -20,7 +20,7 @@ import pandas as pd
 import tomllib
 
 from kagglenlp import paths
-from kagglenlp.experiment import read_json, write_csv, write_json
+from kagglenlp.files import read_json, write_csv, write_json
 from kagglenlp.patents.blend import BlendOptions, run_blend
 from kagglenlp.patents.config import CONFIG_DIR, PatentsConfig
 from kagglenlp.patents.run import run_experiment

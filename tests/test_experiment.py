@@ -10,17 +10,9 @@ import pandas as pd
 import pytest
 
 from kagglenlp.errors import UserError
-from kagglenlp.experiment import (
-    RESULT_KEYS,
-    append_result,
-    check_writable,
-    fingerprint,
-    open_experiment,
-    read_results,
-    settings_diff,
-    write_csv,
-    write_json,
-)
+from kagglenlp.experiment import fingerprint, open_experiment, settings_diff
+from kagglenlp.files import check_writable, write_csv, write_json
+from kagglenlp.results_table import RESULT_KEYS, append_result, read_results
 
 DATA = fingerprint(train=pd.DataFrame({"id": ["a", "b"], "score": [0.0, 1.0]}))
 
@@ -124,7 +116,7 @@ def test_atomic_writes_leave_no_temp_files(tmp_path):
     write_json({"a": 1}, tmp_path / "x.json")
     write_csv(pd.DataFrame({"a": [1]}), tmp_path / "x.csv")
     with pytest.raises(ZeroDivisionError):  # a failing writer leaves the old file whole
-        from kagglenlp.experiment import atomic_path
+        from kagglenlp.files import atomic_path
 
         with atomic_path(tmp_path / "x.json") as tmp:
             tmp.write_text("half")

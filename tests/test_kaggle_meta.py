@@ -13,7 +13,6 @@ import pytest
 
 from kagglenlp.errors import UserError
 from kagglenlp.kaggle_tools import creds
-from kagglenlp.kaggle_tools.cli import parse_params
 from kagglenlp.kaggle_tools.dataset import pip_download_args, stage, staging_plan
 from kagglenlp.kaggle_tools.kernels import wait
 from kagglenlp.kaggle_tools.meta import (
@@ -29,6 +28,7 @@ from kagglenlp.kaggle_tools.meta import (
     validate_dataset_meta,
     validate_kernel_meta,
 )
+from kagglenlp.kaggle_tools.options import parse_params
 from kagglenlp.kaggle_tools.proc import KaggleError, kaggle, run
 from kagglenlp.kaggle_tools.submit import submit_args
 

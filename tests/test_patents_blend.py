@@ -64,7 +64,7 @@ def zs(tmp_path_factory):
 
 @pytest.mark.e2e  # runs patents zeroshot and blend end to end (the zs fixture)
 def test_zeroshot_is_an_experiment(zs):
-    from kagglenlp.experiment import read_results
+    from kagglenlp.results_table import read_results
 
     out = zs / "outputs" / "zs-seed"
     oof = pd.read_csv(out / "oof.csv")

@@ -12,8 +12,8 @@ from helpers import PATENTS_TINY_CROSS as TINY
 from scipy.stats import pearsonr
 
 from kagglenlp.cli import main
-from kagglenlp.experiment import read_results
 from kagglenlp.patents.data import demo_frames, write_demo
+from kagglenlp.results_table import read_results
 
 
 @pytest.fixture(scope="module")

@@ -14,10 +14,10 @@ from helpers import patents
 from overlap_recipe import OverlapRecipe
 
 from kagglenlp.cli import main
-from kagglenlp.experiment import read_results
 from kagglenlp.patents.config import PatentsConfig, settings
 from kagglenlp.patents.data import write_demo
 from kagglenlp.patents.models import REGISTRY, Recipe, get_recipe, register
+from kagglenlp.results_table import read_results
 
 TINY = ["--model", "minilm", "--folds", "2", "--max-steps", "2", "--bs", "8", "--seed", "0"]
 

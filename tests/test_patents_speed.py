@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kagglenlp.experiment import read_results
 from kagglenlp.patents.data import demo_frames, write_demo
 from kagglenlp.patents.inputs import make_inputs, pair_texts
 from kagglenlp.patents.models.infer import length_batches, predict_texts
+from kagglenlp.results_table import read_results
 
 
 def test_length_batches_cover_every_row_once_longest_first():

@@ -154,7 +154,7 @@ def test_fold_kernel_settings_may_name_a_step_the_notebook_defines(registry):
 def test_the_launch_refuses_when_cuda_is_already_in_use(monkeypatch):
     import torch
 
-    from kagglenlp.patents.launch import train
+    from kagglenlp.patents.run import train
 
     monkeypatch.setattr(torch.cuda, "is_initialized", lambda: True)
     with pytest.raises(UserError, match="CUDA is already in use in this notebook, so its 2 processes cannot be forked"):
@@ -165,7 +165,7 @@ def test_the_launch_refuses_when_cuda_is_already_in_use(monkeypatch):
 def test_an_error_in_the_forked_processes_comes_back_as_one_line(proj, demo):
     from accelerate import Accelerator
 
-    from kagglenlp.patents.launch import train
+    from kagglenlp.patents.run import train
 
     Accelerator()  # what an earlier in-process run in this kernel leaves (on the CPU): the launch still forks
     cfg = PatentsConfig(data=str(demo), model=str(proj / "no-such-model"), folds=2)
@@ -200,7 +200,7 @@ def submission(proj, name):
 
 def processes(name):
     "The `processes` column of experiment `name`'s results row."
-    from kagglenlp.experiment import read_results
+    from kagglenlp.results_table import read_results
 
     return [r["processes"] for r in read_results() if r["experiment"] == name]
 

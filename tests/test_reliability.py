@@ -6,8 +6,9 @@ import pytest
 from helpers import PATENTS_TINY, one_error_line
 
 from kagglenlp.cli import main
-from kagglenlp.experiment import RESERVED, read_results
+from kagglenlp.experiment import RESERVED
 from kagglenlp.leaderboard import experiment_of
+from kagglenlp.results_table import read_results
 
 
 def tree_hash(d):
@@ -173,7 +174,7 @@ def test_a_study_started_from_another_sweep_is_refused_with_the_difference(proj,
 @pytest.mark.e2e
 def test_best_toml_is_the_best_trials_own_settings_and_the_study_keeps_its_base(proj, base, capsys):
     from kagglenlp.args import read_config
-    from kagglenlp.experiment import read_json
+    from kagglenlp.files import read_json
     from kagglenlp.patents.config import patents_config, settings
 
     assert tune(base, "--trials", "1") == 0

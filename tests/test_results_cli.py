@@ -4,8 +4,9 @@ import pytest
 from helpers import one_error_line
 
 from kagglenlp.cli import main
-from kagglenlp.experiment import append_result, open_experiment
+from kagglenlp.experiment import open_experiment
 from kagglenlp.results_cli import fold_spread, results_table
+from kagglenlp.results_table import append_result
 
 
 def make(name, pipeline="patents", score=0.5, cv_folds="", **settings):

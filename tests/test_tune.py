@@ -12,10 +12,10 @@ from helpers import one_error_line
 
 from kagglenlp.cli import main
 from kagglenlp.errors import UserError
-from kagglenlp.experiment import read_results
 from kagglenlp.patents.config import patents_config
 from kagglenlp.patents.data import write_demo
 from kagglenlp.patents.tune import parse_param
+from kagglenlp.results_table import read_results
 
 optuna = pytest.importorskip("optuna")
 FINISHED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)

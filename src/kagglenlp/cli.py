@@ -51,8 +51,8 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("error: interrupted (Ctrl-C)", file=sys.stderr)
         return 130
-    except Exception as e:  # a failed write outside `experiment.saving` (e.g. a SafetensorError): still one line
-        from .experiment import write_failure
+    except Exception as e:  # a failed write outside `files.saving` (e.g. a SafetensorError): still one line
+        from .files import write_failure
 
         fail = write_failure(e)
         if fail is None:

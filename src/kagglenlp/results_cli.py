@@ -105,7 +105,8 @@ def _record(name):
     "The `experiment.json` of experiment `name`, or a `UserError` naming what exists."
     from . import paths
     from .errors import UserError
-    from .experiment import RECORD, read_json
+    from .experiment import RECORD
+    from .files import read_json
 
     p = paths.exp_dir(name) / RECORD
     if not p.exists():
@@ -120,7 +121,9 @@ def cmd_results(ns):
 
     from . import paths
     from .errors import require
-    from .experiment import RECORD, read_json, read_results
+    from .experiment import RECORD
+    from .files import read_json
+    from .results_table import read_results
 
     a = args_to_dataclass(ns, ResultsArgs)
     if a.diff is not None:

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import UserError, require
-from .experiment import write_csv
+from .files import write_csv
 
 __all__ = ["check_submission", "align_to_sample", "write_submission", "check_submission_file", "read_submission_csv"]
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import UTF8_HINT, UserError, not_utf8, require
-from ..experiment import read_csv_text, write_pickle
+from ..files import read_csv_text, write_pickle
 from ..paths import outputs_dir
 
 __all__ = [

@@ -9,7 +9,7 @@ this module never changes a notebook's matplotlib backend).
 import time
 from pathlib import Path
 
-from ..experiment import atomic_path, read_json, write_json
+from ..files import atomic_path, read_json, write_json
 
 __all__ = [
     "ckpt_name",

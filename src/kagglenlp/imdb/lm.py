@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 
 from ..errors import UserError, require
-from ..experiment import atomic_path, write_json, write_pickle
+from ..files import atomic_path, write_json, write_pickle
 from .fit import last_done, run_stages
 
 __all__ = [

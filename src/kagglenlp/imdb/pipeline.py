@@ -17,7 +17,8 @@ from dataclasses import asdict
 
 from ..args import check_ranges
 from ..errors import require
-from ..experiment import check_writable, fingerprint, open_experiment, write_pickle
+from ..experiment import fingerprint, open_experiment
+from ..files import check_writable, write_pickle
 from .config import RESUME_IGNORED, clas_stages, lm_stages
 from .data import (
     check_batches,

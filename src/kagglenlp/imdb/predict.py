@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import UserError, require
-from ..experiment import check_writable, read_csv_text, write_csv
+from ..files import check_writable, read_csv_text, write_csv
 
 __all__ = ["read_new_texts", "load_learner_file", "learner_kind", "predict_probs", "predict_df", "write_predictions"]
 

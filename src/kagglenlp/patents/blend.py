@@ -25,7 +25,8 @@ import numpy as np
 from .. import paths
 from ..args import opt
 from ..errors import UserError, require
-from ..experiment import check_name, fingerprint, open_experiment, read_json, write_csv, write_json
+from ..experiment import check_name, fingerprint, open_experiment
+from ..files import read_json, write_csv, write_json
 from .metric import pearson
 from .storage import check_folds, finished_folds, read_table
 

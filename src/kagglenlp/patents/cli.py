@@ -56,7 +56,7 @@ def cmd_predict(ns):
     import pandas as pd
 
     from ..errors import require
-    from ..experiment import check_writable
+    from ..files import check_writable
     from ..submission import write_submission
     from .data import load_competition
     from .predict import find_fold_dirs, predict_folds

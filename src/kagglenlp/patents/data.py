@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import UserError, require
-from ..experiment import read_csv_text
+from ..files import read_csv_text
 
 __all__ = [
     "TRAIN_COLS",

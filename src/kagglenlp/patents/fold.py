@@ -20,7 +20,7 @@ import pandas as pd
 
 from .. import dist
 from ..errors import require
-from ..experiment import saving, write_csv, write_json
+from ..files import saving, write_csv, write_json
 from .metric import clip01, pearson
 from .storage import fold_dir, read_done, write_done, write_format
 

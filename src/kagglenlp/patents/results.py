@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import require
-from ..experiment import fingerprint, write_csv, write_json
+from ..experiment import fingerprint
+from ..files import write_csv, write_json
 from ..submission import check_submission, write_submission
 from .metric import clip01, pearson
 from .storage import fold_dir, read_done, read_table

@@ -1,18 +1,31 @@
-"""A patents experiment end to end (the short orchestrator behind `kagglenlp patents train` and notebook 10).
+"""A patents experiment end to end, on one process or on every visible GPU (behind `kagglenlp patents train` and
+notebook 10).
 
-validate inputs and the backbone -> open the experiment (resume or refuse, lock) -> write folds once -> prepare the
-recipe's inputs once -> train the missing folds (`fold.py`) -> combine them into OOF CV, the submission and a
-results row (`results.py`). Outputs (keyed by experiment name): `outputs/<EXP>/{experiment.json,
+`run_experiment(cfg)`: validate inputs and the backbone -> open the experiment (resume or refuse, lock) -> write
+folds once -> prepare the recipe's inputs once -> train the missing folds (`fold.py`) -> combine them into OOF CV,
+the submission and a results row (`results.py`). Outputs (keyed by experiment name): `outputs/<EXP>/{experiment.json,
 folds.csv, fold<k>/, oof.csv, cv.json, test_preds.csv, oof.png, result.json}`, `submissions/<EXP>.csv` and a row in
 `outputs/results.csv`; with `--full`, then `outputs/<EXP>/full/` (one model on all rows, `fold.train_full`).
+
+`train(cfg, gpus)`: the notebook's entry. A `Trainer` started inside a notebook on Kaggle's T4 x2 would run
+`nn.DataParallel` in one process; `train` instead starts one process per GPU with accelerate's `notebook_launcher`,
+which forks the notebook's own process: an input step, head or recipe defined in a cell (`steps.py`) is there in
+every rank, as it is in process. Rank 0 alone writes the experiment (`dist.py`). CUDA must not be initialised in the
+notebook before the launch (nothing here touches it: the GPUs are counted through NVML). On a machine without GPUs,
+`gpus=2` runs two CPU processes (gloo): the same path, which the tests take. With one GPU or none it calls
+`run_experiment`. The command line keeps `torchrun -m kagglenlp patents train ...` (docs/patents.md).
 """
 
+import os
+import socket
+import tempfile
 from dataclasses import replace
 from pathlib import Path
 
 from .. import dist, paths
-from ..errors import require
+from ..errors import UserError, require
 from ..experiment import check_experiment, fingerprint, open_experiment
+from ..files import read_json
 from .config import IGNORED_ON_RESUME, exp_name, model_settings, settings
 from .data import competition_files, load_competition
 from .folds import add_folds
@@ -20,7 +33,11 @@ from .inputs import TITLED, context_titles, load_titles
 from .results import combine_folds
 from .storage import check_folds, finished_folds, fold_done, write_folds
 
-__all__ = ["run_experiment", "prepare_inputs", "split_id", "data_fingerprint"]
+__all__ = ["run_experiment", "train", "prepare_inputs", "split_id", "data_fingerprint", "visible_gpus", "free_port"]
+
+# torch's own switch: `torch.cuda.is_available()` asks NVML instead of initialising CUDA, so that a library calling
+# it in the notebook (before the launch) does not leave the forked processes unable to use the GPUs.
+os.environ.setdefault("PYTORCH_NVML_BASED_CUDA_CHECK", "1")
 
 
 def split_id(trn):
@@ -128,3 +145,60 @@ def run_experiment(cfg):
     per = {k: round(v, 4) for k, v in cv["folds"].items()}
     print(f"CV Pearson {cv['pearson']:.4f} per fold {per}\nsubmission: {sub_path}")
     return cv
+
+
+def visible_gpus():
+    "Number of CUDA devices this process can see, counted without initialising CUDA (a later fork can use them)."
+    import torch
+
+    return torch.cuda.device_count()
+
+
+def free_port():
+    "A TCP port on 127.0.0.1 that nothing listens on now (the launch's rendezvous; two notebooks may run at once)."
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _each_rank(cfg, errors):
+    "One launched process: `run_experiment(cfg)`; a `UserError` is also left in folder `errors` for the notebook."
+    try:
+        run_experiment(cfg)
+    except UserError as e:
+        (Path(errors) / f"rank{os.environ.get('RANK', '0')}.txt").write_text(str(e))
+        raise
+
+
+def train(cfg, gpus=None):
+    """Train experiment `cfg` on `gpus` processes (default: one per visible GPU); returns its CV dict, or None
+    while folds are missing. Two or more fork this process (`notebook_launcher`): what the notebook defined is in
+    each."""
+    n = visible_gpus() if gpus is None else int(gpus)
+    if n <= 1:
+        return run_experiment(cfg)
+    import torch
+    from accelerate import notebook_launcher
+
+    require(
+        not torch.cuda.is_initialized(),
+        f"CUDA is already in use in this notebook, so its {n} processes cannot be forked: restart the kernel and "
+        "run the cells without moving anything to the GPU before this one (the model cells build it on the CPU)",
+    )
+
+    # An earlier in-process run in this kernel (a `gpus=1` training, `patents(...)`) leaves accelerate's state,
+    # which `notebook_launcher` refuses. With CUDA untouched that state describes one CPU process only, and nothing
+    # of it is needed by the forked ranks (each builds its own): drop it, as accelerate's own tests do.
+    from accelerate.state import AcceleratorState
+
+    AcceleratorState._reset_state(reset_partial_state=True)
+    with tempfile.TemporaryDirectory(prefix="kagglenlp-launch-") as errors:
+        try:
+            notebook_launcher(_each_rank, (cfg, errors), num_processes=n, use_port=str(free_port()))
+        except Exception as e:
+            msgs = sorted(Path(errors).glob("rank*.txt"))
+            if msgs:  # the ranks' own error (the same on each: `dist.share`), as one line
+                raise UserError(msgs[0].read_text()) from None
+            raise UserError(f"training on {n} processes failed: {str(e).strip().splitlines()[0][:500]}") from e
+    cv = paths.exp_dir(exp_name(cfg)) / "cv.json"
+    return read_json(cv) if cv.exists() and cfg.fold is None else None

@@ -13,7 +13,7 @@
 
 `fn(df, titles, sep)` gets the rows (`id, anchor, target, context`, ...), the CPC titles (`--titles`, or None for
 the built-in section titles) and the tokenizer's separator, and returns one string per row. The notebook's
-multi-GPU launch forks the notebook (`launch.train`), a pushed fold kernel IS the notebook, and the step travels
+multi-GPU launch forks the notebook (`run.train`), a pushed fold kernel IS the notebook, and the step travels
 with the model, so the same step is used in process, on every GPU, in fold kernels and at inference:
 - the experiment records a hash of the step's source (`fingerprints`): a changed cell under the same experiment
   name is refused on resume, like a changed setting, naming the step;

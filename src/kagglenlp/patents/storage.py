@@ -13,7 +13,8 @@ from pathlib import Path
 
 from .. import paths
 from ..errors import UserError, require
-from ..experiment import read_json, settings_diff, write_csv, write_json
+from ..experiment import settings_diff
+from ..files import read_json, write_csv, write_json
 
 __all__ = [
     "FORMAT_FILE",

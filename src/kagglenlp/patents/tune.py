@@ -159,7 +159,7 @@ def check_storage(url):
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
-    from ..experiment import check_writable
+    from ..files import check_writable
 
     try:
         u = make_url(url)
@@ -262,7 +262,7 @@ def best_config(study, path, base_file=""):
     `experiment.json` (from the trial's record when that folder is elsewhere), less `NOT_IN_BEST`."""
     from .. import paths
     from ..experiment import RECORD as EXP_RECORD
-    from ..experiment import read_json, write_text
+    from ..files import read_json, write_text
 
     best = study.best_trial
     exp = best.user_attrs.get("experiment", "")

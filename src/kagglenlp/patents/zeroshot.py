@@ -15,7 +15,8 @@ from typing import Optional
 from .. import paths
 from ..args import opt
 from ..errors import require
-from ..experiment import RESULT, check_experiment, open_experiment, read_json
+from ..experiment import RESULT, check_experiment, open_experiment
+from ..files import read_json
 from .folds import SPLITS, check_n_folds
 from .inputs import MIN_LEN
 

@@ -2,14 +2,14 @@
 
 The backbone and tokenizer go through `save_pretrained` (so the fold folder is also a plain transformers model
 folder); everything outside `model.backbone` goes to `head.safetensors`. Each write runs under
-`experiment.saving`, so a full disk (or a `SafetensorError`) is one error naming the file; the fold's `done.json`
+`files.saving`, so a full disk (or a `SafetensorError`) is one error naming the file; the fold's `done.json`
 is written only after them, so a half-saved fold is never used and is retrained on resume.
 """
 
 from pathlib import Path
 
 from ...errors import require
-from ...experiment import saving
+from ...files import saving
 from ..storage import FORMAT_FILE
 
 __all__ = ["HEAD_FILE", "save_headed", "load_head"]
