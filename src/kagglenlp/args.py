@@ -74,7 +74,8 @@ def _in_range(v, meta):
 
 
 def check_ranges(obj):
-    "Raise one `UserError` naming the option when a field of dataclass `obj` (or a list item) is outside its range."
+    """Raise one `UserError` naming the option when a field of dataclass `obj` (or a list item) is outside its
+    range."""
     for f in dataclasses.fields(obj):
         if not any(k in f.metadata for k in BOUNDS):
             continue
@@ -138,7 +139,8 @@ class _Config(argparse.Action):
 
 
 def add_dataclass_args(parser, cls, config=False):
-    "Add one `--option` per field of dataclass `cls` to `parser` (and `--config FILE` when `config`); returns `parser`."
+    """Add one `--option` per field of dataclass `cls` to `parser` (and `--config FILE` when `config`); returns
+    `parser`."""
     hints = typing.get_type_hints(cls)
     required_actions = []
     for f in dataclasses.fields(cls):
@@ -240,7 +242,8 @@ class Parser(argparse.ArgumentParser):
 
 
 def _check_value(key, v, typ, choices, where):
-    "`v` (a TOML value for field `key` of type `typ`) as the field takes it, or a `UserError` saying what is wrong."
+    """`v` (a TOML value for field `key` of type `typ`) as the field takes it, or a `UserError` saying what is
+    wrong."""
     typ = _base_type(typ)
     names = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}
     if typing.get_origin(typ) is list:

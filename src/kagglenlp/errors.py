@@ -21,7 +21,8 @@ def require(cond, msg):
 
 def not_utf8(path, hint=UTF8_HINT):
     """The `UserError` for file `path` that is not UTF-8, naming its first bad byte's offset and line (found by
-    decoding the whole file: a parser's own `UnicodeDecodeError` counts from the start of its buffer, not the file)."""
+    decoding the whole file: a parser's own `UnicodeDecodeError` counts from the start of its buffer, not the
+    file)."""
     data = Path(path).read_bytes()
     try:
         data.decode("utf-8")

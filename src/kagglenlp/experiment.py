@@ -45,9 +45,9 @@ __all__ = [
 
 RECORD = "experiment.json"  # in every experiment folder: pipeline, settings, data fingerprint
 RESULT = "result.json"  # in an experiment folder once its results row is written: that row and its result key
-# What the tools keep under outputs/ beside the experiments: never an experiment name (`--overwrite` would delete it).
-# The locks, tracking.py's TensorBoard and MLflow stores, tune's Optuna database, the results table, kaggle scores'
-# plot, the IMDb tokenizer cache and toy data.
+# What the tools keep under outputs/ beside the experiments: never an experiment name (`--overwrite` would delete
+# it). The locks, tracking.py's TensorBoard and MLflow stores, tune's Optuna database, the results table, kaggle
+# scores' plot, the IMDb tokenizer cache and toy data.
 RESERVED = (".locks", "tensorboard", "mlruns", "optuna.db", "results.csv", "cv_lb.png", "cache", "toy")
 
 

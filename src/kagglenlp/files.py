@@ -3,8 +3,8 @@
 `write_json`, `write_csv`, `write_pickle`, `write_text` write a temp file beside the target, then rename it (never
 half a file); `atomic_path` is that temp path for other writers (torch, safetensors); `saving` turns a failed write
 (a full disk, a read-only folder, a `SafetensorError`) into one `UserError` naming the file. `read_json` and
-`read_csv_text` (id columns kept as text: `NA` is an id, not a missing value) answer a bad file with one `UserError`.
-`check_writable` asks whether a folder can be written before a run starts.
+`read_csv_text` (id columns kept as text: `NA` is an id, not a missing value) answer a bad file with one
+`UserError`. `check_writable` asks whether a folder can be written before a run starts.
 """
 
 import errno
@@ -49,9 +49,9 @@ def write_failure(e):
 
 @contextmanager
 def saving(path):
-    """Run the save of `path` in this block; a failed write (full disk, read-only file or folder, a `SafetensorError`
-    or torch's writer error) becomes one `UserError` naming `path`. Pair it with `atomic_path` (or write to a temp
-    folder and rename) so that nothing half-written is left to trust."""
+    """Run the save of `path` in this block; a failed write (full disk, read-only file or folder, a
+    `SafetensorError` or torch's writer error) becomes one `UserError` naming `path`. Pair it with `atomic_path`
+    (or write to a temp folder and rename) so that nothing half-written is left to trust."""
     try:
         yield
     except UserError:
@@ -73,8 +73,8 @@ def saving(path):
 
 @contextmanager
 def atomic_path(path):
-    """Yield a temporary path beside `path`; on success it replaces `path` in one rename (never half a file); a failed
-    write becomes one `UserError` naming `path` (see `saving`)."""
+    """Yield a temporary path beside `path`; on success it replaces `path` in one rename (never half a file); a
+    failed write becomes one `UserError` naming `path` (see `saving`)."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:

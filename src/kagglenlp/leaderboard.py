@@ -43,8 +43,8 @@ UNNAMED = ("submission",)  # file stems that name no experiment: `submission.csv
 
 
 def experiment_of(message, file=None):
-    """The experiment a submission came from: its `[exp:NAME]` tag, else the stem of `file` (`submissions/NAME.csv`);
-    None for neither, or an untagged `submission.csv`."""
+    """The experiment a submission came from: its `[exp:NAME]` tag, else the stem of `file`
+    (`submissions/NAME.csv`); None for neither, or an untagged `submission.csv`."""
     m = TAG.search(str(message or ""))
     if m:
         return m.group(1)

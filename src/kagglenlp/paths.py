@@ -60,7 +60,8 @@ def kaggle_input_root():
 
 
 def kaggle_input_roots():
-    "Where a mounted source may be: `kaggle_input_root()` (a rehearsal's stand-in), then Kaggle's own `/kaggle/input`."
+    """Where a mounted source may be: `kaggle_input_root()` (a rehearsal's stand-in), then Kaggle's own
+    `/kaggle/input`."""
     return list(dict.fromkeys((kaggle_input_root(), Path("/kaggle/input"))))
 
 
@@ -117,7 +118,8 @@ def submissions_dir():
 
 
 def shared_data():
-    "The shared real-data folder: `KAGGLENLP_DATA` if set, else `../shared/data` beside the project; None when absent."
+    """The shared real-data folder: `KAGGLENLP_DATA` if set, else `../shared/data` beside the project; None when
+    absent."""
     explicit = env("KAGGLENLP_DATA")
     if explicit:
         return Path(explicit) if Path(explicit).is_dir() else None  # an explicit setting wins, even a wrong one

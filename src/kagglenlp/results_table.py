@@ -35,7 +35,8 @@ def check_results_writable(path=None):
 
 def append_result(experiment, pipeline, metric, score, path=None, time=None, **extras):
     """Append a row `experiment, time, pipeline, metric, score, **extras` to `path` (default
-    `outputs/results.csv`; `time` default now), widening the header when new extra keys appear. Returns the path."""
+    `outputs/results.csv`; `time` default now), widening the header when new extra keys appear. Returns the
+    path."""
     path = Path(path or results_path())
     row = dict(
         experiment=experiment,

@@ -26,8 +26,8 @@ def _ids(df, id_col):
 
 
 def align_to_sample(sub, sample, id_col="id", note=None):
-    """`sub` in `sample`'s row order when it holds the same ids in another order (printing `note`, or a default note
-    to stderr); `sub` itself otherwise (its ids are then checked by `check_submission`)."""
+    """`sub` in `sample`'s row order when it holds the same ids in another order (printing `note`, or a default
+    note to stderr); `sub` itself otherwise (its ids are then checked by `check_submission`)."""
     ids, want = _ids(sub, id_col), _ids(sample, id_col)
     if len(sub) != len(sample) or ids.duplicated().any() or (ids.values == want.values).all():
         return sub

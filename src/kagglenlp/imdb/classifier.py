@@ -41,7 +41,8 @@ def check_vocab(vocab, vocab_file, what):
 
 
 def load_encoder_checked(learn, enc_file, vocab_file):
-    "Load encoder `enc_file` into classifier `learn` after checking its `vocab_file` against the classifier's vocab."
+    """Load encoder `enc_file` into classifier `learn` after checking its `vocab_file` against the classifier's
+    vocab."""
     import torch
 
     check_vocab(learn.dls.vocab[0], vocab_file, "the classifier's data vocab")
@@ -57,7 +58,8 @@ def load_encoder_checked(learn, enc_file, vocab_file):
 
 
 def train_classifier(dls, c, arch, exp, stages, enc, backwards=False, log=print):
-    "Classifier of size `arch` on `dls` from encoder files `enc` = (weights, vocab), fit through `stages`; exported."
+    """Classifier of size `arch` on `dls` from encoder files `enc` = (weights, vocab), fit through `stages`;
+    exported."""
     learn = clas_learner(dls, arch, c.clas_drop_mult, c.seq_len, exp)
     load_encoder_checked(learn, *enc)
     learn = fp16_if_gpu(learn)

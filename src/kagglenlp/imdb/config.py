@@ -1,10 +1,11 @@
 """Every IMDb hyperparameter, stated once: typed dataclasses whose help text becomes the CLI help.
 
 Defaults are fastbook chapter 10's (fastai's AWD-LSTM size, `drop_mult` 0.3/0.5, the LM's 1+10 epochs, the
-classifier's four gradual-unfreezing stages). An experiment is a small diff from these (see docs/imdb.md, "Commands"
-and its defaults). Each number's allowed range is declared on its field (`ge`, `gt`, `lt`) and checked before
-anything is written (`args.check_ranges`). Every field is saved in `outputs/<name>/experiment.json` and compared on a
-rerun, except those in `RESUME_IGNORED` (they do not change results), so a field added here is safe by default.
+classifier's four gradual-unfreezing stages). An experiment is a small diff from these (see docs/imdb.md,
+"Commands" and its defaults). Each number's allowed range is declared on its field (`ge`, `gt`, `lt`) and checked
+before anything is written (`args.check_ranges`). Every field is saved in `outputs/<name>/experiment.json` and
+compared on a rerun, except those in `RESUME_IGNORED` (they do not change results), so a field added here is safe
+by default.
 """
 
 from dataclasses import dataclass

@@ -1,8 +1,8 @@
 """IMDb texts in, fastai `DataLoaders` out: read either layout, tokenize once (cached), build LM and classifier blocks.
 
 Both layouts become one DataFrame with columns `text, label, is_valid, split`:
-- the aclImdb folder (`train/{pos,neg}`, `test/{pos,neg}`, `unsup/` or the original's `train/unsup/`): label = parent
-  folder, valid = `test` grandparent;
+- the aclImdb folder (`train/{pos,neg}`, `test/{pos,neg}`, `unsup/` or the original's `train/unsup/`): label =
+  parent folder, valid = `test` grandparent;
 - a CSV `label,text[,is_valid]` (fastai's IMDB_SAMPLE); `is_valid` must be True/False, 1/0 or yes/no in every row;
   with no valid rows a seeded random `valid_pct` is held out; rows without a label are unlabelled (LM only).
 Files must be UTF-8 (anything else is refused, naming the file); empty texts are dropped with a note.
@@ -86,8 +86,9 @@ def read_folder(path, log=print):
 
 
 def parse_bools(col, name, src):
-    """Series `col` (text) as booleans: True/False, 1/0, yes/no in any case; a blank or other value is a `UserError`
-    naming column `name` of file `src`, the first such row (as a spreadsheet numbers it) and how many there are."""
+    """Series `col` (text) as booleans: True/False, 1/0, yes/no in any case; a blank or other value is a
+    `UserError` naming column `name` of file `src`, the first such row (as a spreadsheet numbers it) and how
+    many there are."""
     v = col.astype(str).str.strip().str.lower()
     bad = ~v.isin(TRUE_WORDS | FALSE_WORDS)
     if bad.any():
@@ -184,8 +185,9 @@ def make_lm_vocab(df, min_freq=3, max_vocab=60000):
 
 
 def check_batches(df, bs, lm_valid_pct=0.1, seed=42, src="the data"):
-    """Refuse a batch size that leaves the language model (either split of tokenized `df`, cut as `lm_dls` cuts it)
-    or the classifier (its labelled training rows) without one full batch: fastai would fail or silently not train."""
+    """Refuse a batch size that leaves the language model (either split of tokenized `df`, cut as `lm_dls` cuts
+    it) or the classifier (its labelled training rows) without one full batch: fastai would fail or silently not
+    train."""
     from fastai.data.transforms import RandomSplitter
 
     lens = df["toks_length"].to_numpy()
@@ -228,7 +230,8 @@ def labelled(df, src="the data"):
 
 
 def clas_dls(df, vocab, bs=64, seq_len=72, backwards=False):
-    "Classifier `DataLoaders` over the labelled rows of tokenized `df`, using the LM's `vocab`, split on `is_valid`."
+    """Classifier `DataLoaders` over the labelled rows of tokenized `df`, using the LM's `vocab`, split on
+    `is_valid`."""
     from fastai.text.all import CategoryBlock, ColReader, ColSplitter, DataBlock, TextBlock
 
     from .tok import pretokenized

@@ -90,7 +90,8 @@ def fp16_if_gpu(learn):
 
 
 def run_stages(learn, stages, prefix, exp, log=print):
-    "Fit `learn` through `stages`, resuming after the last checkpoint of `prefix`; metrics land in `exp/metrics.json`."
+    """Fit `learn` through `stages`, resuming after the last checkpoint of `prefix`; metrics land in
+    `exp/metrics.json`."""
     start = last_done(learn, prefix, stages)
     if start >= 0:
         learn.load(ckpt_name(prefix, start, stages[start]), with_opt=False)

@@ -144,7 +144,8 @@ def lm_learner(dls, arch, drop_mult, path, model_dir="models"):
 
 
 def load_pretrained(learn, wgts, vocab):
-    "Load general-domain `wgts` with `vocab` into `learn`, matching embeddings to its vocab; clear error on mismatch."
+    """Load general-domain `wgts` with `vocab` into `learn`, matching embeddings to its vocab; clear error on
+    mismatch."""
     try:
         learn.load_pretrained(wgts, vocab)
     except RuntimeError as e:
@@ -153,7 +154,8 @@ def load_pretrained(learn, wgts, vocab):
 
 
 def save_pretrained(learn, out, arch, backwards=False):
-    "Save `learn`'s LM as a pretrained folder `out`: `lstm_<dir>.pth`, `itos.pkl`, `config.json` (each atomically)."
+    """Save `learn`'s LM as a pretrained folder `out`: `lstm_<dir>.pth`, `itos.pkl`, `config.json` (each
+    atomically)."""
     import torch
 
     out = Path(out)

@@ -4,8 +4,8 @@
 schedules, the pretrained LM files against the AWD-LSTM size, the data (UTF-8, non-empty texts, 2+ classes), and,
 once tokenized (cached by content), that every loader gets a full batch. It fingerprints what the run learns from
 (texts, labels, split, pretrained files), then opens the experiment record (`kagglenlp.experiment`: it refuses a
-rerun whose data or any setting but `config.RESUME_IGNORED` changed, `--overwrite` starts over, and its lock keeps a
-second run under the same name out) and holds it while writing: vocab -> LM fine-tune (fwd[, bwd]) -> encoder ->
+rerun whose data or any setting but `config.RESUME_IGNORED` changed, `--overwrite` starts over, and its lock keeps
+a second run under the same name out) and holds it while writing: vocab -> LM fine-tune (fwd[, bwd]) -> encoder ->
 classifier stages -> export, `metrics.json` after every stage, plots, a row in `outputs/results.csv`. Rerunning the
 same command resumes after the last finished stage; rerunning a finished one writes nothing (no second results row,
 no re-export). `pretrain` works the same way for step 1.
@@ -68,7 +68,8 @@ def keep_vocab(f, vocab, what):
 
 
 def pretrain(c, log=print):
-    "Step 1 on corpus files `c.corpus`: train an AWD-LSTM LM (and backward one) and save it as a pretrained folder."
+    """Step 1 on corpus files `c.corpus`: train an AWD-LSTM LM (and backward one) and save it as a pretrained
+    folder."""
     from .fit import fp16_if_gpu, stage_metrics
     from .lm import direction, lm_learner, save_pretrained
 
@@ -105,8 +106,9 @@ def pretrain(c, log=print):
 
 
 def pretrained_inputs(c):
-    """`({direction: (weights, vocab)}, arch)`: the general LM files of `c.pretrained` for each direction, checked
-    to load and fit the AWD-LSTM size (the pretrained folder's `config.json` wins over the options); `{}` without."""
+    """`({direction: (weights, vocab)}, arch)`: the general LM files of `c.pretrained` for each direction,
+    checked to load and fit the AWD-LSTM size (the pretrained folder's `config.json` wins over the options);
+    `{}` without."""
     from .lm import check_pretrained, direction, find_pretrained
 
     if not c.pretrained:
@@ -199,7 +201,8 @@ def _record(exp, summary):
 
 
 def summarize(stages, accs, ens, **extra):
-    "Summary: final LM accuracy/perplexity per direction from `stages`, classifier `accs` (fwd[, bwd]), ensemble `ens`."
+    """Summary: final LM accuracy/perplexity per direction from `stages`, classifier `accs` (fwd[, bwd]), ensemble
+    `ens`."""
     res = {}
     for d, acc in zip(("fwd", "bwd"), accs):
         lm = [v for k, v in stages.items() if k.startswith(f"lm_{d}_") and "accuracy" in v]

@@ -81,7 +81,8 @@ def learner_kind(learn):
 
 
 def load_learner_file(fname, kind="classifier"):
-    "Learner exported to `fname` (`learn.export()`), on the GPU when present, checked to be `kind` (classifier/lm)."
+    """Learner exported to `fname` (`learn.export()`), on the GPU when present, checked to be `kind`
+    (classifier/lm)."""
     import torch
     from fastai.learner import Learner, load_learner
 
@@ -106,7 +107,8 @@ def load_learner_file(fname, kind="classifier"):
 
 
 def predict_probs(learn, texts, bs=64):
-    "Class probabilities of classifier `learn` for `texts` (list of str), batched with a progress bar, input order."
+    """Class probabilities of classifier `learn` for `texts` (list of str), batched with a progress bar, input
+    order."""
     df = pd.DataFrame(dict(text=list(texts)))
     dl = learn.dls.test_dl(df, bs=bs)
     probs, _ = learn.get_preds(dl=dl, reorder=True)

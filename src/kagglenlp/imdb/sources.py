@@ -45,7 +45,8 @@ def _is_awd_lstm(d):
 
 
 def find_imdb():
-    "aclImdb folder or IMDb CSV to train on: Kaggle dataset, fastai download, shared sample, else tiny generated CSV."
+    """aclImdb folder or IMDb CSV to train on: Kaggle dataset, fastai download, shared sample, else tiny generated
+    CSV."""
     if paths.is_kaggle():
         got = _attached(IMDB_SLUGS, _is_aclimdb)
         if got:

@@ -1,9 +1,9 @@
 """`kagglenlp kaggle ...`: code dataset, kernels, fold kernels, rehearsal, status, outputs, models, submit, scores.
 
-Every command checks its input and the credentials before it uploads anything, runs the kaggle CLI with a time limit
-that no single call can stretch, and fails (exit 2, one `error:` line) when the CLI's output does not prove success.
-Each command's arguments are one dataclass (`options.py`); `push` and `folds` are in `push_cli.py`, the other
-commands below; `kagglenlp.cli.main` parses them and handles errors and Ctrl-C.
+Every command checks its input and the credentials before it uploads anything, runs the kaggle CLI with a time
+limit that no single call can stretch, and fails (exit 2, one `error:` line) when the CLI's output does not prove
+success. Each command's arguments are one dataclass (`options.py`); `push` and `folds` are in `push_cli.py`, the
+other commands below; `kagglenlp.cli.main` parses them and handles errors and Ctrl-C.
 """
 
 import dataclasses

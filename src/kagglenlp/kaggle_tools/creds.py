@@ -50,12 +50,14 @@ def _home():
 
 
 def _get(env, name):
-    "Variable `name` from dict `env`, or through `kagglenlp.paths.env` (the one reader of the environment) when None."
+    """Variable `name` from dict `env`, or through `kagglenlp.paths.env` (the one reader of the environment) when
+    None."""
     return paths.env(name) if env is None else env.get(name)
 
 
 def config_dir(env=None):
-    "Folder where the CLI looks for `kaggle.json`: `KAGGLE_CONFIG_DIR`, `~/.kaggle`, else `$XDG_CONFIG_HOME/kaggle`."
+    """Folder where the CLI looks for `kaggle.json`: `KAGGLE_CONFIG_DIR`, `~/.kaggle`, else
+    `$XDG_CONFIG_HOME/kaggle`."""
     if _get(env, "KAGGLE_CONFIG_DIR"):
         return Path(_get(env, "KAGGLE_CONFIG_DIR"))
     d = _home() / ".kaggle"

@@ -159,7 +159,8 @@ def _wheel_name(w):
 
 
 def wheel_requirements(wheel, python_version=KAGGLE_PYTHON):
-    "The requirements (`packaging` `Requirement`s) of `wheel` that apply on Linux under `python_version`, no extras."
+    """The requirements (`packaging` `Requirement`s) of `wheel` that apply on Linux under `python_version`, no
+    extras."""
     from email.parser import Parser
 
     from packaging.requirements import Requirement

@@ -151,10 +151,11 @@ def folder_size(folder):
 
 
 def profile_env(p, root=None, log=print, timeout=BUILD_TIMEOUT, progress=sys.stderr):
-    """The interpreter of profile `p`'s environment under `root` (default `cache_root()`), built first when missing:
-    `python -m venv` with the profile's Python, then `pip install` of exactly its packages, pip's progress shown on
-    `progress`, its size and time stated at the end. A build that stopped half way is started over; one build at a
-    time (a file lock). Rehearsals never install into it (`rehearse.stand_in_python` layers over it)."""
+    """The interpreter of profile `p`'s environment under `root` (default `cache_root()`), built first when
+    missing: `python -m venv` with the profile's Python, then `pip install` of exactly its packages, pip's
+    progress shown on `progress`, its size and time stated at the end. A build that stopped half way is started
+    over; one build at a time (a file lock). Rehearsals never install into it (`rehearse.stand_in_python` layers
+    over it)."""
     from filelock import FileLock
 
     root = Path(root or cache_root())

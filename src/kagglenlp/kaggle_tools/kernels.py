@@ -82,9 +82,9 @@ def check_kernel_dir(folder, overwrite=False):
 
 
 def write_kernel(folder, meta, nb, params=None, code_dataset=None, overwrite=False):
-    """Write `kernel-metadata.json` and the prepared notebook (outputs stripped, kernelspec set, `params` injected,
-    install cell when `code_dataset` is given) into empty folder `folder` (an earlier kernel folder is replaced with
-    `overwrite`); returns the folder."""
+    """Write `kernel-metadata.json` and the prepared notebook (outputs stripped, kernelspec set, `params`
+    injected, install cell when `code_dataset` is given) into empty folder `folder` (an earlier kernel folder is
+    replaced with `overwrite`); returns the folder."""
     import shutil
 
     import nbformat
@@ -106,7 +106,8 @@ def write_kernel(folder, meta, nb, params=None, code_dataset=None, overwrite=Fal
 
 
 def pushed_file():
-    "Where the version of each kernel pushed from this machine is recorded (`<KAGGLENLP_CACHE>/pushed-kernels.json`)."
+    """Where the version of each kernel pushed from this machine is recorded
+    (`<KAGGLENLP_CACHE>/pushed-kernels.json`)."""
     from .image import cache_root
 
     return cache_root().parent / "pushed-kernels.json"
@@ -208,7 +209,8 @@ def _timed_out(timeout, kernels, elapsed, hint=None):
 
 def _poll(k, deadline, sleep, out, clock, max_pause=60):
     """`status(k)`, retrying a transient error (a 5xx, 429 or refused connection) with growing pauses (or the
-    `Retry-After` asked for) while `deadline` allows; `DeadlineError` (naming the last such error) when it does not."""
+    `Retry-After` asked for) while `deadline` allows; `DeadlineError` (naming the last such error) when it does
+    not."""
     n, last = 0, None
     while True:
         try:
@@ -239,10 +241,10 @@ def wait(
     hint=None,
     logs=True,
 ):
-    """Poll `kernels` (`owner/slug[/version]`) until each is complete or failed, printing a status line whenever one
-    changes (and every `heartbeat` s); a transient server or network error is retried within `timeout`. `UserError`
-    when one fails (with the last lines of its log when `logs`) or `timeout` s pass, however slowly the server
-    answers; `hint` says how to continue then. Returns `{kernel: status}`."""
+    """Poll `kernels` (`owner/slug[/version]`) until each is complete or failed, printing a status line whenever
+    one changes (and every `heartbeat` s); a transient server or network error is retried within `timeout`.
+    `UserError` when one fails (with the last lines of its log when `logs`) or `timeout` s pass, however slowly
+    the server answers; `hint` says how to continue then. Returns `{kernel: status}`."""
     kernels, deadline, last, why, out = list(kernels), Deadline(timeout, clock), {}, {}, out or sys.stderr
     start = shown = clock()
     while True:
@@ -304,9 +306,9 @@ def failure_log(kernel, deadline=None):
 
 
 def fold_refs(fold_ids, versions=None):
-    """`owner/slug/VERSION` of each kernel of `fold_ids`: its version pushed last (`versions` given in the same order,
-    else as recorded at its push here). A plain `owner/slug` can answer for an older version, so a kernel without a
-    known version is refused (`UserError`)."""
+    """`owner/slug/VERSION` of each kernel of `fold_ids`: its version pushed last (`versions` given in the same
+    order, else as recorded at its push here). A plain `owner/slug` can answer for an older version, so a kernel
+    without a known version is refused (`UserError`)."""
     versions = list(versions or [])
     require(
         not versions or len(versions) == len(fold_ids),
@@ -357,7 +359,8 @@ def gpu_quota_line(table):
 
 
 def gpu_quota_note(deadline=None):
-    "The week's GPU quota left as one line (`kaggle quota`), or a note saying why it cannot be read: never an error."
+    """The week's GPU quota left as one line (`kaggle quota`), or a note saying why it cannot be read: never an
+    error."""
     try:
         t = deadline.cap(QUOTA_TIMEOUT, "asking for the GPU quota") if deadline else QUOTA_TIMEOUT
         line = gpu_quota_line(quota(timeout=t))
@@ -368,7 +371,8 @@ def gpu_quota_note(deadline=None):
 
 
 def output(kernel, folder, timeout=1800, overwrite=False):
-    "Download `kernel`'s outputs (and log) into `folder`, refusing a non-empty folder unless `overwrite`; returns them."
+    """Download `kernel`'s outputs (and log) into `folder`, refusing a non-empty folder unless `overwrite`; returns
+    them."""
     creds.require_credentials()
     folder = Path(folder)
     require(
@@ -398,9 +402,10 @@ def push_folds(
     deadline=None,
     overwrite=False,
 ):
-    """Push the fold kernels of `specs` (from `meta.fold_kernels`) with notebook `train_nb`, wait for the versions just
-    pushed when `wait_timeout`, then push the inference kernel with `infer_nb`; with `dry_run` only write the kernel
-    folders into `kernels_dir`. Each push is bounded by `deadline` (a `proc.Deadline`). Returns `{kernel: version}`."""
+    """Push the fold kernels of `specs` (from `meta.fold_kernels`) with notebook `train_nb`, wait for the
+    versions just pushed when `wait_timeout`, then push the inference kernel with `infer_nb`; with `dry_run`
+    only write the kernel folders into `kernels_dir`. Each push is bounded by `deadline` (a `proc.Deadline`).
+    Returns `{kernel: version}`."""
     folds = [s for s in specs if s.role == "fold"]
     infer = [s for s in specs if s.role == "inference"]
     train_nb, infer_nb = read_notebook(train_nb), read_notebook(infer_nb)

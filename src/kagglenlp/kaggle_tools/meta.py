@@ -48,11 +48,12 @@ KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")  # the CLI's _validate_slug_syntax
 OWNER_RE = re.compile(r"^[a-z0-9]+(?:[_-][a-z0-9]+)*$")
 SHAPE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
-# `kernels push` sends metadata `machine_shape` (or `--accelerator`) as the machine; without one Kaggle picks the GPU,
-# and API pushes have been given a P100, which the current image's PyTorch cannot use (no sm_60 kernels).
+# `kernels push` sends metadata `machine_shape` (or `--accelerator`) as the machine; without one Kaggle picks the
+# GPU, and API pushes have been given a P100, which the current image's PyTorch cannot use (no sm_60 kernels).
 DEFAULT_GPU = "NvidiaTeslaT4"  # T4 x2: fp16, no bf16
 UNUSABLE_SHAPES = {"nvidiateslap100": "the current Kaggle image's PyTorch has no kernels for the P100 (sm_60)"}
-# Parameters of the training notebook that define the fold split: every fold kernel of one set gets the same values.
+# Parameters of the training notebook that define the fold split: every fold kernel of one set gets the same
+# values.
 SPLIT_PARAMS = ("folds", "split", "seed")
 # The settings dataclass a notebook builds from its parameters, found by the call in its code: (module, class, the
 # parameters it passes to it as they are, besides the dict `settings`).
@@ -155,7 +156,8 @@ def kernel_meta(
 
 
 def validate_kernel_meta(m):
-    "Raise `UserError` listing every way `m` breaks the kaggle CLI's push rules (plus: title's slug must be the id's)."
+    """Raise `UserError` listing every way `m` breaks the kaggle CLI's push rules (plus: title's slug must be the
+    id's)."""
     errs = _id_problems(m.get("id", ""), "kernel", 5)
     title = m.get("title") or ""
     if len(title) < 5:
@@ -215,7 +217,8 @@ def dataset_meta(id, title=None, license="CC0-1.0", description=None):
 
 
 def validate_dataset_meta(m):
-    "Raise `UserError` unless `m` passes `kaggle datasets create`'s checks (slug, title 6-50 characters, one license)."
+    """Raise `UserError` unless `m` passes `kaggle datasets create`'s checks (slug, title 6-50 characters, one
+    license)."""
     errs = _id_problems(m.get("id", ""), "dataset", 6, 50)
     title = m.get("title") or ""
     if not 6 <= len(title) <= 50:
@@ -290,8 +293,8 @@ def check_params(nb, params, what="the notebook"):
 
 
 def notebook_config(nb):
-    """`(dataclass, parameters passed as they are)` notebook `nb` builds its settings with (a call of `CONFIG_CALLS`
-    in its code), or None."""
+    """`(dataclass, parameters passed as they are)` notebook `nb` builds its settings with (a call of
+    `CONFIG_CALLS` in its code), or None."""
     import importlib
 
     code = "".join(
@@ -306,11 +309,11 @@ def notebook_config(nb):
 
 
 def check_settings(nb, params, what="the notebook"):
-    """Refuse `params` that the settings dataclass `nb` builds (`notebook_config`) would refuse when the kernel runs:
-    a `settings` key that is no field of it (with did-you-mean) or is one of the notebook's own parameters, a value
-    of the wrong type or outside its choices or range, for `settings` and the parameters passed to it; a `text`
-    may name an input step a cell of `nb` defines (`patents.steps`). Nothing to check when the notebook builds no
-    known dataclass."""
+    """Refuse `params` that the settings dataclass `nb` builds (`notebook_config`) would refuse when the kernel
+    runs: a `settings` key that is no field of it (with did-you-mean) or is one of the notebook's own
+    parameters, a value of the wrong type or outside its choices or range, for `settings` and the parameters
+    passed to it; a `text` may name an input step a cell of `nb` defines (`patents.steps`). Nothing to check
+    when the notebook builds no known dataclass."""
     import dataclasses
     import difflib
     import typing
@@ -366,9 +369,10 @@ def inject_parameters(nb, **params):
     return nb
 
 
-# The install cell runs on Kaggle before kagglenlp is installed, so it cannot ask `kagglenlp.paths` where the mounts
-# are: it reads the same setting itself (`KAGGLENLP_KAGGLE_ROOT`, default `/kaggle`, which the local rehearsal of a
-# kernel points at a stand-in folder) and looks for the code dataset in both layouts `paths.kaggle_input` knows.
+# The install cell runs on Kaggle before kagglenlp is installed, so it cannot ask `kagglenlp.paths` where the
+# mounts are: it reads the same setting itself (`KAGGLENLP_KAGGLE_ROOT`, default `/kaggle`, which the local
+# rehearsal of a kernel points at a stand-in folder) and looks for the code dataset in both layouts
+# `paths.kaggle_input` knows.
 INSTALL_SRC = """# Install the staged wheels ({package}, any --deps) offline from the code dataset (Kaggle: no internet)
 import glob, importlib, os, subprocess, sys
 if os.environ.get("KAGGLE_KERNEL_RUN_TYPE"):
@@ -458,13 +462,14 @@ def fold_kernels(
     enable_tpu=False,
     weights=(),
 ):
-    """Specs of one training kernel per fold (`<prefix>-fold<k>`, parameters `fold=k` and `folds=n_folds` on top of
-    `params`, so every setting that defines the split is the same in every fold kernel) and an inference kernel
-    (`<prefix>-infer`) whose `kernel_sources` are all `n_folds` fold kernels and whose `model_dirs` are their Kaggle
-    mounts. `folds` picks the training kernels to (re)build; the inference kernel never has internet (code
-    competitions). With `weights` (Kaggle Model instance versions `owner/model/framework/variation/VERSION`, e.g. one
-    per fold uploaded with `kaggle model-upload`) the inference kernel reads the fold models from those instead: they
-    are its extra `model_sources` and its `model_dirs` their mounts, and it has no fold kernel as a source."""
+    """Specs of one training kernel per fold (`<prefix>-fold<k>`, parameters `fold=k` and `folds=n_folds` on top
+    of `params`, so every setting that defines the split is the same in every fold kernel) and an inference
+    kernel (`<prefix>-infer`) whose `kernel_sources` are all `n_folds` fold kernels and whose `model_dirs` are
+    their Kaggle mounts. `folds` picks the training kernels to (re)build; the inference kernel never has
+    internet (code competitions). With `weights` (Kaggle Model instance versions
+    `owner/model/framework/variation/VERSION`, e.g. one per fold uploaded with `kaggle model-upload`) the
+    inference kernel reads the fold models from those instead: they are its extra `model_sources` and its
+    `model_dirs` their mounts, and it has no fold kernel as a source."""
     params = dict(params or {})
     _check_fold_params(params, n_folds)
     folds = list(range(n_folds)) if folds is None else list(folds)

@@ -1,11 +1,12 @@
 """Weights as Kaggle Models: upload a local `save_pretrained` folder as a model instance with the kaggle CLI.
 
-`kagglenlp kaggle model-upload DIR --id owner/model --framework transformers --variation default` stages the folder's
-files (as links, nothing copied) beside `model-metadata.json` and `model-instance-metadata.json`, then runs
-`kaggle models create` (when `kaggle models get` says the model does not exist), `kaggle models instances create`
-(a new variation) or `kaggle models instances versions create` (a new version of an existing one). A kernel then
-attaches it with `--model owner/model/framework/variation/VERSION` (`model_sources`), mounted at
-`/kaggle/input/model/framework/variation/VERSION`; the rehearsal mounts a local folder there with `--source REF=DIR`.
+`kagglenlp kaggle model-upload DIR --id owner/model --framework transformers --variation default` stages the
+folder's files (as links, nothing copied) beside `model-metadata.json` and `model-instance-metadata.json`, then
+runs `kaggle models create` (when `kaggle models get` says the model does not exist), `kaggle models instances
+create` (a new variation) or `kaggle models instances versions create` (a new version of an existing one). A kernel
+then attaches it with `--model owner/model/framework/variation/VERSION` (`model_sources`), mounted at
+`/kaggle/input/model/framework/variation/VERSION`; the rehearsal mounts a local folder there with `--source
+REF=DIR`.
 """
 
 import json
@@ -59,7 +60,8 @@ def instance_metadata(id, framework, variation, license="Apache 2.0", overview="
 
 
 def check_model_folder(folder, id, framework, variation):
-    "Refuse (one `UserError`) a bad id, framework or variation, or a folder that is not a `save_pretrained` output."
+    """Refuse (one `UserError`) a bad id, framework or variation, or a folder that is not a `save_pretrained`
+    output."""
     parts = str(id).split("/")
     require(
         len(parts) == 2 and OWNER_RE.match(parts[0]) and SLUG_RE.match(parts[1]),
@@ -102,8 +104,9 @@ def _exists(what, ref, timeout):
 
 
 def upload_model(folder, id, framework="transformers", variation="default", notes="kagglenlp upload", **kw):
-    """Upload `save_pretrained` folder `folder` as variation `variation` of Kaggle Model `id`, creating the model and
-    the variation when missing; returns `(what was done, model source prefix owner/model/framework/variation)`."""
+    """Upload `save_pretrained` folder `folder` as variation `variation` of Kaggle Model `id`, creating the
+    model and the variation when missing; returns `(what was done, model source prefix
+    owner/model/framework/variation)`."""
     timeout, private, license = kw.get("timeout", 1800), kw.get("private", True), kw.get("license", "Apache 2.0")
     check_model_folder(folder, id, framework, variation)
     creds.require_credentials()

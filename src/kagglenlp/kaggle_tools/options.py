@@ -220,9 +220,9 @@ def parse_params(items):
 
 
 def config_params(config, folds=None, params=None):
-    """`(folds, params)` for the fold kernels: those of patents config file `config` (`patents.config.kernel_params`)
-    under `folds` and `params` (parsed `--param` values) given on the command line, which win; `settings` merge key by
-    key. Without a file: `folds` (default 5) and `params` as they are."""
+    """`(folds, params)` for the fold kernels: those of patents config file `config`
+    (`patents.config.kernel_params`) under `folds` and `params` (parsed `--param` values) given on the command
+    line, which win; `settings` merge key by key. Without a file: `folds` (default 5) and `params` as they are."""
     params = dict(params or {})
     if not config:
         return 5 if folds is None else folds, params

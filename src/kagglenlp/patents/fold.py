@@ -2,9 +2,9 @@
 
 The recipe (`cfg.recipe`, looked up once) builds, fits and saves the model; this module writes the shared files
 (see `storage.py`): `input_format.json`, `oof.csv`, `test_preds.csv`, `log_history.json`, and `done.json` last,
-holding the experiment, its `split_id`, the settings the model depends on and the training data's fingerprint
-(with `--evals-per-epoch`, also `best_step` and `best_pearson`: the checkpoint the predictions come from).
-`--full`: `full_fit_steps(best_steps)` is the optimizer-step count of the all-rows model (the folds' mean best step,
+holding the experiment, its `split_id`, the settings the model depends on and the training data's fingerprint (with
+`--evals-per-epoch`, also `best_step` and `best_pearson`: the checkpoint the predictions come from). `--full`:
+`full_fit_steps(best_steps)` is the optimizer-step count of the all-rows model (the folds' mean best step,
 optionally scaled); `with_full(fold_preds, full_pred, weight)` averages the folds' test predictions with it at
 `weight` times one fold's (1st place: 5 folds + the full model at weight 2).
 """
@@ -107,8 +107,9 @@ def train_fold(cfg, out, k, data):
 
 
 def train_full(cfg, out, folds, data):
-    """`--full`: one model on every training row of `data.trn` (a `FoldData`) for the mean best step count of the
-    finished `folds` (`full_fit_steps`), saved with its test predictions in `out/full/`; returns its `done.json`."""
+    """`--full`: one model on every training row of `data.trn` (a `FoldData`) for the mean best step count of
+    the finished `folds` (`full_fit_steps`), saved with its test predictions in `out/full/`; returns its
+    `done.json`."""
     from dataclasses import replace
 
     from transformers import set_seed

@@ -1,8 +1,9 @@
 """Cross-validation folds written once as a `fold` column, with scikit-learn's splitters.
 
 - `group`: `GroupKFold` by anchor (no anchor in two folds, like the private test's unseen anchors). An anchor is
-  grouped by `group_key`: case, surrounding and repeated spaces and the Unicode form (NFC/NFD) ignored, so spellings
-  of one phrase (`"METASTATIC BONE DISEASE "`, `"metastatic bone disease"`) share a fold; a note names them.
+  grouped by `group_key`: case, surrounding and repeated spaces and the Unicode form (NFC/NFD) ignored, so
+  spellings of one phrase (`"METASTATIC BONE DISEASE "`, `"metastatic bone disease"`) share a fold; a note names
+  them.
 - `stratified-group`: `StratifiedGroupKFold` by anchor, stratified on the score.
 - `time`: forward-chaining folds on a date column (`TimeSeriesSplit` over the sorted unique dates, with
   an optional `gap` of dates left out between train and validation); rows never validated get fold -1.
@@ -88,7 +89,8 @@ def score_classes(y):
 
 
 def stratified_group_folds(df, n_folds=5, group_col="anchor", y_col="score", seed=42, log=print):
-    "`df` with a `fold` column from `StratifiedGroupKFold` on the `group_key` of `group_col`, stratified on `y_col`."
+    """`df` with a `fold` column from `StratifiedGroupKFold` on the `group_key` of `group_col`, stratified on
+    `y_col`."""
     from sklearn.model_selection import StratifiedGroupKFold
 
     _check_groups(df, n_folds, group_col)
@@ -117,7 +119,8 @@ def time_folds(df, n_folds=5, date_col="date", gap=0):
 
 
 def add_folds(df, split="group", n_folds=5, seed=42, date_col="date", gap=0, log=print):
-    "`df` with a `fold` column made by splitter `split` (one of `SPLITS`); notes (merged anchor spellings) to `log`."
+    """`df` with a `fold` column made by splitter `split` (one of `SPLITS`); notes (merged anchor spellings) to
+    `log`."""
     require(split in SPLITS, f"unknown --split {split!r}; choose one of {', '.join(SPLITS)}")
     if split == "group":
         return group_folds(df, n_folds, seed=seed, log=log)

@@ -1,9 +1,9 @@
 """Inference from saved fold models (no training, no network): find the finished folds, predict, average.
 
-`storage.find_fold_dirs` accepts experiment folders, fold folders, or (on Kaggle) fold kernels' outputs, and refuses
-what would silently give a wrong submission (folds of more than one experiment, split, set of settings or training
-data, or an experiment with folds missing). Each fold's recipe is looked up once from its `input_format.json`
-(`models.recipe_for`); the fold-averaged, clipped submission is `results.make_submission`.
+`storage.find_fold_dirs` accepts experiment folders, fold folders, or (on Kaggle) fold kernels' outputs, and
+refuses what would silently give a wrong submission (folds of more than one experiment, split, set of settings or
+training data, or an experiment with folds missing). Each fold's recipe is looked up once from its
+`input_format.json` (`models.recipe_for`); the fold-averaged, clipped submission is `results.make_submission`.
 """
 
 from pathlib import Path

@@ -94,7 +94,8 @@ def cv_dict(oof, seconds, **extra):
 
 
 def result_row(cv, **info):
-    "The results-row extras of CV dict `cv`: every key of `ROW_KEYS` (blank unless in `info`), `cv_folds` from `cv`."
+    """The results-row extras of CV dict `cv`: every key of `ROW_KEYS` (blank unless in `info`), `cv_folds` from
+    `cv`."""
     info = {"cv_folds": " ".join(f"{v:.4f}" for v in cv["folds"].values()), "seconds": cv["seconds"], **info}
     unknown = set(info) - set(ROW_KEYS)
     assert not unknown, f"results-row keys {unknown} are not in ROW_KEYS"

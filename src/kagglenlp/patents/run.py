@@ -3,16 +3,17 @@ notebook 10).
 
 `run_experiment(cfg)`: validate inputs and the backbone -> open the experiment (resume or refuse, lock) -> write
 folds once -> prepare the recipe's inputs once -> train the missing folds (`fold.py`) -> combine them into OOF CV,
-the submission and a results row (`results.py`). Outputs (keyed by experiment name): `outputs/<EXP>/{experiment.json,
-folds.csv, fold<k>/, oof.csv, cv.json, test_preds.csv, oof.png, result.json}`, `submissions/<EXP>.csv` and a row in
-`outputs/results.csv`; with `--full`, then `outputs/<EXP>/full/` (one model on all rows, `fold.train_full`).
+the submission and a results row (`results.py`). Outputs (keyed by experiment name):
+`outputs/<EXP>/{experiment.json, folds.csv, fold<k>/, oof.csv, cv.json, test_preds.csv, oof.png, result.json}`,
+`submissions/<EXP>.csv` and a row in `outputs/results.csv`; with `--full`, then `outputs/<EXP>/full/` (one model on
+all rows, `fold.train_full`).
 
 `train(cfg, gpus)`: the notebook's entry. A `Trainer` started inside a notebook on Kaggle's T4 x2 would run
 `nn.DataParallel` in one process; `train` instead starts one process per GPU with accelerate's `notebook_launcher`,
 which forks the notebook's own process: an input step, head or recipe defined in a cell (`steps.py`) is there in
-every rank, as it is in process. Rank 0 alone writes the experiment (`dist.py`). CUDA must not be initialised in the
-notebook before the launch (nothing here touches it: the GPUs are counted through NVML). On a machine without GPUs,
-`gpus=2` runs two CPU processes (gloo): the same path, which the tests take. With one GPU or none it calls
+every rank, as it is in process. Rank 0 alone writes the experiment (`dist.py`). CUDA must not be initialised in
+the notebook before the launch (nothing here touches it: the GPUs are counted through NVML). On a machine without
+GPUs, `gpus=2` runs two CPU processes (gloo): the same path, which the tests take. With one GPU or none it calls
 `run_experiment`. The command line keeps `torchrun -m kagglenlp patents train ...` (docs/patents.md).
 """
 

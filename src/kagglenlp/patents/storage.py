@@ -101,7 +101,8 @@ def _candidates(d):
 
 
 def _mount_name(d):
-    "The mount name of `d` under Kaggle's input root (`uspppm-fold0`, `model/framework/variation/1`), else its name."
+    """The mount name of `d` under Kaggle's input root (`uspppm-fold0`, `model/framework/variation/1`), else its
+    name."""
     for base in paths.kaggle_input_roots():
         if Path(d).is_relative_to(base):
             return str(Path(d).relative_to(base))
@@ -156,8 +157,8 @@ def check_folds(done, where, run=None):
 
 
 def finished_folds(out, folds=None):
-    """`{folder: done.json dict}` of the finished folds of experiment folder `out` (those among `folds` when given),
-    and of its finished `full/` model (`--full`)."""
+    """`{folder: done.json dict}` of the finished folds of experiment folder `out` (those among `folds` when
+    given), and of its finished `full/` model (`--full`)."""
     dirs = [fold_dir(out, k) for k in folds] if folds is not None else sorted(Path(out).glob("fold*"))
     return {d: read_done(d) for d in [*dirs, Path(out) / "full"] if (d / DONE_FILE).exists()}
 

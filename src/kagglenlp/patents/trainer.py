@@ -39,7 +39,8 @@ def precision_kwargs():
 
 
 def tokenize(tok, inputs, labels=None, ids=None, max_len=MAX_LEN):
-    "A `datasets.Dataset` of `inputs` tokenized by `tok` once, with a `length` column (the collator pads per batch)."
+    """A `datasets.Dataset` of `inputs` tokenized by `tok` once, with a `length` column (the collator pads per
+    batch)."""
     from datasets import Dataset
 
     cols = {"input": list(inputs)}
@@ -107,7 +108,8 @@ def best_args(cfg, n_train):
 
 def fold_trainer_class():
     """`Trainer` whose evaluation and prediction keep the dataset's order. transformers 5 applies
-    `train_sampling_strategy="group_by_length"` to eval batches too, which would scramble OOF and test predictions."""
+    `train_sampling_strategy="group_by_length"` to eval batches too, which would scramble OOF and test
+    predictions."""
     from transformers import Trainer
 
     class FoldTrainer(Trainer):
@@ -122,8 +124,8 @@ def fold_trainer_class():
 
 
 def make_trainer(model, tok, args, trn=None, val=None, trainer_cls=None, data_collator=None, callbacks=None):
-    """A `FoldTrainer` (or `trainer_cls`, e.g. `head_trainer_class(...)`, a subclass of it) regressing one
-    score per pair, padding each batch dynamically (or with `data_collator`), reporting Pearson; `callbacks` added."""
+    """A `FoldTrainer` (or `trainer_cls`, e.g. `head_trainer_class(...)`, a subclass of it) regressing one score
+    per pair, padding each batch dynamically (or with `data_collator`), reporting Pearson; `callbacks` added."""
     from transformers import DataCollatorWithPadding
 
     cls = trainer_cls or fold_trainer_class()
@@ -191,7 +193,8 @@ def head_trainer_class(head_lr=None, lr_decay=1.0):
 
 
 def adversarial_class(base, adv, adv_start=0.0, adv_lr=1.0, adv_eps=0.01):
-    "`base` (a `Trainer` class) with `AdversarialMixin`'s FGM or AWP `adv` from epoch `adv_start`; `base` for 'none'."
+    """`base` (a `Trainer` class) with `AdversarialMixin`'s FGM or AWP `adv` from epoch `adv_start`; `base` for
+    'none'."""
     if adv in (None, "none"):
         return base
     from .tricks.adversarial import AdversarialMixin

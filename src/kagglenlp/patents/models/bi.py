@@ -61,7 +61,8 @@ def bi_class():
             return self.scale * nn.functional.cosine_similarity(u, v, dim=-1) + self.bias
 
         def forward(self, a_input_ids, a_attention_mask, b_input_ids, b_attention_mask, labels=None, length=None):
-            "Scores (and the loss when `labels` are given) of the pairs in a batch (`length`: for the sampler only)."
+            """Scores (and the loss when `labels` are given) of the pairs in a batch (`length`: for the sampler
+            only)."""
             logits = self.score(self.embed(a_input_ids, a_attention_mask), self.embed(b_input_ids, b_attention_mask))
             loss = pair_loss(logits, labels, self.loss) if labels is not None else None
             return SequenceClassifierOutput(loss=loss, logits=logits.to(torch.float32))
@@ -152,7 +153,8 @@ class BiRecipe(Recipe):
         return pd.DataFrame({"anchor side": a, "target side": b}, index=df.index)
 
     def prepare(self, cfg, tok, trn, tst, fmt):
-        "Both sides' strings of `trn` and `tst`, and `trn`'s pairs tokenized once for every fold (a note for seed)."
+        """Both sides' strings of `trn` and `tst`, and `trn`'s pairs tokenized once for every fold (a note for
+        seed)."""
         from ... import dist
 
         if fmt["text"] == "seed" and dist.is_main():

@@ -188,8 +188,8 @@ class CrossRecipe(Recipe):
 
 
 def tta_predict(model, tok, parts, fmt, bs):
-    """Raw outputs of `model` for sibling `parts` (`inputs.sibling_parts`), averaged over `fmt['tta']`
-    orders: the sorted one, then shuffled ones drawn from `fmt['tta_seed']` (the same in training and `predict`)."""
+    """Raw outputs of `model` for sibling `parts` (`inputs.sibling_parts`), averaged over `fmt['tta']` orders:
+    the sorted one, then shuffled ones drawn from `fmt['tta_seed']` (the same in training and `predict`)."""
     from ..inputs import join_siblings, model_sep, shuffle_siblings
     from ..tricks.siblings import tta_mean
     from .infer import predict_texts

@@ -4,8 +4,8 @@ this module only when they build or train a model, so `--help` stays light).
 - `mean_pool` / `pool_states`: one vector per sequence from token states (`cls`, `mean` over real tokens, learned
   `attention` (`masked_attention_pool`), or `lstm`: a BiLSTM then attention, `LstmAttentionPool`); padding never
   counts;
-- `MultiSampleDropout(dim, n, p)`: the mean of one linear layer over `n` dropout masks (12th place); in eval mode it is
-  the linear layer itself;
+- `MultiSampleDropout(dim, n, p)`: the mean of one linear layer over `n` dropout masks (12th place); in eval mode
+  it is the linear layer itself;
 - `LstmAttentionPool(dim)`: a BiLSTM over the token states (packed, so padding never enters it), then attention
   weights over the real tokens only (1st place); expects right padding, as the HF tokenizers here produce;
 - `pair_loss`: MSE on the raw output, BCE with logits against the score in [0, 1], or `pearson` (`pearson_loss`:
@@ -39,14 +39,15 @@ def mean_pool(states, mask):
 
 
 def masked_attention_pool(states, mask, scorer):
-    "Softmax-weighted sum of `states` (batch, tokens, dim) with weights from `scorer`, over tokens where `mask` is 1."
+    """Softmax-weighted sum of `states` (batch, tokens, dim) with weights from `scorer`, over tokens where `mask`
+    is 1."""
     w = scorer(states).squeeze(-1).float().masked_fill(mask == 0, float("-inf"))
     return (torch.softmax(w, dim=1).unsqueeze(-1).to(states.dtype) * states).sum(1)
 
 
 def pool_states(states, mask, pool, attn=None):
-    """One vector per sequence from token `states`: `cls` (first token), `mean`, `attention` (scores from `attn`) or
-    `lstm` (`attn` is then a `LstmAttentionPool` module)."""
+    """One vector per sequence from token `states`: `cls` (first token), `mean`, `attention` (scores from
+    `attn`) or `lstm` (`attn` is then a `LstmAttentionPool` module)."""
     if pool == "lstm":
         return attn(states, mask)
     if pool == "cls":
@@ -81,7 +82,8 @@ class LstmAttentionPool(nn.Module):
         self.scorer = nn.Sequential(nn.Linear(hidden, hidden), nn.Tanh(), nn.Linear(hidden, 1))
 
     def forward(self, states, mask):
-        "One `out_dim` vector per sequence of `states` (batch, tokens, dim); `mask` (batch, tokens) marks real tokens."
+        """One `out_dim` vector per sequence of `states` (batch, tokens, dim); `mask` (batch, tokens) marks real
+        tokens."""
         lengths = mask.sum(1).clamp(min=1).cpu()
         packed = pack_padded_sequence(states.float(), lengths, batch_first=True, enforce_sorted=False)
         out, _ = self.lstm(packed)
@@ -108,8 +110,9 @@ def pair_loss(logits, labels, loss):
 
 
 def freeze_embeddings(model):
-    """Stop training the embedding layer of `model` (a head model's `backbone`, or an HF encoder): every parameter of
-    its `embeddings` module (word, position, type, LayerNorm), or of its input embeddings when it has none."""
+    """Stop training the embedding layer of `model` (a head model's `backbone`, or an HF encoder): every
+    parameter of its `embeddings` module (word, position, type, LayerNorm), or of its input embeddings when it
+    has none."""
     bb = getattr(model, "backbone", model)
     emb = getattr(bb, "embeddings", None) or bb.get_input_embeddings()
     for p in emb.parameters():

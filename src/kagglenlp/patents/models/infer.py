@@ -4,7 +4,8 @@ Batches are sorted by length (least padding), run under `torch.inference_mode` w
 GPU, and their outputs stay on the device until the end of a chunk (the GPU never waits for the host); the original
 row order is restored. `predict_texts` streams its strings in chunks of `TEXT_CHUNK` (tokenize, predict, drop), so
 memory is bounded by the chunk, not by the number of test rows. `phrase_cosines` embeds each distinct phrase once
-(`embed_texts`, mean pooling) and scores pairs from that cache: the bi-encoder's prediction and the zero-shot floor.
+(`embed_texts`, mean pooling) and scores pairs from that cache: the bi-encoder's prediction and the zero-shot
+floor.
 """
 
 import numpy as np
@@ -63,7 +64,8 @@ def to_device(batch, dev):
 
 
 def length_batches(lengths, bs):
-    "Index batches of at most `bs` rows sorted by `lengths`, longest first (a batch too big for memory fails at once)."
+    """Index batches of at most `bs` rows sorted by `lengths`, longest first (a batch too big for memory fails at
+    once)."""
     order = np.argsort(-np.asarray(lengths), kind="stable")
     return [order[i : i + bs] for i in range(0, len(order), bs)]
 
@@ -91,8 +93,8 @@ TEXT_CHUNK = 16384  # input strings tokenized and predicted at once: memory boun
 
 
 def predict_texts(model, tok, texts, bs=256, max_len=MAX_LEN, dev=None, chunk=TEXT_CHUNK):
-    """Raw outputs of `model` for input strings `texts` (truncated to `max_len` tokens), streamed `chunk` strings at
-    a time: each chunk is tokenized, predicted in length-sorted batches and dropped before the next."""
+    """Raw outputs of `model` for input strings `texts` (truncated to `max_len` tokens), streamed `chunk`
+    strings at a time: each chunk is tokenized, predicted in length-sorted batches and dropped before the next."""
     texts = texts if isinstance(texts, list) else list(texts)
     out = np.empty(len(texts), dtype=np.float64)
     for i in range(0, len(texts), chunk):

@@ -90,7 +90,8 @@ class Recipe:
         raise NotImplementedError
 
     def predict(self, fd, fmt, df, bs):
-        "Predictions in the score's scale of the model saved in fold folder `fd` for the rows of `df`, `bs` a batch."
+        """Predictions in the score's scale of the model saved in fold folder `fd` for the rows of `df`, `bs` a
+        batch."""
         raise NotImplementedError
 
 

@@ -1,13 +1,14 @@
 """Adversarial training for HF `Trainer`: FGM (perturbed word embeddings) and AWP (perturbed weights).
 
-`AdversarialMixin` overrides `Trainer.training_step`: after the plain forward/backward it perturbs the model, runs a
-second forward/backward through the Trainer's own `training_step` (so mixed precision, the loss scaler and gradient
-accumulation apply unchanged), and restores the perturbed tensors exactly.
+`AdversarialMixin` overrides `Trainer.training_step`: after the plain forward/backward it perturbs the model, runs
+a second forward/backward through the Trainer's own `training_step` (so mixed precision, the loss scaler and
+gradient accumulation apply unchanged), and restores the perturbed tensors exactly.
 - `fgm`: word embeddings += `adv_eps * g / ||g||` (g their gradient); the step's gradient is plain + adversarial.
-- `awp`: every trainable tensor named `*weight*` += `adv_lr * g / ||g|| * ||w||`, clamped to `w ± adv_eps * |w|`; the
-  step's gradient is the adversarial one only (the plain one is discarded, as the Kaggle AWP code's `zero_grad`); with
-  gradient accumulation the direction is the micro-batch's own gradient and earlier micro-batches' gradients are kept
-  (a copy of the gradients is held for that, only from the second micro-batch of an accumulation on).
+- `awp`: every trainable tensor named `*weight*` += `adv_lr * g / ||g|| * ||w||`, clamped to `w ± adv_eps * |w|`;
+  the step's gradient is the adversarial one only (the plain one is discarded, as the Kaggle AWP code's
+  `zero_grad`); with gradient accumulation the direction is the micro-batch's own gradient and earlier
+  micro-batches' gradients are kept (a copy of the gradients is held for that, only from the second micro-batch of
+  an accumulation on).
 Both are active from epoch `adv_start` on (`state.epoch`, counted from 0: 1 starts with the second epoch).
 """
 
@@ -29,7 +30,8 @@ def _finite_norm(t):
 
 @contextmanager
 def fgm_perturb(model, eps=1.0):
-    "Within the block, `model`'s input (word) embeddings moved by `eps` along their normalised gradient; then restored."
+    """Within the block, `model`'s input (word) embeddings moved by `eps` along their normalised gradient; then
+    restored."""
     w = getattr(model, "backbone", model).get_input_embeddings().weight  # a head model's backbone, or the model
     n = _finite_norm(w.grad) if w.grad is not None else None
     backup = w.data.clone() if n else None
@@ -83,7 +85,8 @@ class AdversarialMixin:
         return self.adv is not None and (self.state.epoch or 0.0) >= self.adv_start
 
     def training_step(self, model, inputs, num_items_in_batch=None):
-        "The plain step, then (once active) an adversarial forward/backward on the perturbed model; the plain loss."
+        """The plain step, then (once active) an adversarial forward/backward on the perturbed model; the plain
+        loss."""
         if not self.adv_active():
             return super().training_step(model, inputs, num_items_in_batch)
         m = self.accelerator.unwrap_model(model)

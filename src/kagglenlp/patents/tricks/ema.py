@@ -1,10 +1,11 @@
 """An exponential moving average (EMA) of the weights as a `TrainerCallback`: evaluated, saved and kept at the end.
 
 `EmaCallback(decay)` keeps `torch.optim.swa_utils.AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(decay))`,
-started from the initial weights (`e_0 = w_0`) and updated after every optimizer step (`e_t = decay e_{t-1} +
-(1 - decay) w_t`). Before each evaluation or checkpoint it copies the EMA into the model (so `eval_pearson`, the best
-checkpoint and `load_best_model_at_end` all see EMA weights) and puts the training weights back at the next step. At
-the end of training the model holds the EMA weights (or the best EMA checkpoint that `load_best_model_at_end` loaded).
+started from the initial weights (`e_0 = w_0`) and updated after every optimizer step (`e_t = decay e_{t-1} + (1 -
+decay) w_t`). Before each evaluation or checkpoint it copies the EMA into the model (so `eval_pearson`, the best
+checkpoint and `load_best_model_at_end` all see EMA weights) and puts the training weights back at the next step.
+At the end of training the model holds the EMA weights (or the best EMA checkpoint that `load_best_model_at_end`
+loaded).
 """
 
 import torch

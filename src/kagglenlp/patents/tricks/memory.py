@@ -4,9 +4,9 @@ An ESTIMATE, not a measurement of a GPU run: mixed precision as HF `Trainer` run
 two fp32 AdamW states, fp16 copies of the weights inside autocast) plus the activations kept for the backward pass:
 `layers x batch x seq x act_bytes` without gradient checkpointing; with it, each layer keeps only its input (fp32
 under autocast: `4 x hidden` bytes per token, as measured) and one layer's activations exist at a time during
-recomputation. `act_bytes` (per token per layer) defaults to the Korthikanti et al. (2022) transformer-layer formula
-`34 h + 5 a s` (fp16, dropout masks); `saved_activation_bytes` measures it for a given model (the bytes autograd
-saves for backward per extra sequence), and `docs/toolbox.md` gives the figures measured with it
+recomputation. `act_bytes` (per token per layer) defaults to the Korthikanti et al. (2022) transformer-layer
+formula `34 h + 5 a s` (fp16, dropout masks); `saved_activation_bytes` measures it for a given model (the bytes
+autograd saves for backward per extra sequence), and `docs/toolbox.md` gives the figures measured with it
 (`scripts/toolbox_memory.py`). The CUDA context, allocator fragmentation and evaluation batches are not included:
 keep a margin.
 """
@@ -57,8 +57,9 @@ def estimate_training_memory(n_params, layers, hidden, heads, seq, batch, grad_c
 
 
 def saved_activation_bytes(model, make_batch, seq, dtype=None):
-    """Bytes autograd saves for backward per token: one forward of `make_batch(2)` minus one of `make_batch(1)` (the
-    weights cancel), divided by `seq`; under `torch.autocast('cpu', dtype)` when `dtype` is given (e.g. bfloat16)."""
+    """Bytes autograd saves for backward per token: one forward of `make_batch(2)` minus one of `make_batch(1)`
+    (the weights cancel), divided by `seq`; under `torch.autocast('cpu', dtype)` when `dtype` is given (e.g.
+    bfloat16)."""
     import contextlib
 
     import torch

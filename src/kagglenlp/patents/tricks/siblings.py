@@ -18,8 +18,8 @@ __all__ = [
 
 
 def tta_mean(predict_fn, n, rng):
-    """Mean of `n` prediction arrays: `predict_fn(None)` (the sorted order) and `predict_fn(rng)` `n - 1` times (a new
-    order each; `predict_fn` builds its inputs with `shuffle_siblings(parts, rng)`)."""
+    """Mean of `n` prediction arrays: `predict_fn(None)` (the sorted order) and `predict_fn(rng)` `n - 1` times
+    (a new order each; `predict_fn` builds its inputs with `shuffle_siblings(parts, rng)`)."""
     preds = [np.asarray(predict_fn(None), dtype=float)]
     preds += [np.asarray(predict_fn(rng), dtype=float) for _ in range(n - 1)]
     return np.mean(preds, axis=0)
