@@ -57,7 +57,10 @@ def main(argv=None):
         fail = write_failure(e)
         if fail is None:
             raise
-        print(f"error: a write failed ({fail[1]}); free disk space or fix permissions, then rerun", file=sys.stderr)
+        print(
+            f"error: a write failed ({fail[1]}); free disk space or fix permissions, then rerun",
+            file=sys.stderr,
+        )
         return 2
     return res if isinstance(res, int) else 0
 

@@ -15,7 +15,13 @@ import pandas as pd
 from .errors import UserError, require
 from .files import write_csv
 
-__all__ = ["check_submission", "align_to_sample", "write_submission", "check_submission_file", "read_submission_csv"]
+__all__ = [
+    "check_submission",
+    "align_to_sample",
+    "write_submission",
+    "check_submission_file",
+    "read_submission_csv",
+]
 
 BOM = b"\xef\xbb\xbf"
 
@@ -68,7 +74,10 @@ def check_submission(sub, sample, id_col="id", lo=0.0, hi=1.0):
         if c == id_col:
             continue
         v = pd.to_numeric(sub[c], errors="coerce")
-        require(v.notna().all(), f"submission column {c!r} has {int(v.isna().sum())} missing or non-numeric values")
+        require(
+            v.notna().all(),
+            f"submission column {c!r} has {int(v.isna().sum())} missing or non-numeric values",
+        )
         require(np.isfinite(v).all(), f"submission column {c!r} has non-finite values")
         require(
             ((v >= lo) & (v <= hi)).all(),

@@ -49,11 +49,15 @@ def load_encoder_checked(learn, enc_file, vocab_file):
     emb = torch.load(enc_file, map_location="cpu")["encoder.weight"]
     n_vocab = len(learn.dls.vocab[0])
     if emb.shape[0] != n_vocab:
-        raise UserError(f"vocab mismatch: {enc_file} embeds {emb.shape[0]} tokens but the classifier has {n_vocab}")
+        raise UserError(
+            f"vocab mismatch: {enc_file} embeds {emb.shape[0]} tokens but the classifier has {n_vocab}",
+        )
     try:
         learn.load_encoder(Path(enc_file).resolve().with_suffix(""))
     except RuntimeError as e:
-        raise UserError(f"{enc_file} does not fit the classifier's AWD-LSTM size: {str(e).splitlines()[0]}") from None
+        raise UserError(
+            f"{enc_file} does not fit the classifier's AWD-LSTM size: {str(e).splitlines()[0]}",
+        ) from None
     return learn
 
 

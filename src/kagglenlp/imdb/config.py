@@ -12,7 +12,16 @@ from dataclasses import dataclass
 
 from ..args import opt
 
-__all__ = ["Arch", "PretrainConfig", "UlmfitConfig", "Stage", "lm_stages", "clas_stages", "LR_DIV", "RESUME_IGNORED"]
+__all__ = [
+    "Arch",
+    "PretrainConfig",
+    "UlmfitConfig",
+    "Stage",
+    "lm_stages",
+    "clas_stages",
+    "LR_DIV",
+    "RESUME_IGNORED",
+]
 
 LR_DIV = 2.6**4  # discriminative rates: lowest layer group gets lr/2.6**4 (ULMFiT)
 

@@ -221,7 +221,10 @@ def lm_dls(df, vocab, bs=64, seq_len=72, valid_pct=0.1, backwards=False, seed=42
 def labelled(df, src="the data"):
     "The labelled rows of `df`, refused unless they hold 2+ classes and both training and validation rows."
     df = df[df["label"] != ""].reset_index(drop=True)
-    require(len(df), f"{src}: no labelled texts for the classifier (aclImdb needs train/{{pos,neg}}; a CSV a label)")
+    require(
+        len(df),
+        f"{src}: no labelled texts for the classifier (aclImdb needs train/{{pos,neg}}; a CSV a label)",
+    )
     labels = sorted(df["label"].unique())
     require(len(labels) >= 2, f"{src}: the classifier needs at least 2 classes, found only {labels!r}")
     for part, m in (("training", ~df["is_valid"]), ("validation", df["is_valid"])):

@@ -76,7 +76,9 @@ def _read_weights(wgts):
             sd = torch.load(wgts, map_location="cpu", weights_only=False)
         except Exception as e:  # torch and pickle raise many types for a file that is not a state dict
             why = str(e).split(". ")[0][:160]
-            raise UserError(f"{wgts} is not a PyTorch file of AWD-LSTM weights ({type(e).__name__}: {why})") from None
+            raise UserError(
+                f"{wgts} is not a PyTorch file of AWD-LSTM weights ({type(e).__name__}: {why})",
+            ) from None
     if isinstance(sd, dict) and isinstance(sd.get("model"), dict):
         sd = sd["model"]
     ok = isinstance(sd, dict) and any(k.endswith("encoder.weight") for k in sd)
@@ -149,7 +151,9 @@ def load_pretrained(learn, wgts, vocab):
     try:
         learn.load_pretrained(wgts, vocab)
     except RuntimeError as e:
-        raise UserError(f"{wgts} does not fit this AWD-LSTM size ({SIZE_HINT}): {str(e).splitlines()[0]}") from None
+        raise UserError(
+            f"{wgts} does not fit this AWD-LSTM size ({SIZE_HINT}): {str(e).splitlines()[0]}",
+        ) from None
     return learn
 
 

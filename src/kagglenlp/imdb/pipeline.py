@@ -81,7 +81,14 @@ def pretrain(c, log=print):
     check_batches(df, c.bs, c.lm_valid_pct, c.seed, ", ".join(c.corpus))
     vocab = make_lm_vocab(df, c.min_freq, c.max_vocab)
     data = fingerprint(corpus=corpus["text"])
-    with open_experiment(c.name, "imdb-pretrain", asdict(c), data, ignore=RESUME_IGNORED, overwrite=c.overwrite) as exp:
+    with open_experiment(
+        c.name,
+        "imdb-pretrain",
+        asdict(c),
+        data,
+        ignore=RESUME_IGNORED,
+        overwrite=c.overwrite,
+    ) as exp:
         out = exp.dir
         todo = [b for b in _directions(c) if not (out / f"lstm_{direction(b)}.pth").exists()]
         if not todo:

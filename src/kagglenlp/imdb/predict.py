@@ -14,7 +14,14 @@ import pandas as pd
 from ..errors import UserError, require
 from ..files import check_writable, read_csv_text, write_csv
 
-__all__ = ["read_new_texts", "load_learner_file", "learner_kind", "predict_probs", "predict_df", "write_predictions"]
+__all__ = [
+    "read_new_texts",
+    "load_learner_file",
+    "learner_kind",
+    "predict_probs",
+    "predict_df",
+    "write_predictions",
+]
 
 EXPORTED = dict(classifier="classifier_{}.pkl", lm="lm_{}.pkl")  # what `kagglenlp imdb train` exports, per direction
 WHAT = dict(classifier="an exported classifier", lm="an exported language model")

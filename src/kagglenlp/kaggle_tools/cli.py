@@ -134,7 +134,10 @@ def _submit(a):
     named = a.file and not code and Path(a.file).parent.name == "submissions"  # `submissions/NAME.csv`
     exp = a.experiment or (Path(a.file).stem if named else None)
     message = tag_message(a.message, exp)
-    require(not code or a.sample is None, "--sample checks a file submission; a code submission is checked by Kaggle")
+    require(
+        not code or a.sample is None,
+        "--sample checks a file submission; a code submission is checked by Kaggle",
+    )
     require(code or a.file, "give the submission file (-f), or --kernel and --version for a code competition")
     if exp and exp not in {r["experiment"] for r in read_results()}:
         print(
@@ -142,7 +145,14 @@ def _submit(a):
             file=sys.stderr,
         )
     if code:
-        msg = submit_code(a.competition, a.kernel, a.version, message, a.file or "submission.csv", timeout=a.timeout)
+        msg = submit_code(
+            a.competition,
+            a.kernel,
+            a.version,
+            message,
+            a.file or "submission.csv",
+            timeout=a.timeout,
+        )
     else:
         msg = submit_file(a.competition, a.file, message, a.sample, timeout=a.timeout)
     print(msg)
@@ -174,7 +184,9 @@ def _scores(a):
             )
         else:
             n = len(df[["cv", lb]].dropna())
-            print(f"CV-{lb} LB correlation: needs 3 submissions with both a local CV and a {lb} score, {n} have both")
+            print(
+                f"CV-{lb} LB correlation: needs 3 submissions with both a local CV and a {lb} score, {n} have both",
+            )
     unknown = sorted(set(df.loc[df["cv"].isna() & df["experiment"].notna(), "experiment"]))
     if unknown:
         print(
@@ -248,7 +260,13 @@ def add_parser(sub):
         "build the kagglenlp wheel (+ offline wheels) and create/version the code dataset",
     )
     _command(cmds, "push", PushArgs, push, "push a notebook as a kernel (internet off, private by default)")
-    _command(cmds, "folds", FoldArgs, folds, "push one training kernel per fold, then the inference kernel fed by them")
+    _command(
+        cmds,
+        "folds",
+        FoldArgs,
+        folds,
+        "push one training kernel per fold, then the inference kernel fed by them",
+    )
     _command(
         cmds,
         "rehearse",
@@ -258,9 +276,21 @@ def add_parser(sub):
     )
     _command(cmds, "status", StatusArgs, _status, "show (or --wait for) kernels' status")
     _command(cmds, "output", OutputArgs, _output, "download a kernel's outputs and log")
-    _command(cmds, "model-upload", ModelUploadArgs, _model_upload, "upload a save_pretrained folder as a Kaggle Model")
+    _command(
+        cmds,
+        "model-upload",
+        ModelUploadArgs,
+        _model_upload,
+        "upload a save_pretrained folder as a Kaggle Model",
+    )
     _command(cmds, "quota", QuotaArgs, _quota, "show the week's GPU/TPU quota used and left (kaggle quota)")
-    _command(cmds, "submit", SubmitArgs, _submit, "submit a checked file, or a kernel version to a code competition")
+    _command(
+        cmds,
+        "submit",
+        SubmitArgs,
+        _submit,
+        "submit a checked file, or a kernel version to a code competition",
+    )
     _command(
         cmds,
         "scores",

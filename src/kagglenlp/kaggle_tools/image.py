@@ -75,7 +75,16 @@ def load_profile(ref="kaggle"):
         require(isinstance(v, list) and all(isinstance(x, str) for x in v), f"{path}: `{key}` must be a list")
     name = str(d.get("name") or path.stem)
     meta = {k: str(d.get(k, "")) for k in ("checked", "source", "build")}
-    return Profile(name, py, tuple(pkgs), meta["checked"], meta["source"], str(path), meta["build"], tuple(provides))
+    return Profile(
+        name,
+        py,
+        tuple(pkgs),
+        meta["checked"],
+        meta["source"],
+        str(path),
+        meta["build"],
+        tuple(provides),
+    )
 
 
 KAGGLE_PYTHON = load_profile().python  # Kaggle's Python (major.minor), for the wheels `--with-deps` stages
@@ -183,7 +192,9 @@ def profile_env(p, root=None, log=print, timeout=BUILD_TIMEOUT, progress=sys.std
         # the venv's scripts name the .partial folder in their shebangs; only `python -m ...` is used
         meta = dict(name=p.name, python=p.python, packages=list(p.packages), source=p.source, checked=p.checked)
         (venv / "profile.json").write_text(json.dumps(meta, indent=1))
-        log(f"built the {p.name} image environment in {secs(time.monotonic() - t0)}: {folder_size(venv) / 1e9:.1f} GB")
+        log(
+            f"built the {p.name} image environment in {secs(time.monotonic() - t0)}: {folder_size(venv) / 1e9:.1f} GB",
+        )
     return env_python(venv)
 
 

@@ -120,7 +120,9 @@ def _read_pushed(path):
     except FileNotFoundError:
         return {}
     except ValueError:
-        raise UserError(f"{path} is not valid JSON: delete it (it records the versions pushed from here)") from None
+        raise UserError(
+            f"{path} is not valid JSON: delete it (it records the versions pushed from here)",
+        ) from None
     return got if isinstance(got, dict) else {}
 
 
@@ -381,7 +383,16 @@ def output(kernel, folder, timeout=1800, overwrite=False):
     )
     folder.mkdir(parents=True, exist_ok=True)
     force = ["--force"] if overwrite else []
-    kaggle("kernels", "output", kernel, "-p", folder, *force, timeout=timeout, what=f"kaggle kernels output {kernel}")
+    kaggle(
+        "kernels",
+        "output",
+        kernel,
+        "-p",
+        folder,
+        *force,
+        timeout=timeout,
+        what=f"kaggle kernels output {kernel}",
+    )
     files = sorted(p for p in folder.rglob("*") if p.is_file())
     require(files, f"kaggle kernels output {kernel} downloaded nothing into {folder}")
     return files

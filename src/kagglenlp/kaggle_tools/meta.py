@@ -97,7 +97,9 @@ def _id_problems(ref, what, min_len, max_len=None):
     if not SLUG_RE.match(slug):
         errs.append(f"{what} slug {slug!r} must be lower-case letters, digits and single hyphens")
     if len(slug) < min_len or (max_len and len(slug) > max_len):
-        errs.append(f"{what} slug {slug!r} must be {min_len}" + (f"-{max_len}" if max_len else "+") + " characters")
+        errs.append(
+            f"{what} slug {slug!r} must be {min_len}" + (f"-{max_len}" if max_len else "+") + " characters",
+        )
     return errs
 
 
@@ -439,7 +441,9 @@ def _check_fold_params(params, n_folds):
         raise UserError(f"--param settings=... must be a dict of training settings, got {settings!r}")
     clash = sorted({"fold", "folds", *SPLIT_PARAMS} & set(settings))
     if clash:
-        raise UserError(f"settings {clash} must be notebook parameters of their own (--param NAME=VALUE), not settings")
+        raise UserError(
+            f"settings {clash} must be notebook parameters of their own (--param NAME=VALUE), not settings",
+        )
     if n_folds < 2:
         raise UserError(f"--folds must be at least 2, got {n_folds}")
 
@@ -478,7 +482,11 @@ def fold_kernels(
         raise UserError(f"folds must be a non-empty subset of 0..{n_folds - 1}, got {folds}")
     if len(set(folds)) != len(folds):
         raise UserError(f"folds repeat: {folds}")
-    common = dict(dataset_sources=dataset_sources, competition_sources=competition_sources, model_sources=model_sources)
+    common = dict(
+        dataset_sources=dataset_sources,
+        competition_sources=competition_sources,
+        model_sources=model_sources,
+    )
     hw = dict(enable_gpu=enable_gpu, enable_tpu=enable_tpu, machine_shape=machine_shape)
     specs = []
     for k in folds:
@@ -490,7 +498,9 @@ def fold_kernels(
     if weights:
         bad = [w for w in weights if len(str(w).split("/")) != 5 or not str(w).split("/")[4].isdigit()]
         if bad:
-            raise UserError(f"--weights {', '.join(bad)}: give Kaggle Model versions owner/model/framework/variation/N")
+            raise UserError(
+                f"--weights {', '.join(bad)}: give Kaggle Model versions owner/model/framework/variation/N",
+            )
         ids, common["model_sources"] = [], [*model_sources, *(w for w in weights if w not in model_sources)]
     m = kernel_meta(f"{id_prefix}-infer", infer_code, enable_internet=False, kernel_sources=ids, **hw, **common)
     dirs = [str(paths.model_mount(w)) for w in weights] or [str(paths.kernel_output_dir(i)) for i in ids]

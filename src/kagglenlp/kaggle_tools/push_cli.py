@@ -20,8 +20,14 @@ def _sources(a):
 
 def _check_rehearse(a):
     "Refuse option combinations `--rehearse` cannot honour, before anything is written."
-    require(not a.rehearse or a.dir, "--rehearse needs --dir: the kernel folders are written there, then rehearsed")
-    require(not (a.rehearse and a.dry_run), "--rehearse already writes the folders without pushing; drop --dry-run")
+    require(
+        not a.rehearse or a.dir,
+        "--rehearse needs --dir: the kernel folders are written there, then rehearsed",
+    )
+    require(
+        not (a.rehearse and a.dry_run),
+        "--rehearse already writes the folders without pushing; drop --dry-run",
+    )
 
 
 def _image(a):
@@ -99,7 +105,10 @@ def folds(a):
     deadline = Deadline(a.timeout)
     require(not (a.skip_folds and a.only), "--skip-folds and --only exclude each other")
     require(a.skip_folds or not a.fold_version, "--fold-version goes with --skip-folds")
-    require(not (a.weights and (a.only or a.skip_folds)), "--weights pushes no fold kernel: drop --only/--skip-folds")
+    require(
+        not (a.weights and (a.only or a.skip_folds)),
+        "--weights pushes no fold kernel: drop --only/--skip-folds",
+    )
     require(not a.dry_run or a.dir, "--dry-run needs --dir to write the kernel folders into")
     _check_rehearse(a)
     gpu, tpu, shape = accelerator_settings(a.gpu, a.accelerator)

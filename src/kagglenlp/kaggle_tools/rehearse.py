@@ -85,7 +85,10 @@ def read_kernel(folder):
 
     folder = Path(folder)
     mf = folder / "kernel-metadata.json"
-    require(mf.is_file(), f"{folder} is not a kernel folder (no kernel-metadata.json); write one with --dry-run --dir")
+    require(
+        mf.is_file(),
+        f"{folder} is not a kernel folder (no kernel-metadata.json); write one with --dry-run --dir",
+    )
     try:
         meta = json.loads(mf.read_text())
     except ValueError as e:
@@ -247,7 +250,13 @@ def _run_one(k, work, mounts, deadline, kernel_name, jupyter_path, log):
     log(f"rehearsing {k.id} ({net}{hw}) in {root} ...")
     t0 = time.monotonic()
     try:
-        res = run(args, timeout=deadline.cap(24 * 3600, "rehearsing"), what=f"rehearsal of {k.id}", env=env, cwd=out)
+        res = run(
+            args,
+            timeout=deadline.cap(24 * 3600, "rehearsing"),
+            what=f"rehearsal of {k.id}",
+            env=env,
+            cwd=out,
+        )
     except KaggleError as e:
         (out / "papermill.log").write_text(str(e))
         raise KaggleError(f"{e}\n(the executed notebook: {executed})") from None

@@ -26,7 +26,10 @@ def submit_args(competition, message, file=None, kernel=None, version=None):
     require((kernel is None) == (version is None), "a code submission needs both --kernel and --version")
     if kernel is not None:
         split_id(kernel)
-        require(str(version).isdigit() and int(version) > 0, f"--version must be a positive integer, got {version!r}")
+        require(
+            str(version).isdigit() and int(version) > 0,
+            f"--version must be a positive integer, got {version!r}",
+        )
         return [
             "competitions",
             "submit",
@@ -80,7 +83,11 @@ def list_submissions(competition, page_size=100, timeout=120):
     """The CSV (`ref,fileName,date,description,status,publicScore,privateScore`) of your latest `page_size`
     submissions to `competition`; '' when there are none."""
     creds.require_credentials()
-    res = kaggle(*submissions_args(competition, page_size), timeout=timeout, what="kaggle competitions submissions")
+    res = kaggle(
+        *submissions_args(competition, page_size),
+        timeout=timeout,
+        what="kaggle competitions submissions",
+    )
     if "No submissions found" in res.out:
         return ""
     lines = res.out.splitlines()

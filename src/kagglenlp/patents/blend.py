@@ -61,7 +61,11 @@ class BlendOptions:
         choices=METHODS,
     )
     weights: Optional[str] = opt(None, "with --method fixed: comma-separated weights, one per EXP (e.g. 2,1)")
-    scale: str = opt("none", "minmax: map each member's OOF and test predictions onto [0, 1] first", choices=SCALES)
+    scale: str = opt(
+        "none",
+        "minmax: map each member's OOF and test predictions onto [0, 1] first",
+        choices=SCALES,
+    )
     overwrite: bool = opt(False, "delete outputs/<name>/ and its submission and start over")
 
     def __post_init__(self):
@@ -174,7 +178,10 @@ def load_member(exp):
     require(d.is_dir(), f"experiment {exp!r} not found (no folder {d})")
     check_folds(finished_folds(d), d)  # its fold folders (when kept) are one run's, as `predict` and `train` check
     missing = [f for f in FILES if not (d / f).exists()]
-    require(not missing, f"experiment {exp!r} is unfinished ({', '.join(missing)} missing in {d}); finish it first")
+    require(
+        not missing,
+        f"experiment {exp!r} is unfinished ({', '.join(missing)} missing in {d}); finish it first",
+    )
     folds, oof, tp = (
         read_table(d / "folds.csv", ("id", "anchor")),
         read_table(d / "oof.csv"),
@@ -268,7 +275,9 @@ def run_blend(exps, opts):
     if opts.scale == "minmax":  # OOF and test predictions each onto [0, 1], member by member
         preds, tpreds = (np.column_stack([minmax_scale(c) for c in p.T]) for p in (preds, tpreds))
     sub_path = paths.submissions_dir() / f"{opts.name}.csv"
-    data = fingerprint(**{f"{e}/{f}": m[0] / f for e, m in zip(exps, members) for f in ("oof.csv", "test_preds.csv")})
+    data = fingerprint(
+        **{f"{e}/{f}": m[0] / f for e, m in zip(exps, members) for f in ("oof.csv", "test_preds.csv")},
+    )
     settings = {"experiments": exps, "method": opts.method}
     settings.update({"scale": opts.scale} if opts.scale != "none" else {}, **({"weights": fixed} if fixed else {}))
     with open_experiment(opts.name, "patents", settings, data, ("overwrite",), opts.overwrite, [sub_path]) as exp:

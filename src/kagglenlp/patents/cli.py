@@ -143,7 +143,12 @@ def add_parser(sub):
     ):
         c = cmds.add_parser(name, help=cls.__doc__.splitlines()[0], description=cls.__doc__)
         if name == "blend":
-            c.add_argument("experiments", nargs="+", metavar="EXP", help="finished experiments (names under outputs/)")
+            c.add_argument(
+                "experiments",
+                nargs="+",
+                metavar="EXP",
+                help="finished experiments (names under outputs/)",
+            )
         # `tune`'s own --config is its base file; `demo` takes no settings
         add_dataclass_args(c, cls, config=name not in ("demo", "tune")).set_defaults(func=fn)
     return p

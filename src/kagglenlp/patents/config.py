@@ -101,7 +101,10 @@ class PatentsConfig:
     head_lr: Optional[float] = opt(
         None, "learning rate of the head (default: the recipe's: 1e-2 for bi's scale and bias, --lr for cross)"
     )
-    lr_decay: float = opt(1.0, "layer-wise LR decay: each layer below the top gets this times the LR above (1: off)")
+    lr_decay: float = opt(
+        1.0,
+        "layer-wise LR decay: each layer below the top gets this times the LR above (1: off)",
+    )
     head_dropout: float = opt(0.1, "dropout on the pooled vector before the head (cross-encoder)")
     epochs: float = opt(4, "training epochs per fold")
     lr: Optional[float] = opt(
@@ -117,7 +120,10 @@ class PatentsConfig:
         0, "evaluate N times per epoch and keep the best checkpoint by Pearson (0: the last step, as before)"
     )
     grad_accum: int = opt(1, "gradient accumulation steps: effective batch = --bs x devices x this")
-    grad_checkpointing: bool = opt(False, "recompute the backbone's activations in the backward pass (less memory)")
+    grad_checkpointing: bool = opt(
+        False,
+        "recompute the backbone's activations in the backward pass (less memory)",
+    )
     eval_bs: Optional[int] = opt(None, "evaluation and prediction batch size (default: twice --bs)")
     adv: str = opt(
         "none", "adversarial training (cross): FGM on the word embeddings or AWP on the weights", choices=ADVS
@@ -134,7 +140,10 @@ class PatentsConfig:
         "also train one model on all training rows for the folds' mean best step (needs --evals-per-epoch), saved "
         "as full/ beside the folds (patents predict --full-weight mixes it in)",
     )
-    tta: int = opt(1, "predict as the mean over N sibling orders: sorted, then N-1 shuffled (cpc-siblings; 1: off)")
+    tta: int = opt(
+        1,
+        "predict as the mean over N sibling orders: sorted, then N-1 shuffled (cpc-siblings; 1: off)",
+    )
     date_col: str = opt("date", "date column for --split time")
     gap: int = opt(0, "dates left out between train and validation for --split time")
     seed: int = opt(42, "random seed for folds, sampling and training")
@@ -206,7 +215,10 @@ def check_config(cfg):
 
 def check_toolbox(cfg):
     "Raise `UserError` for an out-of-range toolbox option of `cfg` (docs/toolbox.md)."
-    require(cfg.evals_per_epoch >= 0, f"--evals-per-epoch must be zero (off) or positive, got {cfg.evals_per_epoch}")
+    require(
+        cfg.evals_per_epoch >= 0,
+        f"--evals-per-epoch must be zero (off) or positive, got {cfg.evals_per_epoch}",
+    )
     require(cfg.grad_accum >= 1, f"--grad-accum must be at least 1, got {cfg.grad_accum}")
     _positive(cfg.eval_bs, "--eval-bs", none_ok=True)
     require(

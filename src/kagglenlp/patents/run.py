@@ -34,7 +34,15 @@ from .inputs import TITLED, context_titles, load_titles
 from .results import combine_folds
 from .storage import check_folds, finished_folds, fold_done, write_folds
 
-__all__ = ["run_experiment", "train", "prepare_inputs", "split_id", "data_fingerprint", "visible_gpus", "free_port"]
+__all__ = [
+    "run_experiment",
+    "train",
+    "prepare_inputs",
+    "split_id",
+    "data_fingerprint",
+    "visible_gpus",
+    "free_port",
+]
 
 # torch's own switch: `torch.cuda.is_available()` asks NVML instead of initialising CUDA, so that a library calling
 # it in the notebook (before the launch) does not leave the forked processes unable to use the GPUs.
@@ -103,7 +111,9 @@ def run_experiment(cfg):
         out = paths.exp_dir(name)
         if dist.is_main():
             done = f"resuming: fold {cfg.fold} done" if cfg.fold is not None else "resuming: all done"
-            print(f"experiment {name}: {len(trn)} train rows, {len(folds)} folds, to train: {todo or f'none ({done})'}")
+            print(
+                f"experiment {name}: {len(trn)} train rows, {len(folds)} folds, to train: {todo or f'none ({done})'}",
+            )
         prepared = []
 
         def prepare():

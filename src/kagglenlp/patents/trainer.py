@@ -184,7 +184,14 @@ def head_trainer_class(head_lr=None, lr_decay=1.0):
                 m = self.model if model is None else model
                 decay = set(self.get_decay_parameter_names(m))
                 no_decay = [n for n, _ in m.named_parameters() if n not in decay]
-                groups = param_groups(m, self.args.learning_rate, head_lr, lr_decay, self.args.weight_decay, no_decay)
+                groups = param_groups(
+                    m,
+                    self.args.learning_rate,
+                    head_lr,
+                    lr_decay,
+                    self.args.weight_decay,
+                    no_decay,
+                )
                 cls, kw = self.get_optimizer_cls_and_kwargs(self.args, m)
                 self.optimizer = cls(groups, **kw)
             return self.optimizer

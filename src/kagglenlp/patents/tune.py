@@ -59,7 +59,10 @@ class TuneArgs:
     )
     trials: int = opt(10, "finished (complete or pruned) trials the study should have; a rerun continues to this")
     data: Optional[str] = opt(None, "competition folder (overrides the config file's `data`)")
-    study: Optional[str] = opt(None, "study name; trials are experiments <study>-t<NNN> (default: <config stem>-tune)")
+    study: Optional[str] = opt(
+        None,
+        "study name; trials are experiments <study>-t<NNN> (default: <config stem>-tune)",
+    )
     storage: Optional[str] = opt(None, "Optuna RDB URL shared by workers (default: sqlite:///outputs/optuna.db)")
     startup: int = opt(3, "trials that finish before any trial is pruned (MedianPruner n_startup_trials)")
     sampler_seed: Optional[int] = opt(None, "seed of the TPE sampler (one worker: a reproducible sequence)")
@@ -112,7 +115,10 @@ def parse_param(spec):
     types = _field_types()
     name, eq, rest = spec.partition("=")
     kind, colon, args = rest.partition(":")
-    require(eq and colon and name and args, f"--param {spec!r} should be NAME=KIND:ARGS, e.g. lr=loguniform:1e-5:1e-3")
+    require(
+        eq and colon and name and args,
+        f"--param {spec!r} should be NAME=KIND:ARGS, e.g. lr=loguniform:1e-5:1e-3",
+    )
     if name not in types:
         near = difflib.get_close_matches(name.replace("-", "_"), types, n=1)
         raise UserError(
@@ -177,7 +183,10 @@ def check_storage(url):
     if u.get_backend_name() == "sqlite" and u.database not in (None, "", ":memory:"):
         db = Path(u.database)
         rel = "" if db.is_absolute() else f" (a relative path after sqlite:/// is from the current folder {Path.cwd()})"
-        require(db.resolve().parent.is_dir(), f"--storage {url!r}: folder {db.resolve().parent} does not exist{rel}")
+        require(
+            db.resolve().parent.is_dir(),
+            f"--storage {url!r}: folder {db.resolve().parent} does not exist{rel}",
+        )
         require(not db.is_dir(), f"--storage {url!r}: {db.resolve()} is a folder; name the database file in it")
         check_writable(db.resolve().parent)
         require(
@@ -217,7 +226,9 @@ def open_study(url, attempts=5, **kw):
 def _storage_error(url, e):
     "The `UserError` for Optuna storage `url` failing to open with exception `e` (its first line, no traceback)."
     why = str(getattr(e, "orig", None) or e).strip().splitlines()[0]
-    return UserError(f"cannot open the Optuna storage {url} ({why}); check the URL, the server and its permissions")
+    return UserError(
+        f"cannot open the Optuna storage {url} ({why}); check the URL, the server and its permissions",
+    )
 
 
 def study_record(base, specs, data):

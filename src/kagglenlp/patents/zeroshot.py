@@ -105,7 +105,9 @@ def run_zeroshot(cfg):
             }
         )
         ta, tb = pair_texts(tst, cfg.text, titles)
-        tp = pd.DataFrame({"id": tst["id"].values, "zeroshot": phrase_cosines(enc, tok, ta, tb, cfg.bs, cfg.max_len)})
+        tp = pd.DataFrame(
+            {"id": tst["id"].values, "zeroshot": phrase_cosines(enc, tok, ta, tb, cfg.bs, cfg.max_len)},
+        )
         row = dict(
             arch="zeroshot",
             model=model_label(cfg.model),

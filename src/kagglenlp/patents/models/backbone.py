@@ -81,7 +81,10 @@ def _source(name):
     path = resolve_model(name)
     p = Path(path).expanduser()
     if p.exists():
-        require(p.is_dir(), f"--model {name}: {p} is a file; pass the folder that holds config.json and the weights")
+        require(
+            p.is_dir(),
+            f"--model {name}: {p} is a file; pass the folder that holds config.json and the weights",
+        )
         return str(p), True
     local_hint = (
         "pass a local folder holding config.json, the weights and the tokenizer files (save_pretrained() "

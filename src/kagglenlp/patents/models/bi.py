@@ -63,7 +63,10 @@ def bi_class():
         def forward(self, a_input_ids, a_attention_mask, b_input_ids, b_attention_mask, labels=None, length=None):
             """Scores (and the loss when `labels` are given) of the pairs in a batch (`length`: for the sampler
             only)."""
-            logits = self.score(self.embed(a_input_ids, a_attention_mask), self.embed(b_input_ids, b_attention_mask))
+            logits = self.score(
+                self.embed(a_input_ids, a_attention_mask),
+                self.embed(b_input_ids, b_attention_mask),
+            )
             loss = pair_loss(logits, labels, self.loss) if labels is not None else None
             return SequenceClassifierOutput(loss=loss, logits=logits.to(torch.float32))
 

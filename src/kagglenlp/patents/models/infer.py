@@ -120,7 +120,13 @@ def embed_texts(encoder, tok, texts, bs=256, max_len=MAX_LEN):
     with torch.inference_mode(), autocast(dev):
         for i in range(0, len(texts), bs):
             idx = order[i : i + bs]
-            enc = tok([texts[j] for j in idx], truncation=True, max_length=max_len, padding=True, return_tensors="pt")
+            enc = tok(
+                [texts[j] for j in idx],
+                truncation=True,
+                max_length=max_len,
+                padding=True,
+                return_tensors="pt",
+            )
             b = to_device({"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"]}, dev)
             ids, mask = b["input_ids"], b["attention_mask"]
             if embed is not None:
