@@ -103,7 +103,8 @@ def _norm(v):
 
 
 class Experiment:
-    "An open experiment: its `dir`, `name`, `pipeline`, `settings` and `data` fingerprint; `resumed` when it existed."
+    """An open experiment: its `dir`, `name`, `pipeline`, `settings` and `data` fingerprint; `resumed` when it
+    existed."""
 
     def __init__(self, name, pipeline, settings, data, resumed, lock):
         self.name, self.pipeline, self.settings, self.data = name, pipeline, settings, data

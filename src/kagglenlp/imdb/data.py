@@ -78,7 +78,8 @@ def read_folder(path, log=print):
     rows = []
     for split in ("train", "test", "unsup"):
         for f in sorted((path / split).rglob("*.txt")) if (path / split).is_dir() else []:
-            unsup = split == "unsup" or f.parent.name == "unsup" or f.parent == path / split  # aclImdb has train/unsup
+            # aclImdb has train/unsup
+            unsup = split == "unsup" or f.parent.name == "unsup" or f.parent == path / split
             lbl = "" if unsup else f.parent.name
             rows.append(dict(text=read_utf8(f), label=lbl, is_valid=split == "test", split=split))
     require(rows, f"{path}: no .txt files under train/, test/ or unsup/ (expected the aclImdb layout or a CSV)")

@@ -23,7 +23,8 @@ __all__ = [
     "write_predictions",
 ]
 
-EXPORTED = dict(classifier="classifier_{}.pkl", lm="lm_{}.pkl")  # what `kagglenlp imdb train` exports, per direction
+# what `kagglenlp imdb train` exports, per direction
+EXPORTED = dict(classifier="classifier_{}.pkl", lm="lm_{}.pkl")
 WHAT = dict(classifier="an exported classifier", lm="an exported language model")
 
 

@@ -50,7 +50,8 @@ PUSHED_RE = re.compile(r"Kernel version (\d+) successfully (?:pushed|saved)")
 STATUS_RE = re.compile(r'has status "(?:KernelWorkerStatus\.)?(\w+)"')
 PUSH_TIMEOUT = 300  # seconds for one `kernels push` (capped by the command's time left)
 STATUS_TIMEOUT = 120  # seconds for one `kernels status` (capped likewise)
-QUOTA_TIMEOUT = 20  # seconds for the GPU-quota read before a push: a note only, so a hung server must not cost more
+# seconds for the GPU-quota read before a push: a note only, so a hung server must not cost more
+QUOTA_TIMEOUT = 20
 
 
 def read_notebook(path):

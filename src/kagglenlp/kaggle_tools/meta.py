@@ -44,7 +44,8 @@ __all__ = [
 KERNEL_TYPES = ["script", "notebook"]  # the CLI's valid_push_kernel_types
 LANGUAGES = ["python", "r", "rmarkdown"]  # valid_push_language_types
 PINNING_TYPES = ["original", "latest"]
-KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}  # papermill on Kaggle needs `name`
+# papermill on Kaggle needs `name`
+KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")  # the CLI's _validate_slug_syntax
 OWNER_RE = re.compile(r"^[a-z0-9]+(?:[_-][a-z0-9]+)*$")
 SHAPE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
@@ -492,7 +493,8 @@ def fold_kernels(
     for k in folds:
         m = kernel_meta(f"{id_prefix}-fold{k}", train_code, enable_internet=enable_internet, **hw, **common)
         specs.append(KernelSpec(m, {**params, "folds": n_folds, "fold": k}, "fold"))
-    ids = [f"{id_prefix}-fold{k}" for k in range(n_folds)]  # inference reads every fold, also after a partial re-run
+    # inference reads every fold, also after a partial re-run
+    ids = [f"{id_prefix}-fold{k}" for k in range(n_folds)]
     if infer_gpu is not None and not infer_gpu:
         hw = dict(enable_gpu=False, enable_tpu=False, machine_shape=None)
     if weights:

@@ -288,7 +288,8 @@ def _name_settings(cfg):
 
 # The shipped recipes: package data (in a wheel too); `configs/` at a checkout's root links here.
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
-NOTEBOOK_PARAMS = ("model", "name", "folds", "split", "seed")  # notebook 10's own parameters; the rest go in `settings`
+# notebook 10's own parameters; the rest go in `settings`
+NOTEBOOK_PARAMS = ("model", "name", "folds", "split", "seed")
 
 
 def patents_config(path=None, **overrides):

@@ -335,7 +335,8 @@ def _objective(base, specs, folds, study_name):
             cfg = replace(base, **params, name=name)  # an impossible setting (e.g. a head the recipe lacks) raises
         except UserError as e:
             raise refused(trial, name, e) from None
-        trial.set_user_attr("settings", settings(cfg))  # best.toml's source when the experiment folder is elsewhere
+        # best.toml's source when the experiment folder is elsewhere
+        trial.set_user_attr("settings", settings(cfg))
         cv = None
         for step, k in enumerate(folds):
             try:  # a fold with constant predictions (no Pearson) raises too: the trial fails, the sweep goes on

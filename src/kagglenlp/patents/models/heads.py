@@ -58,7 +58,8 @@ def pool_states(states, mask, pool, attn=None):
 
 
 class MultiSampleDropout(nn.Module):
-    "One `nn.Linear(dim, out)` averaged over `n` dropout masks of rate `p` (identical to the linear layer in eval)."
+    """One `nn.Linear(dim, out)` averaged over `n` dropout masks of rate `p` (identical to the linear layer in
+    eval)."""
 
     def __init__(self, dim, out=1, n=5, p=0.5):
         super().__init__()

@@ -71,8 +71,9 @@ def awp_perturb(model, adv_lr=1.0, adv_eps=0.01, name="weight"):
 
 
 class AdversarialMixin:
-    """`Trainer` mixin (put it first: `class T(AdversarialMixin, HeadTrainer)`) adding FGM or AWP to `training_step`;
-    keywords `adv` ('fgm'|'awp'|None), `adv_start` (epoch), `adv_lr` (AWP step), `adv_eps` (FGM step / AWP bound)."""
+    """`Trainer` mixin (put it first: `class T(AdversarialMixin, HeadTrainer)`) adding FGM or AWP to
+    `training_step`; keywords `adv` ('fgm'|'awp'|None), `adv_start` (epoch), `adv_lr` (AWP step), `adv_eps` (FGM
+    step / AWP bound)."""
 
     def __init__(self, *args, adv=None, adv_start=0.0, adv_lr=1.0, adv_eps=0.01, **kwargs):
         super().__init__(*args, **kwargs)
@@ -95,7 +96,8 @@ class AdversarialMixin:
             with fgm_perturb(m, self.adv_eps):
                 super().training_step(model, inputs, num_items_in_batch)
             return loss
-        prev = {p: p.grad.clone() for p in m.parameters() if p.grad is not None}  # earlier accumulation micro-steps
+        # earlier accumulation micro-steps
+        prev = {p: p.grad.clone() for p in m.parameters() if p.grad is not None}
         loss = super().training_step(model, inputs, num_items_in_batch)
         for p, g in prev.items():  # the attack direction is this batch's own gradient
             p.grad.sub_(g)

@@ -64,7 +64,8 @@ def _callback_base():
 
 
 class SiblingShuffleCallback(_callback_base()):
-    "Tell `dataset` (a `SiblingShuffleDataset`) the epoch at the start of each epoch: a new sibling order per epoch."
+    """Tell `dataset` (a `SiblingShuffleDataset`) the epoch at the start of each epoch: a new sibling order per
+    epoch."""
 
     def __init__(self, dataset):
         self.dataset = dataset
