@@ -126,7 +126,8 @@ def clas_stages(c):
 
     _check(c.clas_epochs, c.clas_lrs, 4, "clas")
     require(
-        sum(c.clas_epochs) > 0, f"--clas-epochs {' '.join(map(str, c.clas_epochs))}: the classifier would not train"
+        sum(c.clas_epochs) > 0,
+        f"--clas-epochs {' '.join(map(str, c.clas_epochs))}: the classifier would not train",
     )
     e, lr = c.clas_epochs, c.clas_lrs
     return [

@@ -97,7 +97,8 @@ def load_learner_file(fname, kind="classifier"):
     fname = Path(fname)
     require(fname.exists(), f"{fname}: model file not found")
     require(
-        not fname.is_dir(), f"{fname} is a folder; pass {WHAT[kind]} such as {fname / EXPORTED[kind].format('fwd')}"
+        not fname.is_dir(),
+        f"{fname} is a folder; pass {WHAT[kind]} such as {fname / EXPORTED[kind].format('fwd')}",
     )
     try:
         with warnings.catch_warnings():  # fastai warns that export files are pickles at every load: --model says so
@@ -142,7 +143,8 @@ def write_predictions(models, src, out, bs=64, overwrite=False):
     "Classify texts from `src` with `models` into CSV `out` (kept unless `overwrite`); returns the frame."
     out = Path(out)
     require(
-        overwrite or not out.exists(), f"{out} already exists; pass --overwrite or another --out (nothing was written)"
+        overwrite or not out.exists(),
+        f"{out} already exists; pass --overwrite or another --out (nothing was written)",
     )
     check_writable(out.parent)
     res = predict_df(models, read_new_texts(src), bs)

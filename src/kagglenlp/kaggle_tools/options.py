@@ -64,7 +64,8 @@ class RehearsalOptions:
         "rehearsal: folder with the competition's files (default: input/<competition>)",
     )
     work: Optional[str] = opt(
-        None, "rehearsal: folder for each kernel's stand-in /kaggle (default: <dir>-rehearsal; push: <dir>/rehearsal)"
+        None,
+        "rehearsal: folder for each kernel's stand-in /kaggle (default: <dir>-rehearsal; push: <dir>/rehearsal)",
     )
     python: Optional[str] = opt(
         None,
@@ -216,7 +217,8 @@ class SubmitArgs:
     kernel: Optional[str] = opt(None, "code competition: kernel owner/slug", flags=("-k",))
     version: Optional[str] = opt(None, "code competition: kernel version (from push)", flags=("-v",))
     experiment: Optional[str] = opt(
-        None, "experiment that made it, tagged [exp:NAME] in the message (default: NAME of -f submissions/NAME.csv)"
+        None,
+        "experiment that made it, tagged [exp:NAME] in the message (default: NAME of -f submissions/NAME.csv)",
     )
     timeout: float = opt(600, "seconds allowed")
 

@@ -92,7 +92,8 @@ def check_weights(w, n=None):
     (given `n`) one per experiment: the one check of fixed weights."""
     w = np.asarray(w, dtype=float)
     require(
-        n is None or w.shape == (n,), f"--weights needs one weight per experiment: {n} experiments, {w.size} weights"
+        n is None or w.shape == (n,),
+        f"--weights needs one weight per experiment: {n} experiments, {w.size} weights",
     )
     require((w >= 0).all() and w.sum() > 0, f"--weights must be non-negative and not all zero, got {w.tolist()}")
     return w

@@ -24,7 +24,8 @@ class PatentsPredictArgs:
     out: str = opt("submission.csv", "submission file to write")
     bs: int = opt(256, "inference batch size")
     full_weight: float = opt(
-        0.0, "mix in the all-rows model of --full (outputs/<EXP>/full/) at W times one fold's weight (0: folds only)"
+        0.0,
+        "mix in the all-rows model of --full (outputs/<EXP>/full/) at W times one fold's weight (0: folds only)",
     )
     overwrite: bool = opt(False, "replace --out if it exists")
     trust_steps: bool = opt(

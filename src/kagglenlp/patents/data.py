@@ -81,7 +81,8 @@ def check_test(df, name="test.csv"):
 def check_sample(sample, test, name="sample_submission.csv"):
     "Validate that `sample` has columns `id,score` and exactly `test`'s ids."
     require(
-        list(sample.columns) == ["id", "score"], f"{name} must have columns ['id', 'score'], has {list(sample.columns)}"
+        list(sample.columns) == ["id", "score"],
+        f"{name} must have columns ['id', 'score'], has {list(sample.columns)}",
     )
     require(not sample["id"].duplicated().any(), f"{name} has duplicate ids")
     s, t = set(sample["id"]), set(test["id"])

@@ -83,7 +83,8 @@ def train_fold(cfg, out, k, data):
     shutil.rmtree(fd / "trainer", ignore_errors=True)
     write_format(fmt, fd)
     write_csv(
-        pd.DataFrame({"id": val["id"].values, "fold": k, "pred": oof, "score": val["score"].values}), fd / "oof.csv"
+        pd.DataFrame({"id": val["id"].values, "fold": k, "pred": oof, "score": val["score"].values}),
+        fd / "oof.csv",
     )
     write_csv(pd.DataFrame({"id": tst["id"].values, "pred": tpred}), fd / "test_preds.csv")
     write_json(log, fd / "log_history.json")

@@ -109,7 +109,8 @@ def time_folds(df, n_folds=5, date_col="date", gap=0):
     uniq = np.sort(dates.unique())
     check_n_folds(n_folds)
     require(
-        len(uniq) > n_folds + gap, f"{len(uniq)} distinct dates are too few for {n_folds} time folds with gap {gap}"
+        len(uniq) > n_folds + gap,
+        f"{len(uniq)} distinct dates are too few for {n_folds} time folds with gap {gap}",
     )
     rank = np.searchsorted(uniq, dates.values)
     fold = np.full(len(df), -1, dtype=int)
