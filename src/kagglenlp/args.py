@@ -1,4 +1,4 @@
-"""Typed dataclass arguments to argparse and back (run_glue style); imports only `kagglenlp.errors` from the package.
+"""Typed dataclass arguments to argparse and back (run_glue style); imports only `kagglenlp.errors` of the package.
 
 A field's `metadata['help']` becomes its help text, `metadata['choices']` its choices, and `ge`/`gt`/`le`/`lt` its
 allowed range (checked by `check_ranges` when the arguments are built, before a command writes anything); a field

@@ -41,7 +41,8 @@ def write_failure(e):
     msg = str(e)
     if type(e).__name__ == "SafetensorError":  # not an OSError: `IoError(Os { code: 28, ..., message: "..." })`
         code, why = re.search(r"code: (\d+)", msg), re.search(r'message: "([^"]*)"', msg)
-        return (int(code[1]) if code else None), (why[1] if why else msg.splitlines()[0] if msg else "SafetensorError")
+        reason = why[1] if why else msg.splitlines()[0] if msg else "SafetensorError"
+        return (int(code[1]) if code else None), reason
     if isinstance(e, RuntimeError) and any(k in msg for k in ("PytorchStreamWriter", "file write failed")):
         return None, msg.splitlines()[0]  # torch.save on a full disk
     return None

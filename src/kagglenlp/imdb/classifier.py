@@ -1,4 +1,4 @@
-"""Step 3: the text classifier on the fine-tuned encoder, trained by gradual unfreezing; forward+backward ensemble."""
+"""Step 3: the text classifier on the fine-tuned encoder, gradual unfreezing; forward+backward ensemble."""
 
 import pickle
 from pathlib import Path

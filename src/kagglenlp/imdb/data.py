@@ -1,4 +1,4 @@
-"""IMDb texts in, fastai `DataLoaders` out: read either layout, tokenize once (cached), build LM and classifier blocks.
+"""IMDb texts in, fastai `DataLoaders` out: read either layout, tokenize once (cached), LM and classifier blocks.
 
 Both layouts become one DataFrame with columns `text, label, is_valid, split`:
 - the aclImdb folder (`train/{pos,neg}`, `test/{pos,neg}`, `unsup/` or the original's `train/unsup/`): label =

@@ -1,4 +1,4 @@
-"""The fastai tokenizer transform used by every IMDb `DataBlock` (its own module so exported learners unpickle it)."""
+"""The fastai tokenizer transform of every IMDb `DataBlock` (its own module so exported learners unpickle it)."""
 
 from fastai.text.all import Tokenizer as FastaiTokenizer
 from fastai.text.all import WordTokenizer

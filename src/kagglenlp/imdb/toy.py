@@ -1,4 +1,4 @@
-"""Tiny generated IMDb-like data in both layouts, for tests and for running the notebook without the real corpus."""
+"""Tiny generated IMDb-like data in both layouts, for tests and to run the notebook without the real corpus."""
 
 import random
 from pathlib import Path

@@ -54,8 +54,8 @@ def _dataset(a):
         deps, unmet = ds.stage_deps(wheel, a.deps or [], Path(tmp) / "deps", provided, a.with_deps, **kw)
         for w, reqs in unmet.items():
             print(
-                f"warning: {w} needs {', '.join(reqs)}, which Kaggle's image (kaggle_image.toml) does not list and "
-                "nothing staged provides: add --with-deps, or --deps for each",
+                f"warning: {w} needs {', '.join(reqs)}, which Kaggle's image (kaggle_image.toml) does not list "
+                "and nothing staged provides: add --with-deps, or --deps for each",
                 file=sys.stderr,
             )
         stage_dir = Path(a.stage_dir) if a.stage_dir else Path(tmp) / "stage"
@@ -184,9 +184,8 @@ def _scores(a):
             )
         else:
             n = len(df[["cv", lb]].dropna())
-            print(
-                f"CV-{lb} LB correlation: needs 3 submissions with both a local CV and a {lb} score, {n} have both",
-            )
+            need = f"needs 3 submissions with both a local CV and a {lb} score, {n} have both"
+            print(f"CV-{lb} LB correlation: {need}")
     unknown = sorted(set(df.loc[df["cv"].isna() & df["experiment"].notna(), "experiment"]))
     if unknown:
         print(

@@ -1,4 +1,4 @@
-"""Kaggle's image as a profile (`kaggle_image.toml`): its Python and packages, and a local environment built from it.
+"""Kaggle's image as a profile (`kaggle_image.toml`): its Python, packages, and a local environment built from it.
 
 `load_profile('kaggle')` reads the profile shipped with kagglenlp; a path reads another one (tests use a tiny one).
 `profile_env(profile)` builds, once, a virtual environment with the profile's Python and exactly its packages under

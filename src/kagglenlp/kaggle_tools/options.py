@@ -73,9 +73,9 @@ class RehearsalOptions:
     )
     image: Optional[str] = opt(
         None,
-        "rehearsal: the packages the notebooks run on: 'kaggle' (the default: Kaggle's image profile, Python 3.12, "
-        "built once and cached), 'local' (quick: this Python's packages; see docs/kaggle.md for what it misses), "
-        "or a profile .toml",
+        "rehearsal: the packages the notebooks run on: 'kaggle' (the default: Kaggle's image profile, Python "
+        "3.12, built once and cached), 'local' (quick: this Python's packages; see docs/kaggle.md for what it "
+        "misses), or a profile .toml",
     )
     overwrite: bool = opt(
         False,
@@ -233,7 +233,8 @@ class ScoresArgs:
 
 
 def parse_params(items):
-    "`['fold=1', 'model=\"x\"', 'name=run1']` -> `{'fold': 1, 'model': 'x', 'name': 'run1'}` (literals, else strings)."
+    """`['fold=1', 'model="x"', 'name=run1']` -> `{'fold': 1, 'model': 'x', 'name': 'run1'}` (literals, else
+    strings)."""
     out = {}
     for it in items or []:
         k, sep, v = it.partition("=")

@@ -1,5 +1,5 @@
-"""`kagglenlp kaggle push` and `kagglenlp kaggle folds`: check every option and notebook parameter, write the kernel
-folders, then push them (`kernels.py`) or, with `--rehearse`, run them locally as Kaggle would (`rehearse.py`).
+"""`kagglenlp kaggle push` and `kaggle folds`: check every option and notebook parameter, write the kernel folders,
+then push them (`kernels.py`) or, with `--rehearse`, run them locally as Kaggle would (`rehearse.py`).
 """
 
 import dataclasses

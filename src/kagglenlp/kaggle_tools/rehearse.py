@@ -1,4 +1,4 @@
-"""Local rehearsal of Kaggle kernels: run the kernel folders written by `push/folds --dry-run --dir` as Kaggle would.
+"""Local rehearsal of Kaggle kernels: run kernel folders written by `push/folds --dry-run --dir` as Kaggle would.
 
 Each kernel runs with papermill on the exact notebook that would be pushed, in a subprocess whose environment is a
 kernel's: `KAGGLE_KERNEL_RUN_TYPE=Batch`, no Kaggle credentials, and `KAGGLENLP_KAGGLE_ROOT` pointing at a stand-in

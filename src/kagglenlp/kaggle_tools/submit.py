@@ -1,5 +1,5 @@
-"""Competition submissions: a checked file (`-f`), or a kernel version for a code competition (`-k` with `-v`); and
-the listing of your submissions with their scores (`kaggle competitions submissions`) for `kagglenlp kaggle scores`."""
+"""Competition submissions: a checked file (`-f`), or a kernel version for a code competition (`-k` with `-v`);
+and the listing of your submissions with their scores (`kaggle competitions submissions`) for `kaggle scores`."""
 
 from pathlib import Path
 

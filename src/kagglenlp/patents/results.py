@@ -1,4 +1,4 @@
-"""The end of every patents experiment (training, zero-shot, blending): CV, files, submission, plot, one results row.
+"""The end of every patents experiment (training, zero-shot, blending): CV, files, submission, plot, results row.
 
 `combine_folds` gathers a trained experiment's finished folds (OOF rows, test predictions) and hands them to
 `finish`.

@@ -111,9 +111,8 @@ def run_experiment(cfg):
         out = paths.exp_dir(name)
         if dist.is_main():
             done = f"resuming: fold {cfg.fold} done" if cfg.fold is not None else "resuming: all done"
-            print(
-                f"experiment {name}: {len(trn)} train rows, {len(folds)} folds, to train: {todo or f'none ({done})'}",
-            )
+            shown = todo or f"none ({done})"
+            print(f"experiment {name}: {len(trn)} train rows, {len(folds)} folds, to train: {shown}")
         prepared = []
 
         def prepare():

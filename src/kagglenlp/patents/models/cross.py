@@ -1,4 +1,4 @@
-"""The cross-encoder (`--arch cross`): one encoder reads `anchor [SEP] target [SEP] context`, a small head scores it.
+"""The cross-encoder (`--arch cross`): an encoder reads `anchor [SEP] target [SEP] context`, a head scores it.
 
 The model is a backbone (`AutoModel`) with a head, trained by HF `Trainer`:
 - `--pool cls|mean|attention|lstm`: the first token's state, the mean over real tokens, a learned attention

@@ -1,5 +1,5 @@
-"""The heads the recipes put on a backbone: pooling, head layers, losses (torch is imported here: the recipes import
-this module only when they build or train a model, so `--help` stays light).
+"""The heads the recipes put on a backbone: pooling, head layers, losses (torch is imported here: the recipes
+import this module only when they build or train a model, so `--help` stays light).
 
 - `mean_pool` / `pool_states`: one vector per sequence from token states (`cls`, `mean` over real tokens, learned
   `attention` (`masked_attention_pool`), or `lstm`: a BiLSTM then attention, `LstmAttentionPool`); padding never

@@ -1,4 +1,4 @@
-"""The competition toolbox (issue 16): self-contained training tricks the top USPPPM solutions used, as small modules.
+"""The competition toolbox (issue 16): self-contained training tricks of top USPPPM solutions, as small modules.
 
 Each module depends only on numpy, torch and transformers (import them lazily from the recipe: most import torch):
 - `best`: several evaluations per epoch with the best checkpoint by Pearson kept (`TrainingArguments` fields);

@@ -1,4 +1,4 @@
-"""Several evaluations per epoch with the best checkpoint by Pearson kept: `TrainingArguments` fields and the best step.
+"""Several evaluations per epoch, the best checkpoint by Pearson kept: `TrainingArguments` fields, the best step.
 
 `best_checkpoint_args(evals_per_epoch, steps)` gives the fields; HF `Trainer` then evaluates every `eval_steps`
 optimizer steps (and at the last step), saves a checkpoint only when Pearson improves (`save_strategy="best"`),

@@ -1,4 +1,4 @@
-"""A training-memory estimate for one GPU (weights, gradients, AdamW states, activations) and an activation measurement.
+"""A training-memory estimate for one GPU (weights, gradients, AdamW states, activations); activations measured.
 
 An ESTIMATE, not a measurement of a GPU run: mixed precision as HF `Trainer` runs it (fp32 weights, fp32 gradients,
 two fp32 AdamW states, fp16 copies of the weights inside autocast) plus the activations kept for the backward pass:
