@@ -94,8 +94,9 @@ def read_submission_csv(path, id_col="id", bom_ok=False):
         head = f.read(3)
     require(
         bom_ok or head != BOM,
-        f"{path} starts with a UTF-8 byte-order mark (BOM), so its first column is not named {id_col!r} for Kaggle; "
-        "save it as plain UTF-8 (e.g. `df.to_csv(path, index=False)`, or in Excel 'CSV (Comma delimited)')",
+        f"{path} starts with a UTF-8 byte-order mark (BOM), so its first column is not named {id_col!r} for "
+        "Kaggle; save it as plain UTF-8 (e.g. `df.to_csv(path, index=False)`, or in Excel "
+        "'CSV (Comma delimited)')",
     )
     require(path.stat().st_size > 0, f"{path} is empty (0 bytes); write the submission with a header line first")
     try:
@@ -126,8 +127,8 @@ def check_submission_file(path, sample_path, id_col="id", **kw):
     sample = read_submission_csv(sample_path, id_col, bom_ok=True)
     sub = read_submission_csv(path, id_col)
     note = (
-        f"note: {path}'s rows are in another order than sample_submission's; that is fine, Kaggle matches rows by id "
-        "(the file is sent as it is)"
+        f"note: {path}'s rows are in another order than sample_submission's; that is fine, Kaggle matches rows by "
+        "id (the file is sent as it is)"
     )
     check_submission(align_to_sample(sub, sample, id_col, note), sample, id_col=id_col, **kw)
     return sub

@@ -114,8 +114,8 @@ def read_labelled_csv(fname, valid_pct=0.2, seed=42, log=print):
     no_label = df["label"].isna() | (df["label"].astype(str).str.strip() == "")
     if no_label.any():
         log(
-            f"note: {fname}: {int(no_label.sum())} of {len(df)} rows have no label (blank or NA): they are unlabelled "
-            "texts for the language model only, not for the classifier"
+            f"note: {fname}: {int(no_label.sum())} of {len(df)} rows have no label (blank or NA): they are "
+            "unlabelled texts for the language model only, not for the classifier"
         )
     df["text"], df["label"] = df["text"].astype(str), df["label"].where(~no_label, "").astype(str).str.strip()
     if not df["is_valid"].any():

@@ -55,8 +55,8 @@ def project_root(start=None):
     installed = Path(__file__).resolve().parents[3]
     hint = f" (kagglenlp is installed from {installed})" if (installed / "pyproject.toml").is_file() else ""
     raise UserError(
-        f"{here} is not inside a kagglenlp checkout (pyproject.toml with src/kagglenlp); run the command from your "
-        f"checkout or pass --project{hint}"
+        f"{here} is not inside a kagglenlp checkout (pyproject.toml with src/kagglenlp); run the command from "
+        f"your checkout or pass --project{hint}"
     )
 
 

@@ -321,9 +321,9 @@ def fold_refs(fold_ids, versions=None):
     unknown = [k for k, v in vs.items() if v is None]
     require(
         not unknown,
-        f"--skip-folds needs the version of each fold kernel pushed, and no push of {', '.join(unknown)} is recorded "
-        f"here ({pushed_file()}); the status of a plain owner/slug may be an older version's. Pass --fold-version N "
-        "once per fold, in fold order (the versions their pushes printed)",
+        f"--skip-folds needs the version of each fold kernel pushed, and no push of {', '.join(unknown)} is "
+        f"recorded here ({pushed_file()}); the status of a plain owner/slug may be an older version's. Pass "
+        "--fold-version N once per fold, in fold order (the versions their pushes printed)",
     )
     return [f"{k}/{vs[k]}" for k in fold_ids]
 

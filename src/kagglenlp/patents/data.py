@@ -133,8 +133,8 @@ def load_competition(data_dir, max_rows=None, seed=42, need_train=True, log=prin
         k = trn["anchor"].nunique()
         require(
             k >= 2,
-            f"--max-rows {max_rows} keeps {len(trn)} rows of a single anchor (of {n_anchors}): folds split by anchor "
-            "need several; raise --max-rows",
+            f"--max-rows {max_rows} keeps {len(trn)} rows of a single anchor (of {n_anchors}): folds split by "
+            "anchor need several; raise --max-rows",
         )
         log(f"note: --max-rows {max_rows} keeps {len(trn)} of {n} rows: {k} whole anchor(s) of {n_anchors}")
     return trn, tst, sample
