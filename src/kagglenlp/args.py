@@ -148,7 +148,9 @@ def add_dataclass_args(parser, cls, config=False):
             continue
         name = "--" + f.name.replace("_", "-")
         required = _is_required(f)
-        default = None if required else (f.default if f.default is not dataclasses.MISSING else f.default_factory())
+        default = None
+        if not required:
+            default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
         shown = f" (default: {default})" if default not in (None, False, "", []) else ""
         kw = dict(help=f.metadata.get("help", "") + shown, dest=f.name)
         if "choices" in f.metadata:
@@ -266,7 +268,7 @@ def _check_value(key, v, typ, choices, where):
 
 def _shown(v):
     "TOML value `v` as a TOML file spells it (`true`, `'8'`), for messages."
-    return repr(v) if isinstance(v, str) else _toml_value(v) if isinstance(v, (bool, int, float, list)) else repr(v)
+    return _toml_value(v) if isinstance(v, (bool, int, float, list)) else repr(v)  # a str: repr
 
 
 def read_config(path, cls):

@@ -82,7 +82,8 @@ def results_table(rows, records, pipeline=None, pattern=None, sort="score"):
     if sort == "time":
         return df.sort_values("time", ascending=False, kind="stable").reset_index(drop=True)
     sign = df["metric"].isin(LOWER_IS_BETTER).map({True: 1, False: -1})
-    return df.assign(_k=df["score"] * sign).sort_values("_k", kind="stable").drop(columns="_k").reset_index(drop=True)
+    ranked = df.assign(_k=df["score"] * sign).sort_values("_k", kind="stable")
+    return ranked.drop(columns="_k").reset_index(drop=True)
 
 
 def settings_table(a, b, rec_a, rec_b):
@@ -92,7 +93,8 @@ def settings_table(a, b, rec_a, rec_b):
     from .experiment import settings_diff
 
     sa, sb = rec_a.get("settings", {}), rec_b.get("settings", {})
-    rows = [{"setting": k, a: _short(sa.get(k, "")), b: _short(sb.get(k, ""))} for k in settings_diff(sa, sb, ["name"])]
+    diff = settings_diff(sa, sb, ["name"])
+    rows = [{"setting": k, a: _short(sa.get(k, "")), b: _short(sb.get(k, ""))} for k in diff]
     if rec_a.get("pipeline") != rec_b.get("pipeline"):
         rows.insert(0, {"setting": "pipeline", a: rec_a.get("pipeline"), b: rec_b.get("pipeline")})
     da, db = rec_a.get("data", {}).get("all"), rec_b.get("data", {}).get("all")

@@ -65,7 +65,9 @@ def check_submission(sub, sample, id_col="id", lo=0.0, hi=1.0):
     if not same.all():
         i = int(np.argmin(same))
         missing = sorted(set(want) - set(ids))
-        what = f"{len(missing)} sample ids are missing, e.g. {missing[0]!r}" if missing else "ids are in another order"
+        what = "ids are in another order"
+        if missing:
+            what = f"{len(missing)} sample ids are missing, e.g. {missing[0]!r}"
         raise UserError(
             f"submission ids differ from sample_submission at row {i} ({ids.iloc[i]!r} vs {want.iloc[i]!r}): {what} "
             "(ids are compared as text, as Kaggle does)"

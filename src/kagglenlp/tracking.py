@@ -28,9 +28,8 @@ REPORT_TO = ("none", "tensorboard", "mlflow", "wandb")
 def mlflow_uri():
     """The MLflow tracking URI: `MLFLOW_TRACKING_URI` if the user set it, else the local store under
     `outputs/mlruns`."""
-    return (
-        os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{paths.outputs_dir().resolve() / 'mlruns' / 'mlflow.db'}"
-    )
+    default = f"sqlite:///{paths.outputs_dir().resolve() / 'mlruns' / 'mlflow.db'}"
+    return os.environ.get("MLFLOW_TRACKING_URI") or default
 
 
 def tensorboard_dir(run_name):

@@ -124,7 +124,8 @@ def check_pretrained(wgts, vocab, arch):
     require(n_emb == len(toks), f"{wgts} embeds {n_emb} tokens but its vocab {vocab} has {len(toks)}: not a pair")
     want = clean_raw_keys(dict(get_language_model(AWD_LSTM, 2, config=lm_config(arch)).state_dict()))
     got = _size_of(sd)
-    fits = len(want) == len(sd) and all(_shape(k, a) == _shape(k, b) for (k, a), b in zip(want.items(), sd.values()))
+    pairs = zip(want.items(), sd.values())
+    fits = len(want) == len(sd) and all(_shape(k, a) == _shape(k, b) for (k, a), b in pairs)
     require(fits, f"{wgts} is an AWD-LSTM of size {got}, not {arch}; {SIZE_HINT}")
     return toks
 

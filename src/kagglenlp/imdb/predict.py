@@ -101,7 +101,8 @@ def load_learner_file(fname, kind="classifier"):
         f"{fname} is a folder; pass {WHAT[kind]} such as {fname / EXPORTED[kind].format('fwd')}",
     )
     try:
-        with warnings.catch_warnings():  # fastai warns that export files are pickles at every load: --model says so
+        # fastai warns that export files are pickles at every load: --model says so
+        with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="load_learner` uses Python's insecure pickle")
             learn = load_learner(fname, cpu=not torch.cuda.is_available())
     except Exception as e:  # torch and pickle raise many types for a file that is not an exported learner

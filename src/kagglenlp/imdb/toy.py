@@ -41,7 +41,11 @@ def write_toy_csv(fname, n=60, seed=0, valid_pct=0.25):
     rows = toy_reviews(n, seed)
     n_val = int(n * valid_pct)
     df = pd.DataFrame(
-        dict(label=[lbl for lbl, _ in rows], text=[t for _, t in rows], is_valid=[i >= n - n_val for i in range(n)])
+        dict(
+            label=[lbl for lbl, _ in rows],
+            text=[t for _, t in rows],
+            is_valid=[i >= n - n_val for i in range(n)],
+        )
     )
     Path(fname).parent.mkdir(parents=True, exist_ok=True)
     df.to_csv(fname, index=False)

@@ -66,7 +66,8 @@ def project_files(root):
     out = [(root / n, Path(n)) for n in PROJECT_FILES if (root / n).is_file()]
     for p in sorted((root / "src").rglob("*")):
         rel = p.relative_to(root)
-        skip = any(part.endswith(".egg-info") or part in ("__pycache__", ".ipynb_checkpoints") for part in rel.parts)
+        junk = ("__pycache__", ".ipynb_checkpoints")
+        skip = any(part.endswith(".egg-info") or part in junk for part in rel.parts)
         if p.is_file() and not skip and p.suffix != ".pyc":
             out.append((p, rel))
     return out

@@ -100,7 +100,8 @@ def package_names(p):
     from packaging.requirements import Requirement
     from packaging.utils import canonicalize_name
 
-    return {canonicalize_name(Requirement(s).name) for s in p.packages} | {canonicalize_name(s) for s in p.provides}
+    names = {canonicalize_name(Requirement(s).name) for s in p.packages}
+    return names | {canonicalize_name(s) for s in p.provides}
 
 
 def installed_names(python):

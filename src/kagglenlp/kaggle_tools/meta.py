@@ -251,7 +251,13 @@ def _tags(c):
 
 
 def _code_cell(nb, source, tag):
-    c = {"cell_type": "code", "execution_count": None, "metadata": {"tags": [tag]}, "outputs": [], "source": source}
+    c = {
+        "cell_type": "code",
+        "execution_count": None,
+        "metadata": {"tags": [tag]},
+        "outputs": [],
+        "source": source,
+    }
     if (nb.get("nbformat", 4), nb.get("nbformat_minor", 0)) >= (4, 5):
         c["id"] = tag  # cell ids exist from 4.5 on
     return c

@@ -366,7 +366,15 @@ def check(kernels, sources=(), data=None, work=None, overwrite=False, python=Non
 
 
 def rehearse(
-    folders, sources=(), data=None, work=None, python=None, timeout=3 * 3600, overwrite=False, log=print, image=None
+    folders,
+    sources=(),
+    data=None,
+    work=None,
+    python=None,
+    timeout=3 * 3600,
+    overwrite=False,
+    log=print,
+    image=None,
 ):
     """Rehearse the kernel folders `folders` in dependency order (see the module docstring) under `work` (default:
     `default_work`). Every input is checked and every output folder is free before the first kernel runs (`check`);

@@ -168,7 +168,12 @@ DOMAINS = {
         },
     ),
     "H01": (
-        {"electric": ["electrical"], "battery": ["accumulator"], "semiconductor": ["chip"], "magnetic": ["magnetised"]},
+        {
+            "electric": ["electrical"],
+            "battery": ["accumulator"],
+            "semiconductor": ["chip"],
+            "magnetic": ["magnetised"],
+        },
         {"terminal": ["contact"], "coil": ["winding"], "electrode": ["pole"], "housing": ["casing"]},
     ),
     "B60": (
@@ -181,7 +186,12 @@ DOMAINS = {
     ),
     "C07": (
         {"organic": ["carbon based"], "acid": ["acidic"], "aromatic": ["benzene"], "polymer": ["macromolecular"]},
-        {"compound": ["substance"], "salt": ["ionic compound"], "solution": ["mixture"], "catalyst": ["accelerator"]},
+        {
+            "compound": ["substance"],
+            "salt": ["ionic compound"],
+            "solution": ["mixture"],
+            "catalyst": ["accelerator"],
+        },
     ),
     "F16": (
         {"ball": ["spherical"], "gear": ["toothed"], "shaft": ["axle"], "spring": ["elastic"]},

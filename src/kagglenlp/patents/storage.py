@@ -131,7 +131,8 @@ def fold_differences(a, b):
     if all(k in a and k in b for k in MODEL_KEYS):
         sa, sb = a["settings"], b["settings"]
         out += [f"{k}: {sa.get(k)!r} vs {sb.get(k)!r}" for k in settings_diff(sa, sb)]
-        out += [f"data {k} (the {k} file's content differs)" for k in settings_diff(a["data"], b["data"], ("all",))]
+        changed = settings_diff(a["data"], b["data"], ("all",))
+        out += [f"data {k} (the {k} file's content differs)" for k in changed]
     if a.get("split_id") != b.get("split_id"):
         out.append(f"split (the fold of each row) {a.get('split_id')} vs {b.get('split_id')}")
     return out

@@ -103,7 +103,8 @@ class PairCollator:
 
         out = {}
         for side in ("a", "b"):
-            enc = [{"input_ids": f[f"{side}_input_ids"], "attention_mask": f[f"{side}_attention_mask"]} for f in feats]
+            keys = {"input_ids": f"{side}_input_ids", "attention_mask": f"{side}_attention_mask"}
+            enc = [{k: f[v] for k, v in keys.items()} for f in feats]
             padded = self.tok.pad(enc, return_tensors="pt")
             out[f"{side}_input_ids"], out[f"{side}_attention_mask"] = padded["input_ids"], padded["attention_mask"]
         if "labels" in feats[0]:

@@ -26,7 +26,8 @@ def save_headed(model, tok, fd):
         model.backbone.save_pretrained(str(fd))
     with saving(fd / "tokenizer.json"):
         tok.save_pretrained(str(fd))
-    head = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items() if not k.startswith("backbone.")}
+    state = model.state_dict().items()
+    head = {k: v.detach().cpu().contiguous() for k, v in state if not k.startswith("backbone.")}
     with saving(fd / HEAD_FILE):
         save_file(head, str(fd / HEAD_FILE))
 

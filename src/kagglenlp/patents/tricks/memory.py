@@ -36,7 +36,17 @@ def layer_act_bytes(hidden, heads, seq):
     return 34 * hidden + 5 * heads * seq
 
 
-def estimate_training_memory(n_params, layers, hidden, heads, seq, batch, grad_ckpt=False, act_bytes=None, ema=False):
+def estimate_training_memory(
+    n_params,
+    layers,
+    hidden,
+    heads,
+    seq,
+    batch,
+    grad_ckpt=False,
+    act_bytes=None,
+    ema=False,
+):
     """Estimated training memory in GiB by part (`weights`, `grads`, `adamw`, `fp16_copies`, `activations`, `ema`,
     `total`) for `n_params` parameters, `layers` x `hidden` (`heads` heads), `batch` sequences of `seq` tokens per
     device; `ema` adds the average and the stash of the training weights `EmaCallback` holds (8 B/param)."""
