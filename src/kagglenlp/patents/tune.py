@@ -201,7 +201,9 @@ def _storage(url):
     import optuna
 
     kw = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
-    return optuna.storages.RDBStorage(url, engine_kwargs=kw, heartbeat_interval=60, grace_period=180)
+    with warnings.catch_warnings():  # Optuna calls heartbeats "experimental"; a warning per study is noise
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return optuna.storages.RDBStorage(url, engine_kwargs=kw, heartbeat_interval=60, grace_period=180)
 
 
 def open_study(url, attempts=5, **kw):
